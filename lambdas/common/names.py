@@ -1,0 +1,38 @@
+"""Names shared by the infrastructure, the function code and the tests.
+
+One source of truth: the constructs under ``modules/`` import these to name
+attributes, environment variables and outputs; the handlers under ``lambdas/``
+import them to read their configuration; the tests import them to build the
+same table the infrastructure builds. This module is packaged with every
+function, so it imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- DynamoDB -------------------------------------------------------------
+#: Partition key of the student table (tutorial section 2.4). String type.
+STUDENT_KEY: Final = "studentid"
+STUDENT_KEY_TYPE: Final = "S"
+#: Every attribute a student record carries, in the order the page shows them.
+STUDENT_FIELDS: Final = ("studentid", "name", "class", "birthdate", "email")
+
+# --- Function environment variables ---------------------------------------
+ENV_TABLE_NAME: Final = "TABLE_NAME"
+ENV_BACKUP_BUCKET: Final = "S3_BUCKET_NAME"
+ENV_SENDER_EMAIL: Final = "SENDER_EMAIL"
+ENV_RECIPIENT_EMAIL: Final = "RECIPIENT_EMAIL"
+ENV_ALLOWED_ORIGIN: Final = "ALLOWED_ORIGIN"
+
+# --- Backup objects ---------------------------------------------------------
+BACKUP_PREFIX: Final = "backups/"
+
+# --- Terraform outputs of the application stack -----------------------------
+OUTPUT_TABLE_NAME: Final = "table_name"
+OUTPUT_TABLE_ARN: Final = "table_arn"
+OUTPUT_BACKUP_BUCKET: Final = "backup_bucket_name"
+OUTPUT_BACKUP_LOG_BUCKET: Final = "backup_log_bucket_name"
+OUTPUT_SES_IDENTITIES: Final = "ses_identities"
+#: Outputs of the bootstrap stack.
+OUTPUT_STATE_BUCKET: Final = "state_bucket_name"

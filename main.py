@@ -1,0 +1,172 @@
+#!/usr/bin/env python
+"""Composes the serverless student management system as two Terraform stacks.
+
+``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
+state stays local). ``student-management`` is the system itself, with its state
+in that bucket. ``DEPLOY_TARGET`` chooses a real AWS account (``aws``, the
+default) or the local moto server emulator (``local``); see ``modules/config.py``
+for every setting.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+
+from lambdas.common import names
+from modules.backup_storage import BackupStorage
+from modules.config import PROJECT_ROOT, AppConfig, ConfigError, load_config
+from modules.email_identities import EmailIdentities
+from modules.function_role import FunctionRole
+from modules.state_bucket import StateBucket
+from modules.student_table import StudentTable
+
+BOOTSTRAP_STACK = "state-bootstrap"
+APP_STACK = "student-management"
+
+#: The provider bindings (cdktf-cdktf-provider-aws 21.x) are generated from
+#: hashicorp/aws 6.25 and pin exactly that version. Every resource and argument
+#: this project uses exists with the same meaning in 5.100 (the version the
+#: offline test machines carry) and in 6.x (what a user with internet gets), so
+#: the synthesized constraint admits both; 7.0 may break the bindings.
+AWS_PROVIDER_CONSTRAINT = ">= 5.100.0, < 7.0.0"
+#: S3-native state locking (use_lockfile) arrived in Terraform 1.10.
+TERRAFORM_VERSION_CONSTRAINT = ">= 1.10.0"
+
+#: Services the system calls, routed to the emulator when deploying locally.
+EMULATED_SERVICES = (
+    "apigateway",
+    "cloudwatchlogs",
+    "dynamodb",
+    "iam",
+    "lambda",
+    "s3",
+    "scheduler",
+    "secretsmanager",
+    "ses",
+    "sts",
+)
+
+
+def configure_terraform(stack: TerraformStack, config: AppConfig) -> AwsProvider:
+    """The AWS provider of a stack, with default tags and, locally, the emulator's endpoints."""
+    endpoints = None
+    if config.is_local:
+        url = config.emulator_endpoint
+        endpoints = [AwsProviderEndpoints(**{_python_arg(s): url for s in EMULATED_SERVICES})]
+    provider = AwsProvider(
+        stack,
+        "aws",
+        region=config.region,
+        default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))],
+        endpoints=endpoints,
+        # moto serves every bucket from one host; virtual-host addressing needs DNS it lacks.
+        s3_use_path_style=True if config.is_local else None,
+        custom_ca_bundle=str(config.emulator_ca_bundle) if config.is_local else None,
+        skip_metadata_api_check="true" if config.is_local else None,
+    )
+    stack.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
+    stack.add_override("terraform.required_version", TERRAFORM_VERSION_CONSTRAINT)
+    return provider
+
+
+def _python_arg(service: str) -> str:
+    return "lambda_" if service == "lambda" else service
+
+
+class BootstrapStack(TerraformStack):
+    """The state bucket; its own state is a local file (see the README)."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: AppConfig) -> None:
+        super().__init__(scope, id_)
+        configure_terraform(self, config)
+        if config.is_local:
+            # The emulator keeps resources in memory only: this state lives and
+            # dies with it (scripts/emulator.sh deletes it on a fresh start).
+            LocalBackend(self, path=str(config.emulator_state_dir / "bootstrap.tfstate"))
+        else:
+            LocalBackend(self, path=str(PROJECT_ROOT / f"terraform.{id_}.tfstate"))
+        self.state = StateBucket(
+            self,
+            "state",
+            bucket_name=config.state_bucket,
+            noncurrent_version_retention_days=config.noncurrent_version_retention_days,
+        )
+        TerraformOutput(self, names.OUTPUT_STATE_BUCKET, value=self.state.bucket.bucket.bucket)
+
+
+class StudentManagementStack(TerraformStack):
+    """The student management system, with its state in the bootstrap bucket."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: AppConfig) -> None:
+        super().__init__(scope, id_)
+        configure_terraform(self, config)
+        local = config.is_local
+        S3Backend(
+            self,
+            bucket=config.state_bucket,
+            key=config.state_key,
+            region=config.region,
+            encrypt=True,
+            endpoints=S3BackendEndpointConfig(s3=config.emulator_endpoint, sts=config.emulator_endpoint)
+            if local
+            else None,
+            use_path_style=True if local else None,
+            custom_ca_bundle=str(config.emulator_ca_bundle) if local else None,
+            skip_metadata_api_check=True if local else None,
+        )
+        # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10):
+        # a conditional write of <key>.tflock, no DynamoDB lock table needed.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
+
+        self.table = StudentTable(self, "students", table_name=config.table_name)
+        self.backup_role = FunctionRole(
+            self,
+            "backup-role",
+            role_name="DynamoDBBackupRole",
+            description="Runs BackupDynamoDBAndSendEmail: reads studentData, writes backups, e-mails a notice.",
+        )
+        self.backup_storage = BackupStorage(
+            self,
+            "backup-storage",
+            bucket_name=config.backup_bucket,
+            log_bucket_name=config.backup_log_bucket,
+            writer_role=self.backup_role.role,
+            noncurrent_version_retention_days=config.noncurrent_version_retention_days,
+            access_log_retention_days=config.access_log_retention_days,
+        )
+        self.email = EmailIdentities(
+            self, "email", sender=config.sender_email, recipients=config.recipient_emails
+        )
+
+        TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
+        TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
+        TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
+        TerraformOutput(self, names.OUTPUT_BACKUP_LOG_BUCKET, value=self.backup_storage.log_bucket.bucket.bucket)
+        TerraformOutput(self, names.OUTPUT_SES_IDENTITIES, value=[identity.email for identity in self.email.all])
+
+
+def build_app(config: AppConfig, outdir: Path | None = None) -> App:
+    """Both stacks of the system for one configuration, ready to synthesize."""
+    app = App(outdir=str(outdir)) if outdir else App()
+    BootstrapStack(app, BOOTSTRAP_STACK, config=config)
+    StudentManagementStack(app, APP_STACK, config=config)
+    return app
+
+
+def main() -> int:
+    try:
+        config = load_config()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    build_app(config).synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

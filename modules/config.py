@@ -1,0 +1,266 @@
+"""The project's one configuration object, and where its values come from.
+
+Values are read, in increasing precedence, from:
+
+1. the defaults below (the tutorial's names and values, ``../shared/SYSTEM.md``);
+2. the checked-in file ``config.toml`` (or the file named by ``STUDENT_MGMT_CONFIG``);
+3. environment variables ``STUDENT_MGMT_<FIELD>`` (for example
+   ``STUDENT_MGMT_NAME_SUFFIX``), and ``DEPLOY_TARGET`` for the target.
+
+Every value is validated before any construct is built, so a bad value fails
+synth with a message that names the field, where it came from, and the fix.
+This module imports only the standard library: it must stay cheap to import,
+because ``main.py`` validates the configuration before it loads the provider
+bindings (which take 15 s to import).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE: Final = PROJECT_ROOT / "config.toml"
+ENV_PREFIX: Final = "STUDENT_MGMT_"
+ENV_CONFIG_FILE: Final = f"{ENV_PREFIX}CONFIG"
+ENV_DEPLOY_TARGET: Final = "DEPLOY_TARGET"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and the fix."""
+
+
+class DeployTarget(enum.Enum):
+    """Where the synthesized Terraform is meant to be applied."""
+
+    AWS = "aws"  #: a real AWS account, with the credentials of the caller
+    LOCAL = "local"  #: the local moto server emulator started by ``make up``
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    """Everything that varies between deployments of the system.
+
+    Each field's default is the tutorial's value. Bucket names are global in
+    AWS: set ``name_suffix`` when a name is taken (the seed page suggests
+    ``student-backup-20250706-abc123``).
+    """
+
+    #: Where to deploy: ``aws`` (default) or ``local``. Env: ``DEPLOY_TARGET``.
+    deploy_target: DeployTarget = DeployTarget.AWS
+    #: AWS region of every resource. The tutorial uses us-east-1.
+    region: str = "us-east-1"
+    #: Appended as ``-<suffix>`` to every S3 bucket name; empty for none.
+    name_suffix: str = ""
+    #: DynamoDB table of students (tutorial section 2.4).
+    table_name: str = "studentData"
+    #: Bucket the backup function writes to (the seed page, section 6.5).
+    backup_bucket_name: str = "student-backup-20250706"
+    #: Bucket that receives the backup bucket's server access logs.
+    backup_log_bucket_name: str = "student-backup-logs-20250706"
+    #: Days before access-log objects expire.
+    access_log_retention_days: int = 365
+    #: Days before a superseded (noncurrent) backup object version expires.
+    noncurrent_version_retention_days: int = 90
+    #: Verified SES sender of confirmations and backup notices (section 2.5).
+    sender_email: str = "noreply@example.com"
+    #: Recipients of backup notices; each becomes a verified SES identity.
+    recipient_emails: tuple[str, ...] = ("admin@example.com",)
+    #: Bucket that holds Terraform state; created by the bootstrap stack.
+    state_bucket_name: str = "student-management-tfstate"
+    #: Object key of the application stack's state in the state bucket.
+    state_key: str = "student-management/terraform.tfstate"
+    #: Tags put on every resource through the provider's default tags.
+    tags: Mapping[str, str] = field(
+        default_factory=lambda: {"Project": "StudentManagement", "Environment": "Production"}
+    )
+    #: Loopback port of the local emulator (``DEPLOY_TARGET=local`` only).
+    emulator_port: int = 4566
+    #: Where the local emulator keeps its log, pid and the bootstrap stack's
+    #: state (``DEPLOY_TARGET=local`` only); relative paths are under the project.
+    emulator_state_dir: Path = PROJECT_ROOT / ".emulator"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # -- derived values ---------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        return self.deploy_target is DeployTarget.LOCAL
+
+    @property
+    def emulator_endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def emulator_ca_bundle(self) -> Path:
+        """The CA that signed the emulator's certificate (made by scripts/emulator.sh)."""
+        return self.emulator_state_dir / "tls" / "ca.pem"
+
+    def bucket(self, base: str) -> str:
+        """A bucket name with the configured suffix applied."""
+        return f"{base}-{self.name_suffix}" if self.name_suffix else base
+
+    @property
+    def backup_bucket(self) -> str:
+        return self.bucket(self.backup_bucket_name)
+
+    @property
+    def backup_log_bucket(self) -> str:
+        return self.bucket(self.backup_log_bucket_name)
+
+    @property
+    def state_bucket(self) -> str:
+        return self.bucket(self.state_bucket_name)
+
+
+# --- validation ---------------------------------------------------------------
+
+_BUCKET_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SUFFIX_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+# Deliberately simple: one @, a dot in the domain, no spaces. SES verifies the rest.
+_EMAIL_RE: Final = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_REGION_RE: Final = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_TABLE_RE: Final = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_STATE_KEY_RE: Final = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$")
+_TAG_KEY_RE: Final = re.compile(r"^[\w .:/=+@-]{1,128}$")
+
+
+def _fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
+    env = f"{ENV_PREFIX}{name.upper()}" if name != "deploy_target" else ENV_DEPLOY_TARGET
+    return ConfigError(
+        f"invalid configuration field '{name}' (config.toml key '{name}' or env {env}): "
+        f"{value!r} {problem}. Fix: {fix}"
+    )
+
+
+def _bucket_problem(name: str) -> str | None:
+    if not _BUCKET_RE.match(name):
+        return "is not a legal S3 bucket name (3-63 characters: lowercase letters, digits, '.', '-'; starts and ends with a letter or digit)"
+    if ".." in name or ".-" in name or "-." in name:
+        return "has adjacent '.'/'-' characters, which S3 rejects"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return "is formatted like an IP address, which S3 rejects"
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
+        return "uses a prefix or suffix S3 reserves"
+    return None
+
+
+def _validate(cfg: AppConfig) -> None:
+    if not isinstance(cfg.deploy_target, DeployTarget):
+        raise _fail("deploy_target", cfg.deploy_target, "is not a deploy target", "use 'aws' or 'local'")
+    if not _REGION_RE.match(cfg.region):
+        raise _fail("region", cfg.region, "is not an AWS region name", "use a region such as 'us-east-1'")
+    if cfg.name_suffix and not _SUFFIX_RE.match(cfg.name_suffix):
+        raise _fail(
+            "name_suffix", cfg.name_suffix, "is not a usable bucket-name suffix",
+            "use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit",
+        )
+    if not _TABLE_RE.match(cfg.table_name):
+        raise _fail("table_name", cfg.table_name, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+    for name in ("backup_bucket_name", "backup_log_bucket_name", "state_bucket_name"):
+        full = cfg.bucket(getattr(cfg, name))
+        problem = _bucket_problem(full)
+        if problem:
+            raise _fail(name, full, problem, "choose another name or name_suffix")
+    buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket]
+    if len(set(buckets)) != len(buckets):
+        raise _fail("backup_log_bucket_name", buckets, "names two buckets alike", "give every bucket its own name")
+    if not _EMAIL_RE.match(cfg.sender_email):
+        raise _fail("sender_email", cfg.sender_email, "is not an e-mail address", "use an address such as 'ops@example.org'")
+    if not cfg.recipient_emails:
+        raise _fail("recipient_emails", cfg.recipient_emails, "is empty", "name at least one recipient address")
+    for address in cfg.recipient_emails:
+        if not _EMAIL_RE.match(address):
+            raise _fail(
+                "recipient_emails", address, "is not an e-mail address",
+                "use addresses such as 'ops@example.org', comma-separated in the environment variable",
+            )
+    for name in ("access_log_retention_days", "noncurrent_version_retention_days"):
+        days = getattr(cfg, name)
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36500:
+            raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")
+    if not _STATE_KEY_RE.match(cfg.state_key) or cfg.state_key.startswith("/"):
+        raise _fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
+    for key, value in cfg.tags.items():
+        if not _TAG_KEY_RE.match(key) or key.lower().startswith("aws:") or len(value) > 256:
+            raise _fail("tags", {key: value}, "is not a valid AWS tag", "use keys of 1-128 characters without the 'aws:' prefix and values up to 256")
+    if isinstance(cfg.emulator_port, bool) or not isinstance(cfg.emulator_port, int) or not 1024 <= cfg.emulator_port <= 65535:
+        raise _fail("emulator_port", cfg.emulator_port, "is not a usable port", "use a number from 1024 to 65535")
+
+
+# --- loading -----------------------------------------------------------------
+
+_FIELDS: Final = {f.name: f for f in dataclasses.fields(AppConfig)}
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    """Turn a value from TOML or the environment into the field's type."""
+    kind = _FIELDS[name].type
+    if name == "deploy_target":
+        try:
+            return DeployTarget(str(raw).strip().lower())
+        except ValueError:
+            raise _fail(name, raw, f"from {source} is not a deploy target", "set DEPLOY_TARGET to 'aws' or 'local'") from None
+    if kind == "int":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise _fail(name, raw, f"from {source} is not a whole number", "use digits only") from None
+    if kind == "Path":
+        path = Path(str(raw).strip())
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    if kind == "tuple[str, ...]":
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    if kind == "Mapping[str, str]":
+        if isinstance(raw, dict):
+            return {str(k): str(v) for k, v in raw.items()}
+        pairs = [p for p in str(raw).split(",") if p.strip()]
+        if not all("=" in p for p in pairs):
+            raise _fail(name, raw, f"from {source} is not a tag list", "write tags as Key=Value,Key2=Value2")
+        return {k.strip(): v.strip() for k, v in (p.split("=", 1) for p in pairs)}
+    if not isinstance(raw, str):
+        raise _fail(name, raw, f"from {source} is not a string", "quote the value")
+    return raw.strip()
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> AppConfig:
+    """Build the configuration from the file and the environment, validated."""
+    env = os.environ if environ is None else environ
+    path = config_file or Path(env.get(ENV_CONFIG_FILE, DEFAULT_CONFIG_FILE))
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+        for key, raw in document.items():
+            if key not in _FIELDS:
+                known = ", ".join(sorted(_FIELDS))
+                raise ConfigError(f"configuration file {path}: unknown field '{key}'. Known fields: {known}")
+            values[key] = _coerce(key, raw, str(path))
+    elif config_file is not None or ENV_CONFIG_FILE in env:
+        raise ConfigError(f"configuration file {path} does not exist (set by {ENV_CONFIG_FILE})")
+    for name in _FIELDS:
+        var = ENV_DEPLOY_TARGET if name == "deploy_target" else f"{ENV_PREFIX}{name.upper()}"
+        if var in env and env[var] != "":
+            values[name] = _coerce(name, env[var], f"env {var}")
+    return AppConfig(**values)
