@@ -5,9 +5,10 @@
 #   scripts/emulator.sh stop    stop it; its resources and state are gone
 #   scripts/emulator.sh status  exit 0 when it answers
 #
-# Settings (environment): STUDENT_MGMT_EMULATOR_PORT (default 4566) and
-# STUDENT_MGMT_EMULATOR_STATE_DIR (default .emulator), the same variables the
-# synthesized configuration reads. The state directory holds moto.log, moto.pid
+# Its port and state directory are the configuration's emulator_port (default
+# 4566) and emulator_state_dir (default .emulator), read through
+# modules/config.py exactly as the synthesized Terraform reads them (so
+# STUDENT_MGMT_EMULATOR_PORT and config.toml apply). The state directory holds moto.log, moto.pid
 # and the bootstrap stack's local Terraform state: moto keeps everything in
 # memory, so a fresh start discards that state with it.
 #
@@ -17,12 +18,15 @@
 # endpoint instead of skipping verification.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-port=${STUDENT_MGMT_EMULATOR_PORT:-4566}
-state_dir=${STUDENT_MGMT_EMULATOR_STATE_DIR:-$root/.emulator}
-[[ $state_dir = /* ]] || state_dir=$root/$state_dir
+python=${EMULATOR_PYTHON:-$root/.venv/bin/python}
+if [[ ! -x $python ]]; then
+  echo "emulator: $python not found; run 'make setup' first" >&2
+  exit 1
+fi
+port=$("$python" "$root/scripts/config_get.py" emulator_port)
+state_dir=$("$python" "$root/scripts/config_get.py" emulator_state_dir)
 url=https://127.0.0.1:$port
 tls=$state_dir/tls
-python=${EMULATOR_PYTHON:-$root/.venv/bin/python}
 
 answers() { curl -sf -o /dev/null --max-time 2 --cacert "$tls/ca.pem" "$url/moto-api/data.json"; }
 
@@ -44,10 +48,6 @@ start() {
   if answers; then
     echo "emulator: already running at $url (state kept)"
     return 0
-  fi
-  if [[ ! -x $python ]]; then
-    echo "emulator: $python not found; run 'make venv' first" >&2
-    exit 1
   fi
   # Nothing answers, so any state left from an earlier run describes resources
   # that no longer exist: start from scratch (the certificates stay).

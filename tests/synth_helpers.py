@@ -1,0 +1,84 @@
+"""Reading synthesized stacks the way a reviewer does: by construct path."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from tests.conftest import ROOT, EmulatorSettings
+
+Doc = dict[str, Any]
+
+
+def resources(stack: Doc, kind: str) -> dict[str, Doc]:
+    """Every resource of one type, keyed by its construct path (``stack/students/table``)."""
+    found = {}
+    for body in stack.get("resource", {}).get(kind, {}).values():
+        found[body["//"]["metadata"]["path"]] = body
+    return found
+
+
+def resource(stack: Doc, kind: str, path: str) -> Doc:
+    matches = resources(stack, kind)
+    assert path in matches, f"no {kind} at {path}; have {sorted(matches)}"
+    return matches[path]
+
+
+def data_sources(stack: Doc, kind: str) -> dict[str, Doc]:
+    found = {}
+    for body in stack.get("data", {}).get(kind, {}).values():
+        found[body["//"]["metadata"]["path"]] = body
+    return found
+
+
+def address(stack: Doc, kind: str, path: str, *, data: bool = False) -> str:
+    """The Terraform address of the resource (or data source) at a construct path."""
+    section = stack.get("data" if data else "resource", {}).get(kind, {})
+    for name, body in section.items():
+        if body["//"]["metadata"]["path"] == path:
+            return f"{'data.' if data else ''}{kind}.{name}"
+    raise AssertionError(f"no {kind} at {path}")
+
+
+def ref(stack: Doc, kind: str, path: str, attribute: str, *, data: bool = False) -> str:
+    """The Terraform expression that refers to an attribute of a resource."""
+    return "${" + address(stack, kind, path, data=data) + "." + attribute + "}"
+
+
+def policy_statements(stack: Doc, path: str) -> dict[str, Doc]:
+    """The statements of the typed policy document at a construct path, by Sid."""
+    document = data_sources(stack, "aws_iam_policy_document")[path]
+    return {statement.get("sid", ""): statement for statement in document["statement"]}
+
+
+def walk(node: Any) -> Iterator[Any]:
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+_ASSET_HASH = re.compile(r"\b[0-9A-F]{32}\b|\b[0-9a-f]{64}\b")
+
+
+def normalise(stack: Doc, emulator: EmulatorSettings | None) -> Doc:
+    """A stack with machine- and build-specific values replaced by placeholders.
+
+    Absolute paths (the project, the emulator's temporary state directory),
+    the emulator's random port, the cdktf version and asset hashes change
+    between machines and builds, not between meanings.
+    """
+    text = json.dumps(stack, sort_keys=True)
+    if emulator is not None:
+        text = text.replace(str(emulator.state_dir), "<EMULATOR_STATE_DIR>")
+        text = text.replace(f"127.0.0.1:{emulator.port}", "127.0.0.1:<EMULATOR_PORT>")
+    text = text.replace(str(ROOT), "<PROJECT_ROOT>")
+    text = _ASSET_HASH.sub("<ASSET_HASH>", text)
+    normalised: Doc = json.loads(text)
+    normalised["//"]["metadata"]["version"] = "<CDKTF_VERSION>"
+    return normalised
