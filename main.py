@@ -139,9 +139,7 @@ class StudentManagementStack(TerraformStack):
             noncurrent_version_retention_days=config.noncurrent_version_retention_days,
             access_log_retention_days=config.access_log_retention_days,
         )
-        self.email = EmailIdentities(
-            self, "email", sender=config.sender_email, recipients=config.recipient_emails
-        )
+        self.email = EmailIdentities(self, "email", sender=config.sender_email, recipients=config.recipient_emails)
 
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)

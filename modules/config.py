@@ -137,14 +137,16 @@ _TAG_KEY_RE: Final = re.compile(r"^[\w .:/=+@-]{1,128}$")
 def _fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
     env = f"{ENV_PREFIX}{name.upper()}" if name != "deploy_target" else ENV_DEPLOY_TARGET
     return ConfigError(
-        f"invalid configuration field '{name}' (config.toml key '{name}' or env {env}): "
-        f"{value!r} {problem}. Fix: {fix}"
+        f"invalid configuration field '{name}' (config.toml key '{name}' or env {env}): {value!r} {problem}. Fix: {fix}"
     )
 
 
 def _bucket_problem(name: str) -> str | None:
     if not _BUCKET_RE.match(name):
-        return "is not a legal S3 bucket name (3-63 characters: lowercase letters, digits, '.', '-'; starts and ends with a letter or digit)"
+        return (
+            "is not a legal S3 bucket name (3-63 characters: lowercase letters, digits, '.', '-';"
+            " starts and ends with a letter or digit)"
+        )
     if ".." in name or ".-" in name or "-." in name:
         return "has adjacent '.'/'-' characters, which S3 rejects"
     try:
@@ -153,7 +155,9 @@ def _bucket_problem(name: str) -> str | None:
         pass
     else:
         return "is formatted like an IP address, which S3 rejects"
-    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
+        ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+    ):
         return "uses a prefix or suffix S3 reserves"
     return None
 
@@ -165,7 +169,9 @@ def _validate(cfg: AppConfig) -> None:
         raise _fail("region", cfg.region, "is not an AWS region name", "use a region such as 'us-east-1'")
     if cfg.name_suffix and not _SUFFIX_RE.match(cfg.name_suffix):
         raise _fail(
-            "name_suffix", cfg.name_suffix, "is not a usable bucket-name suffix",
+            "name_suffix",
+            cfg.name_suffix,
+            "is not a usable bucket-name suffix",
             "use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit",
         )
     if not _TABLE_RE.match(cfg.table_name):
@@ -179,13 +185,17 @@ def _validate(cfg: AppConfig) -> None:
     if len(set(buckets)) != len(buckets):
         raise _fail("backup_log_bucket_name", buckets, "names two buckets alike", "give every bucket its own name")
     if not _EMAIL_RE.match(cfg.sender_email):
-        raise _fail("sender_email", cfg.sender_email, "is not an e-mail address", "use an address such as 'ops@example.org'")
+        raise _fail(
+            "sender_email", cfg.sender_email, "is not an e-mail address", "use an address such as 'ops@example.org'"
+        )
     if not cfg.recipient_emails:
         raise _fail("recipient_emails", cfg.recipient_emails, "is empty", "name at least one recipient address")
     for address in cfg.recipient_emails:
         if not _EMAIL_RE.match(address):
             raise _fail(
-                "recipient_emails", address, "is not an e-mail address",
+                "recipient_emails",
+                address,
+                "is not an e-mail address",
                 "use addresses such as 'ops@example.org', comma-separated in the environment variable",
             )
     for name in ("access_log_retention_days", "noncurrent_version_retention_days"):
@@ -196,8 +206,17 @@ def _validate(cfg: AppConfig) -> None:
         raise _fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
     for key, value in cfg.tags.items():
         if not _TAG_KEY_RE.match(key) or key.lower().startswith("aws:") or len(value) > 256:
-            raise _fail("tags", {key: value}, "is not a valid AWS tag", "use keys of 1-128 characters without the 'aws:' prefix and values up to 256")
-    if isinstance(cfg.emulator_port, bool) or not isinstance(cfg.emulator_port, int) or not 1024 <= cfg.emulator_port <= 65535:
+            raise _fail(
+                "tags",
+                {key: value},
+                "is not a valid AWS tag",
+                "use keys of 1-128 characters without the 'aws:' prefix and values up to 256",
+            )
+    if (
+        isinstance(cfg.emulator_port, bool)
+        or not isinstance(cfg.emulator_port, int)
+        or not 1024 <= cfg.emulator_port <= 65535
+    ):
         raise _fail("emulator_port", cfg.emulator_port, "is not a usable port", "use a number from 1024 to 65535")
 
 
@@ -213,7 +232,9 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
         try:
             return DeployTarget(str(raw).strip().lower())
         except ValueError:
-            raise _fail(name, raw, f"from {source} is not a deploy target", "set DEPLOY_TARGET to 'aws' or 'local'") from None
+            raise _fail(
+                name, raw, f"from {source} is not a deploy target", "set DEPLOY_TARGET to 'aws' or 'local'"
+            ) from None
     if kind == "int":
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw

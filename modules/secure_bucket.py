@@ -62,9 +62,7 @@ def deny_insecure_transport(bucket: S3Bucket) -> DataAwsIamPolicyDocumentStateme
         actions=["s3:*"],
         resources=[bucket.arn, f"{bucket.arn}/*"],
         condition=[
-            DataAwsIamPolicyDocumentStatementCondition(
-                test="Bool", variable="aws:SecureTransport", values=["false"]
-            )
+            DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:SecureTransport", values=["false"])
         ],
     )
 
@@ -75,6 +73,8 @@ class SecureBucket(Construct):
     Attributes: ``bucket`` (the ``aws_s3_bucket``), ``policy_document`` and
     ``policy`` (the bucket policy), ``versioning`` (``None`` when disabled).
     """
+
+    policy: S3BucketPolicy
 
     def __init__(
         self,

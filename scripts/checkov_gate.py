@@ -26,6 +26,7 @@ import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SKIPS = ROOT / "security" / "checkov-skips.toml"
@@ -53,7 +54,7 @@ def load_skips(path: Path) -> list[Skip]:
     return skips
 
 
-def construct_paths(document: dict) -> dict[str, str]:
+def construct_paths(document: dict[str, Any]) -> dict[str, str]:
     """Terraform address ("aws_s3_bucket.name") → construct path ("stack/state/bucket").
 
     Checkov names some resources "resource.<name>" instead of "<type>.<name>"
@@ -68,14 +69,24 @@ def construct_paths(document: dict) -> dict[str, str]:
     return paths
 
 
-def scan(stack_json: Path, checkov: Path) -> tuple[dict, dict[str, str]]:
+def scan(stack_json: Path, checkov: Path) -> tuple[dict[str, Any], dict[str, str]]:
     document = json.loads(stack_json.read_text(encoding="utf-8"))
     document.get("terraform", {}).pop("required_version", None)
     with tempfile.TemporaryDirectory() as work:
         copy = Path(work) / "cdk.tf.json"
         copy.write_text(json.dumps(document), encoding="utf-8")
         run = subprocess.run(
-            [str(checkov), "--framework", "terraform_json", "--skip-download", "--quiet", "-o", "json", "-f", str(copy)],
+            [
+                str(checkov),
+                "--framework",
+                "terraform_json",
+                "--skip-download",
+                "--quiet",
+                "-o",
+                "json",
+                "-f",
+                str(copy),
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -83,7 +94,9 @@ def scan(stack_json: Path, checkov: Path) -> tuple[dict, dict[str, str]]:
     try:
         report = json.loads(run.stdout)
     except json.JSONDecodeError:
-        raise SystemExit(f"checkov produced no JSON report for {stack_json} (exit {run.returncode}):\n{run.stderr[-2000:]}")
+        raise SystemExit(
+            f"checkov produced no JSON report for {stack_json} (exit {run.returncode}):\n{run.stderr[-2000:]}"
+        ) from None
     if isinstance(report, list):
         raise SystemExit(f"checkov reported several frameworks for {stack_json}; expected terraform_json only")
     return report, construct_paths(document)

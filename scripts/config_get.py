@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modules.config import ConfigError, load_config  # noqa: E402
+from modules.config import ConfigError, load_config
 
 
 def main(argv: list[str]) -> int:

@@ -34,7 +34,9 @@ def _resolve(text: str) -> str:
         attribute = parts[-1]
         placeholder = _PLACEHOLDERS.get((kind, attribute))
         if placeholder is None:
-            raise AssertionError(f"no placeholder for reference ${{{match.group(1)}}}: add one to tests/iam_policies.py")
+            raise AssertionError(
+                f"no placeholder for reference ${{{match.group(1)}}}: add one to tests/iam_policies.py"
+            )
         return placeholder(name.replace("_", "-")[:40])
 
     return _REFERENCE.sub(replace, text)
@@ -58,7 +60,9 @@ def _render_statement(statement: Doc) -> dict[str, Any]:
             values = condition["values"]
             # One value is written as a scalar, as AWS itself returns it (and
             # parliament can only read Bool conditions that way).
-            conditions.setdefault(condition["test"], {})[condition["variable"]] = values[0] if len(values) == 1 else values
+            conditions.setdefault(condition["test"], {})[condition["variable"]] = (
+                values[0] if len(values) == 1 else values
+            )
         rendered["Condition"] = conditions
     return rendered
 

@@ -69,7 +69,10 @@ def test_checkov_gate_fails_on_a_stale_skip(synth: dict[str, Synth], tmp_path: P
     files = [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
     gate = subprocess.run(
         [*GATE, "--all-stacks", "--skips", str(skips), *map(str, files)],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     assert gate.returncode == 1
     assert "CKV_AWS_21 */bucket matched no failed check" in gate.stderr
@@ -111,8 +114,14 @@ def test_parliament_finds_nothing_in_any_policy_document(synth: dict[str, Synth]
     ("statement", "issue"),
     [
         ({"Effect": "Allow", "Action": "s3:PutObjekt", "Resource": "arn:aws:s3:::b/*"}, "UNKNOWN_ACTION"),
-        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/t"},
-         "RESOURCE_MISMATCH"),
+        (
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/t",
+            },
+            "RESOURCE_MISMATCH",
+        ),
     ],
 )
 def test_parliament_reports_a_bad_policy(statement: dict[str, str], issue: str) -> None:

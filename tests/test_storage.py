@@ -63,14 +63,20 @@ MUTATIONS: dict[str, tuple[Callable[[Doc], None], str]] = {
         _set(f"{BACKUPS}/ownership", "aws_s3_bucket_ownership_controls", "rule", {"object_ownership": "ObjectWriter"}),
         "check_ownership_enforced",
     ),
-    "PITR off": (_set(TABLE, "aws_dynamodb_table", "point_in_time_recovery", {"enabled": False}), "check_table_protection"),
+    "PITR off": (
+        _set(TABLE, "aws_dynamodb_table", "point_in_time_recovery", {"enabled": False}),
+        "check_table_protection",
+    ),
     "deletion protection off": (
         _set(TABLE, "aws_dynamodb_table", "deletion_protection_enabled", False),
         "check_table_protection",
     ),
     "sort key added": (_set(TABLE, "aws_dynamodb_table", "range_key", "name"), "check_table_schema"),
     "provisioned capacity": (_set(TABLE, "aws_dynamodb_table", "billing_mode", "PROVISIONED"), "check_table_schema"),
-    "log prefix changed": (_set(f"{BACKUPS}/logging", "aws_s3_bucket_logging", "target_prefix", ""), "check_access_logging"),
+    "log prefix changed": (
+        _set(f"{BACKUPS}/logging", "aws_s3_bucket_logging", "target_prefix", ""),
+        "check_access_logging",
+    ),
     "tag dropped": (_drop_tag, "check_tags"),
 }
 

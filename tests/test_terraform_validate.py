@@ -18,12 +18,22 @@ def test_stack_is_valid_terraform(synth: dict[str, Synth], tmp_path: Path, targe
     env = tool_env()
     init = subprocess.run(
         ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-        cwd=workdir, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert init.returncode == 0, init.stdout + init.stderr
     validate = subprocess.run(
         ["terraform", "validate", "-json", "-no-color"],
-        cwd=workdir, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     result = json.loads(validate.stdout)
     assert result["valid"] is True, result["diagnostics"]

@@ -1,0 +1,1 @@
+"""CDKTF constructs of the student management system, one per tutorial concern."""

@@ -1,0 +1,1 @@
+"""Scripts the Makefile runs; not a library."""

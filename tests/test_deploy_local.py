@@ -1,0 +1,267 @@
+"""Both stacks deployed into a fresh emulator with the real Terraform and AWS provider.
+
+The bootstrap stack goes through `cdktf deploy` (the path `make up` takes); the
+application stack through Terraform directly, so the test can hold the apply at
+its approval prompt and look at the state lock while Terraform holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas.common import names
+from tests.conftest import ROOT, EmulatorSettings, Synth, tool_env
+
+pytestmark = pytest.mark.emulator
+
+STATE_BUCKET = "student-management-tfstate"
+STATE_KEY = "student-management/terraform.tfstate"
+BACKUP_BUCKET = "student-backup-20250706"
+LOG_BUCKET = "student-backup-logs-20250706"
+
+
+@dataclass
+class Deployment:
+    emulator: EmulatorSettings
+    app_dir: Path
+    env: dict[str, str]
+    lock_seen_while_applying: list[str]
+    competing_plan_output: str
+    outputs: dict[str, Any]
+
+    def client(self, service: str, **credentials: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.emulator.endpoint,
+            region_name="us-east-1",
+            verify=str(self.emulator.ca_bundle),
+            aws_access_key_id=credentials.get("key", "emulator"),
+            aws_secret_access_key=credentials.get("secret", "emulator"),
+            aws_session_token=credentials.get("token"),
+        )
+
+    def terraform(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["terraform", *args, "-no-color"],
+            cwd=self.app_dir,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+
+
+def _apply_holding_the_lock(app_dir: Path, env: dict[str, str], s3: Any) -> tuple[list[str], str]:
+    """Apply, and while Terraform waits for approval, list the state bucket and race it with a plan."""
+    apply = subprocess.Popen(
+        ["terraform", "apply", "-no-color", "-input=true"],
+        cwd=app_dir,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert apply.stdin is not None and apply.stdout is not None
+    seen = ""
+    while "Enter a value:" not in seen:
+        chunk = apply.stdout.read(1)
+        assert chunk, f"terraform apply ended before asking for approval:\n{seen[-3000:]}"
+        seen += chunk
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+    competing = subprocess.run(
+        ["terraform", "plan", "-no-color", "-input=false", "-lock-timeout=0s"],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    rest, _ = apply.communicate("yes\n", timeout=900)
+    assert apply.returncode == 0, (seen + rest)[-5000:]
+    return keys, competing.stdout + competing.stderr
+
+
+@pytest.fixture(scope="module")
+def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[Deployment]:
+    local = synth["local"]
+    env = tool_env(AWS_ACCESS_KEY_ID="emulator", AWS_SECRET_ACCESS_KEY="emulator", **emulator.env())
+    bootstrap = subprocess.run(
+        [
+            "npx",
+            "--no-install",
+            "cdktf",
+            "deploy",
+            "state-bootstrap",
+            "--skip-synth",
+            "--skip-provider-lock",
+            "--auto-approve",
+            "--output",
+            str(local.outdir),
+            "--outputs-file",
+            str(local.outdir / "bootstrap.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert bootstrap.returncode == 0, (bootstrap.stdout + bootstrap.stderr)[-5000:]
+    app_dir = local.stack_dir("student-management")
+    init = subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color"],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    probe = Deployment(emulator, app_dir, env, [], "", {})
+    keys, competing = _apply_holding_the_lock(app_dir, env, probe.client("s3"))
+    outputs = json.loads(probe.terraform("output", "-json").stdout)
+    yield Deployment(emulator, app_dir, env, keys, competing, {k: v["value"] for k, v in outputs.items()})
+
+
+def test_bootstrap_state_lives_with_the_emulator(deployment: Deployment) -> None:
+    assert (deployment.emulator.state_dir / "bootstrap.tfstate").is_file()
+    assert deployment.client("s3").get_bucket_versioning(Bucket=STATE_BUCKET)["Status"] == "Enabled"
+
+
+def test_application_state_is_in_the_emulator_state_bucket(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+    assert keys == [STATE_KEY]
+    state = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read())
+    assert any(r["type"] == "aws_dynamodb_table" for r in state["resources"])
+    assert s3.head_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["ServerSideEncryption"] == "AES256"
+
+
+def test_state_is_locked_while_applying(deployment: Deployment) -> None:
+    assert f"{STATE_KEY}.tflock" in deployment.lock_seen_while_applying
+    assert "Error acquiring the state lock" in deployment.competing_plan_output
+
+
+def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:
+    assert deployment.outputs[names.OUTPUT_TABLE_NAME] == "studentData"
+    assert deployment.outputs[names.OUTPUT_TABLE_ARN].endswith(":table/studentData")
+    assert deployment.outputs[names.OUTPUT_BACKUP_BUCKET] == BACKUP_BUCKET
+    assert deployment.outputs[names.OUTPUT_BACKUP_LOG_BUCKET] == LOG_BUCKET
+
+
+def test_backup_bucket_reads_back_hardened(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    assert s3.get_bucket_versioning(Bucket=BACKUP_BUCKET)["Status"] == "Enabled"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=BACKUP_BUCKET)["TagSet"]}
+    assert tags == {"Project": "StudentManagement", "Environment": "Production"}
+    block = s3.get_public_access_block(Bucket=BACKUP_BUCKET)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    ownership = s3.get_bucket_ownership_controls(Bucket=BACKUP_BUCKET)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    logging = s3.get_bucket_logging(Bucket=BACKUP_BUCKET)["LoggingEnabled"]
+    assert logging["TargetBucket"] == LOG_BUCKET
+    assert logging["TargetPrefix"] == "student-backup/"
+
+
+def test_backup_bucket_policy_allows_only_the_role_to_put(deployment: Deployment) -> None:
+    role_arn = deployment.client("iam").get_role(RoleName="DynamoDBBackupRole")["Role"]["Arn"]
+    policy = json.loads(deployment.client("s3").get_bucket_policy(Bucket=BACKUP_BUCKET)["Policy"])
+    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    assert allows[0]["Principal"] == {"AWS": role_arn}
+    assert allows[0]["Action"] in ("s3:PutObject", ["s3:PutObject"])
+    assert allows[0]["Resource"] in (
+        f"arn:aws:s3:::{BACKUP_BUCKET}/backups/*",
+        [f"arn:aws:s3:::{BACKUP_BUCKET}/backups/*"],
+    )
+    sids = {s.get("Sid") for s in policy["Statement"]}
+    assert {"DenyInsecureTransport", "DenyPutObjectExceptBackupRole"} <= sids
+
+
+def test_log_bucket_admits_only_s3_log_delivery(deployment: Deployment) -> None:
+    policy = json.loads(deployment.client("s3").get_bucket_policy(Bucket=LOG_BUCKET)["Policy"])
+    allow = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:s3:::{BACKUP_BUCKET}"
+
+
+def test_table_reads_back_with_recovery_and_protection(deployment: Deployment) -> None:
+    dynamodb = deployment.client("dynamodb")
+    table = dynamodb.describe_table(TableName="studentData")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": names.STUDENT_KEY, "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionProtectionEnabled"] is True
+    backups = dynamodb.describe_continuous_backups(TableName="studentData")["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_ses_identities_exist(deployment: Deployment) -> None:
+    identities = deployment.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
+    assert sorted(identities) == ["admin@example.com", "noreply@example.com"]
+
+
+def test_backup_role_can_upload_a_backup(deployment: Deployment) -> None:
+    role_arn = deployment.client("iam").get_role(RoleName="DynamoDBBackupRole")["Role"]["Arn"]
+    session = deployment.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"]
+    s3 = deployment.client(
+        "s3", key=session["AccessKeyId"], secret=session["SecretAccessKey"], token=session["SessionToken"]
+    )
+    key = f"{names.BACKUP_PREFIX}backup-20250706-000000.json"
+    s3.put_object(Bucket=BACKUP_BUCKET, Key=key, Body=b"[]", ContentType="application/json")
+    assert deployment.client("s3").head_object(Bucket=BACKUP_BUCKET, Key=key)["ContentLength"] == 2
+
+
+def test_second_plan_reports_no_changes(deployment: Deployment) -> None:
+    plan = deployment.terraform("plan", "-detailed-exitcode", "-input=false")
+    assert plan.returncode == 0, plan.stdout[-5000:] + plan.stderr
+
+
+def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment) -> None:
+    """README "Removing a test deployment": empty the buckets, release the table, destroy the rest.
+
+    Emptying the backup bucket is itself logged into the log bucket, so the
+    first destroy removes the backup bucket and stops at the log bucket; the
+    log bucket is emptied once more and the second destroy finishes.
+    """
+    s3 = deployment.client("s3")
+
+    def empty(bucket: str) -> None:
+        versions = s3.list_object_versions(Bucket=bucket)
+        for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+    empty(BACKUP_BUCKET)
+    empty(LOG_BUCKET)
+    table = next(
+        line
+        for line in deployment.terraform("state", "list").stdout.splitlines()
+        if line.startswith("aws_dynamodb_table.")
+    )
+    assert deployment.terraform("state", "rm", table).returncode == 0
+    destroy = deployment.terraform("destroy", "-auto-approve", "-input=false")
+    if destroy.returncode != 0:
+        assert "BucketNotEmpty" in destroy.stderr and LOG_BUCKET in destroy.stderr, destroy.stderr
+        empty(LOG_BUCKET)
+        destroy = deployment.terraform("destroy", "-auto-approve", "-input=false")
+    assert destroy.returncode == 0, destroy.stdout[-5000:] + destroy.stderr
+    assert deployment.terraform("state", "list").stdout.strip() == ""
+    remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert remaining == {STATE_BUCKET}
+    assert "DynamoDBBackupRole" not in [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]]
+    assert deployment.client("dynamodb").describe_table(TableName="studentData")["Table"]["TableStatus"] == "ACTIVE"
