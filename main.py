@@ -14,14 +14,22 @@ import sys
 from pathlib import Path
 
 from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
 from lambdas.common import names
+from modules.backup_schedule import BackupSchedule
 from modules.backup_storage import BackupStorage
 from modules.config import PROJECT_ROOT, AppConfig, ConfigError, load_config
 from modules.email_identities import EmailIdentities
 from modules.function_role import FunctionRole
+from modules.python_function import PythonFunction
 from modules.state_bucket import StateBucket
 from modules.student_table import StudentTable
 
@@ -124,6 +132,18 @@ class StudentManagementStack(TerraformStack):
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
         self.table = StudentTable(self, "students", table_name=config.table_name)
+        self.read_role = FunctionRole(
+            self,
+            "read-role",
+            role_name="LambdaGetStudentRole",
+            description="Runs getStudentData: reads studentData.",
+        )
+        self.insert_role = FunctionRole(
+            self,
+            "insert-role",
+            role_name="LambdaInsertStudentRole",
+            description="Runs insertStudentData: adds a student, e-mails a confirmation.",
+        )
         self.backup_role = FunctionRole(
             self,
             "backup-role",
@@ -141,11 +161,106 @@ class StudentManagementStack(TerraformStack):
         )
         self.email = EmailIdentities(self, "email", sender=config.sender_email, recipients=config.recipient_emails)
 
+        self._functions(config)
+
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
         TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_BACKUP_LOG_BUCKET, value=self.backup_storage.log_bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_SES_IDENTITIES, value=[identity.email for identity in self.email.all])
+
+    def _functions(self, config: AppConfig) -> None:
+        """Tutorial sections 3.1-3.3, 8 and 10: the three functions, each with exactly what its code calls."""
+        table = self.table.table
+        backup_bucket = self.backup_storage.bucket.bucket
+        account = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        common_env = {names.ENV_TABLE_NAME: table.name, names.ENV_ALLOWED_ORIGIN: config.allowed_origin}
+
+        def allow(
+            sid: str, actions: list[str], resources: list[str], **condition: str
+        ) -> DataAwsIamPolicyDocumentStatement:
+            return DataAwsIamPolicyDocumentStatement(
+                sid=sid,
+                effect="Allow",
+                actions=actions,
+                resources=resources,
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=key, values=[value])
+                    for key, value in condition.items()
+                ]
+                or None,
+            )
+
+        from_sender = {"ses:FromAddress": config.sender_email}
+        self.read_function = PythonFunction(
+            self,
+            "read-function",
+            function_name="getStudentData",
+            description="GET /students: lists students page by page, or returns one by studentid.",
+            package="get_students",
+            role=self.read_role,
+            environment=common_env,
+            statements=[allow("ReadStudents", ["dynamodb:GetItem", "dynamodb:Scan"], [table.arn])],
+            timeout_seconds=10,
+            log_retention_days=config.log_retention_days,
+        )
+        self.insert_function = PythonFunction(
+            self,
+            "insert-function",
+            function_name="insertStudentData",
+            description="POST /students: validates and saves a student, e-mails a confirmation.",
+            package="insert_student",
+            role=self.insert_role,
+            environment={**common_env, names.ENV_SENDER_EMAIL: config.sender_email},
+            statements=[
+                allow("InsertStudent", ["dynamodb:PutItem"], [table.arn]),
+                # The recipient is each new student, whose SES identity (needed
+                # while the account is in the sandbox) is verified outside
+                # Terraform: every identity of the account, but only as the sender.
+                allow(
+                    "SendConfirmation",
+                    ["ses:SendEmail"],
+                    [f"arn:{partition}:ses:{config.region}:{account}:identity/*"],
+                    **from_sender,
+                ),
+            ],
+            timeout_seconds=15,
+            log_retention_days=config.log_retention_days,
+        )
+        self.backup_function = PythonFunction(
+            self,
+            "backup-function",
+            function_name="BackupDynamoDBAndSendEmail",
+            description="POST /backup and daily: streams studentData to JSON and CSV in S3, e-mails a summary.",
+            package="backup",
+            role=self.backup_role,
+            environment={
+                **common_env,
+                names.ENV_BACKUP_BUCKET: backup_bucket.bucket,
+                names.ENV_SENDER_EMAIL: config.sender_email,
+                names.ENV_RECIPIENT_EMAIL: ",".join(config.recipient_emails),
+            },
+            statements=[
+                allow("ScanStudents", ["dynamodb:Scan"], [table.arn]),
+                allow(
+                    "WriteBackups",
+                    ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
+                    [f"{backup_bucket.arn}/{names.BACKUP_PREFIX}*"],
+                ),
+                allow("SendSummary", ["ses:SendEmail"], [identity.arn for identity in self.email.all], **from_sender),
+            ],
+            # The tutorial's sizes: streaming keeps memory flat whatever the table size.
+            memory_mb=128,
+            ephemeral_storage_mb=512,
+            timeout_seconds=900,
+            # Two backups at once would race to write the same keys.
+            reserved_concurrency=1,
+            log_retention_days=config.log_retention_days,
+        )
+        self.schedule = BackupSchedule(
+            self, "daily-backup", schedule_name="DailyDynamoDBBackup", function=self.backup_function.function
+        )
 
 
 def build_app(config: AppConfig, outdir: Path | None = None) -> App:

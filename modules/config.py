@@ -74,6 +74,11 @@ class AppConfig:
     sender_email: str = "noreply@example.com"
     #: Recipients of backup notices; each becomes a verified SES identity.
     recipient_emails: tuple[str, ...] = ("admin@example.com",)
+    #: The one web origin the API answers with CORS headers (never ``*``). Until
+    #: the website's CloudFront distribution exists, the page is served locally.
+    allowed_origin: str = "http://localhost:8000"
+    #: Days the functions' CloudWatch log groups keep their logs.
+    log_retention_days: int = 365
     #: Bucket that holds Terraform state; created by the bootstrap stack.
     state_bucket_name: str = "student-management-tfstate"
     #: Object key of the application stack's state in the state bucket.
@@ -132,6 +137,32 @@ _REGION_RE: Final = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _TABLE_RE: Final = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _STATE_KEY_RE: Final = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$")
 _TAG_KEY_RE: Final = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_ORIGIN_RE: Final = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+#: The retention periods CloudWatch Logs accepts.
+_LOG_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 def _fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
@@ -202,6 +233,20 @@ def _validate(cfg: AppConfig) -> None:
         days = getattr(cfg, name)
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36500:
             raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")
+    if not _ORIGIN_RE.match(cfg.allowed_origin):
+        raise _fail(
+            "allowed_origin",
+            cfg.allowed_origin,
+            "is not a single web origin ('*' is refused on purpose)",
+            "use scheme://host[:port] with nothing after it, e.g. 'https://d123.cloudfront.net'",
+        )
+    if cfg.log_retention_days not in _LOG_RETENTION_DAYS:
+        raise _fail(
+            "log_retention_days",
+            cfg.log_retention_days,
+            "is not a retention CloudWatch Logs offers",
+            f"use one of {', '.join(map(str, _LOG_RETENTION_DAYS))}",
+        )
     if not _STATE_KEY_RE.match(cfg.state_key) or cfg.state_key.startswith("/"):
         raise _fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
     for key, value in cfg.tags.items():

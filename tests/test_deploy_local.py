@@ -227,6 +227,52 @@ def test_backup_role_can_upload_a_backup(deployment: Deployment) -> None:
     assert deployment.client("s3").head_object(Bucket=BACKUP_BUCKET, Key=key)["ContentLength"] == 2
 
 
+FUNCTION_ROLES = {
+    "getStudentData": "LambdaGetStudentRole",
+    "insertStudentData": "LambdaInsertStudentRole",
+    "BackupDynamoDBAndSendEmail": "DynamoDBBackupRole",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_ROLES))
+def test_function_reads_back_with_its_role_and_log_group(deployment: Deployment, name: str) -> None:
+    config = deployment.client("lambda").get_function_configuration(FunctionName=name)
+    assert config["Runtime"] == "python3.13"
+    assert config["Role"].endswith(f":role/{FUNCTION_ROLES[name]}")
+    assert config["Environment"]["Variables"][names.ENV_TABLE_NAME] == "studentData"
+    assert config["Environment"]["Variables"][names.ENV_ALLOWED_ORIGIN] == "http://localhost:8000"
+    groups = deployment.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(f"/aws/lambda/{name}", 365)]
+
+
+def test_backup_function_reads_back_with_the_tutorial_sizes(deployment: Deployment) -> None:
+    config = deployment.client("lambda").get_function_configuration(FunctionName="BackupDynamoDBAndSendEmail")
+    assert config["MemorySize"] == 128
+    assert config["EphemeralStorage"] == {"Size": 512}
+    variables = config["Environment"]["Variables"]
+    assert variables[names.ENV_BACKUP_BUCKET] == BACKUP_BUCKET
+    assert variables[names.ENV_SENDER_EMAIL] == "noreply@example.com"
+    assert variables[names.ENV_RECIPIENT_EMAIL] == "admin@example.com"
+    role = deployment.client("iam").get_role_policy(
+        RoleName="DynamoDBBackupRole", PolicyName="BackupDynamoDBAndSendEmail-permissions"
+    )
+    actions = {
+        a
+        for s in role["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"dynamodb:Scan", "s3:PutObject", "ses:SendEmail"} <= actions
+
+
+def test_schedule_reads_back_daily_with_its_target(deployment: Deployment) -> None:
+    schedule = deployment.client("scheduler").get_schedule(Name="DailyDynamoDBBackup")
+    assert schedule["ScheduleExpression"] == "cron(0 0 * * ? *)"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 5}
+    assert schedule["Target"]["Arn"].endswith(":function:BackupDynamoDBAndSendEmail")
+    assert schedule["Target"]["RoleArn"].endswith(":role/DailyDynamoDBBackupSchedulerRole")
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
 def test_second_plan_reports_no_changes(deployment: Deployment) -> None:
     plan = deployment.terraform("plan", "-detailed-exitcode", "-input=false")
     assert plan.returncode == 0, plan.stdout[-5000:] + plan.stderr
@@ -263,5 +309,6 @@ def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment
     assert deployment.terraform("state", "list").stdout.strip() == ""
     remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert remaining == {STATE_BUCKET}
-    assert "DynamoDBBackupRole" not in [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]]
+    assert deployment.client("iam").list_roles()["Roles"] == []
+    assert deployment.client("lambda").list_functions()["Functions"] == []
     assert deployment.client("dynamodb").describe_table(TableName="studentData")["Table"]["TableStatus"] == "ACTIVE"

@@ -33,7 +33,7 @@ def test_stack_matches_snapshot(
 @pytest.mark.parametrize("stack", STACKS)
 def test_aws_target_holds_no_emulator_setting(synth: dict[str, Synth], stack: str) -> None:
     text = json.dumps(synth["aws"].stack(stack))
-    for marker in ("127.0.0.1", "localhost", "endpoints", "custom_ca_bundle", "use_path_style", "s3_use_path_style"):
+    for marker in ("127.0.0.1", ":4566", "endpoints", "custom_ca_bundle", "use_path_style", ".emulator"):
         assert marker not in text
 
 

@@ -1,0 +1,1 @@
+"""Code shared by the functions: names, configuration, clients, HTTP shaping, validation, logging."""

@@ -1,0 +1,57 @@
+"""Plain-text e-mail through SES, where a failure is an outcome to report, not an exception.
+
+Both functions that send mail have already done their real work (saved the
+student, written the backup) when they send it; a mail failure must not undo
+or hide that, only be reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.common.log import get_logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
+#: Subject and body are sent as UTF-8 so Vietnamese names arrive intact.
+CHARSET: Final = "UTF-8"
+
+logger = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class EmailOutcome:
+    sent: bool
+    #: Why it was not sent, in words fit for a user: no AWS error text, which can carry ARNs.
+    error: str | None = None
+
+
+def send_text(client: SESClient, *, sender: str, to: Sequence[str], subject: str, body: str) -> EmailOutcome:
+    """Send one message with SES ``SendEmail``; any SES or network failure becomes an unsent outcome."""
+    try:
+        client.send_email(
+            Source=sender,
+            Destination={"ToAddresses": list(to)},
+            Message={
+                "Subject": {"Data": subject, "Charset": CHARSET},
+                "Body": {"Text": {"Data": body, "Charset": CHARSET}},
+            },
+        )
+    except (ClientError, BotoCoreError) as error:
+        code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+        logger.warning("e-mail not sent", extra={"errorType": type(error).__name__, "errorCode": code})
+        return EmailOutcome(sent=False, error=_reason(code))
+    return EmailOutcome(sent=True)
+
+
+def _reason(code: str) -> str:
+    if code in {"MessageRejected", "MailFromDomainNotVerifiedException", "ConfigurationSetDoesNotExist"}:
+        return "the e-mail service refused the message"
+    if code in {"Throttling", "ThrottlingException", "LimitExceededException"}:
+        return "the e-mail service is busy"
+    return "the e-mail service is unavailable"

@@ -1,0 +1,1 @@
+"""``getStudentData`` (tutorial section 3.1): GET /students."""

@@ -1,0 +1,1 @@
+"""``insertStudentData`` (tutorial section 3.2): POST /students."""

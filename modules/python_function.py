@@ -1,0 +1,137 @@
+"""Tutorial sections 3.1-3.3 and 10: a Python Lambda function, its code package and its logs.
+
+Each function's zip holds the ``lambdas/`` package tree with only its own
+handler package and ``lambdas/common`` (names, responses, validation), so
+``lambdas.<package>.handler.lambda_handler`` imports the same way in AWS as in
+the tests. The log group is created before the function, with a retention, so
+Lambda never creates an unbounded one itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+)
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionEphemeralStorage,
+    LambdaFunctionTracingConfig,
+)
+from constructs import Construct
+
+from modules.config import PROJECT_ROOT
+from modules.function_role import FunctionRole
+
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
+STAGING_DIR = PROJECT_ROOT / ".build" / "lambda"
+RUNTIME = "python3.13"
+
+
+def stage_code(package: str) -> Path:
+    """A directory holding exactly what the function's zip contains."""
+    target = STAGING_DIR / package
+    shutil.rmtree(target, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copy2(LAMBDAS_DIR / "__init__.py", _mkdir(target / "lambdas") / "__init__.py")
+    shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)
+    shutil.copytree(LAMBDAS_DIR / package, target / "lambdas" / package, ignore=ignore)
+    return target
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class PythonFunction(Construct):
+    """A Lambda function running as ``role``, with the permissions in ``statements``.
+
+    The role's inline policy is the function's complete permission set: writing
+    to its own log group, plus ``statements`` (each scoped to exact ARNs by the
+    caller). Attributes: ``function``, ``log_group``, ``policy_document``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        function_name: str,
+        description: str,
+        package: str,
+        role: FunctionRole,
+        environment: Mapping[str, str],
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
+        timeout_seconds: int,
+        memory_mb: int = 128,
+        ephemeral_storage_mb: int = 512,
+        reserved_concurrency: int | None = None,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=log_retention_days,
+        )
+        self.policy_document = DataAwsIamPolicyDocument(
+            self,
+            "permissions",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="WriteOwnLogs",
+                    effect="Allow",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{self.log_group.arn}:*"],
+                ),
+                # Active tracing: the Lambda service sends the segments as the
+                # function's role. X-Ray's write actions support no resource-level
+                # permissions, so "*" is the only resource there is.
+                DataAwsIamPolicyDocumentStatement(
+                    sid="WriteTraces",
+                    effect="Allow",
+                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    resources=["*"],
+                ),
+                *statements,
+            ],
+        )
+        policy = IamRolePolicy(
+            self,
+            "policy",
+            name=f"{function_name}-permissions",
+            role=role.role.id,
+            policy=self.policy_document.json,
+        )
+        code = TerraformAsset(self, "code", path=str(stage_code(package)), type=AssetType.ARCHIVE)
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=function_name,
+            description=description,
+            role=role.role.arn,
+            runtime=RUNTIME,
+            architectures=["x86_64"],
+            handler=f"lambdas.{package}.handler.lambda_handler",
+            filename=code.path,
+            source_code_hash=Fn.filebase64sha256(code.path),
+            timeout=timeout_seconds,
+            memory_size=memory_mb,
+            ephemeral_storage=LambdaFunctionEphemeralStorage(size=ephemeral_storage_mb),
+            reserved_concurrent_executions=reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables=dict(environment)),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            # The log group must exist (with its retention) before the first
+            # invocation, and the role must hold its permissions.
+            depends_on=[self.log_group, policy],
+        )

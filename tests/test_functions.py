@@ -1,0 +1,172 @@
+"""Tutorial sections 2.1-2.3, 3, 8 and 10 in the synthesized JSON: functions, roles, logs, schedule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas.common import names
+from tests.conftest import TARGETS, Synth
+from tests.iam_policies import policy_documents
+from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
+
+APP = "student-management"
+FUNCTIONS = {
+    # function name: (construct id, handler package, role name)
+    "getStudentData": ("read-function", "get_students", "LambdaGetStudentRole"),
+    "insertStudentData": ("insert-function", "insert_student", "LambdaInsertStudentRole"),
+    "BackupDynamoDBAndSendEmail": ("backup-function", "backup", "DynamoDBBackupRole"),
+}
+ROLE_IDS = {
+    "LambdaGetStudentRole": "read-role",
+    "LambdaInsertStudentRole": "insert-role",
+    "DynamoDBBackupRole": "backup-role",
+}
+#: What the Lambda service itself does as the function's role, not the handler code.
+PLATFORM_STATEMENTS = {"WriteOwnLogs", "WriteTraces"}
+#: tests/lambdas/scenarios.py names the functions by handler package.
+RECORDED = {
+    "get_students": "getStudentData",
+    "insert_student": "insertStudentData",
+    "backup": "BackupDynamoDBAndSendEmail",
+}
+
+
+@pytest.fixture(params=TARGETS)
+def app(request: pytest.FixtureRequest, synth: dict[str, Synth]) -> Doc:
+    return synth[request.param].stack(APP)
+
+
+def function(stack: Doc, name: str) -> Doc:
+    return resource(stack, "aws_lambda_function", f"{APP}/{FUNCTIONS[name][0]}/function")
+
+
+def permission_statements(stack: Doc, name: str) -> list[dict[str, object]]:
+    rendered = json.loads(policy_documents(stack)[f"{APP}/{FUNCTIONS[name][0]}/permissions"])
+    return [s for s in rendered["Statement"] if s.get("Sid") not in PLATFORM_STATEMENTS]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_runtime_handler_and_role(app: Doc, name: str) -> None:
+    construct, package, role = FUNCTIONS[name]
+    body = function(app, name)
+    assert body["function_name"] == name
+    assert body["runtime"] == "python3.13"
+    assert body["architectures"] == ["x86_64"]
+    assert body["handler"] == f"lambdas.{package}.handler.lambda_handler"
+    assert body["role"] == ref(app, "aws_iam_role", f"{APP}/{ROLE_IDS[role]}/role", "arn")
+    assert resource(app, "aws_iam_role", f"{APP}/{ROLE_IDS[role]}/role")["name"] == role
+    assert body["tracing_config"] == {"mode": "Active"}
+    assert body["environment"]["variables"][names.ENV_TABLE_NAME] == ref(
+        app, "aws_dynamodb_table", f"{APP}/students/table", "name"
+    )
+    assert body["environment"]["variables"][names.ENV_ALLOWED_ORIGIN] == "http://localhost:8000"
+    assert body["source_code_hash"] == '${filebase64sha256("' + body["filename"] + '")}'
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_log_group_exists_before_the_function_with_a_retention(app: Doc, name: str) -> None:
+    construct = FUNCTIONS[name][0]
+    log_group = resource(app, "aws_cloudwatch_log_group", f"{APP}/{construct}/logs")
+    assert log_group["name"] == f"/aws/lambda/{name}"
+    assert log_group["retention_in_days"] == 365
+    depends_on = function(app, name)["depends_on"]
+    assert any(dep.startswith("aws_cloudwatch_log_group.") for dep in depends_on)
+    assert any(dep.startswith("aws_iam_role_policy.") for dep in depends_on)
+    logs = json.loads(policy_documents(app)[f"{APP}/{construct}/permissions"])["Statement"][0]
+    assert logs["Sid"] == "WriteOwnLogs"
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_backup_function_sizes_and_environment(app: Doc) -> None:
+    body = function(app, "BackupDynamoDBAndSendEmail")
+    assert body["memory_size"] == 128
+    assert body["ephemeral_storage"] == {"size": 512}
+    assert body["reserved_concurrent_executions"] == 1
+    assert body["timeout"] == 900
+    variables = body["environment"]["variables"]
+    assert variables[names.ENV_BACKUP_BUCKET] == ref(
+        app, "aws_s3_bucket", f"{APP}/backup-storage/backups/bucket", "bucket"
+    )
+    assert variables[names.ENV_SENDER_EMAIL] == "noreply@example.com"
+    assert variables[names.ENV_RECIPIENT_EMAIL] == "admin@example.com"
+
+
+def test_insert_function_knows_its_sender(app: Doc) -> None:
+    variables = function(app, "insertStudentData")["environment"]["variables"]
+    assert variables[names.ENV_SENDER_EMAIL] == "noreply@example.com"
+    assert names.ENV_BACKUP_BUCKET not in variables
+
+
+def test_no_role_has_a_managed_policy_or_a_wildcard_outside_xray(app: Doc) -> None:
+    assert "aws_iam_role_policy_attachment" not in app.get("resource", {})
+    for role in resources(app, "aws_iam_role").values():
+        assert "managed_policy_arns" not in role
+    for path, policy in policy_documents(app).items():
+        for statement in json.loads(policy)["Statement"]:
+            actions = statement.get("Action", [])
+            assert not any(action.endswith("*") for action in actions if statement["Effect"] == "Allow"), path
+            if statement["Effect"] == "Allow" and statement.get("Resource") == ["*"]:
+                assert statement["Sid"] == "WriteTraces", f"{path}: {statement}"
+
+
+def test_ses_permission_is_limited_to_the_sender_address(app: Doc) -> None:
+    for name in ("insertStudentData", "BackupDynamoDBAndSendEmail"):
+        ses = [s for s in permission_statements(app, name) if s["Action"] == ["ses:SendEmail"]]
+        assert len(ses) == 1
+        assert ses[0]["Condition"] == {"StringEquals": {"ses:FromAddress": "noreply@example.com"}}
+
+
+def test_backup_writes_only_under_the_backup_prefix(app: Doc) -> None:
+    statements = policy_statements(app, f"{APP}/backup-function/permissions")
+    bucket_arn = ref(app, "aws_s3_bucket", f"{APP}/backup-storage/backups/bucket", "arn")
+    assert statements["WriteBackups"]["resources"] == [f"{bucket_arn}/{names.BACKUP_PREFIX}*"]
+    assert [sid for sid, s in statements.items() if any(a.startswith("s3:") for a in s["actions"])] == ["WriteBackups"]
+
+
+def test_roles_grant_exactly_the_calls_the_handlers_make(synth: dict[str, Synth]) -> None:
+    """Both ways: every recorded call is granted, and every granted action was called."""
+    from tests.lambdas.scenarios import record_handler_calls
+
+    recorded = record_handler_calls()
+    assert set(recorded) == set(RECORDED)
+    for target in TARGETS:
+        stack = synth[target].stack(APP)
+        for package, name in RECORDED.items():
+            granted = {action for s in permission_statements(stack, name) for action in s["Action"]}  # type: ignore[attr-defined]
+            assert granted == recorded[package], (
+                f"{target} {name}: granted {sorted(granted)}, called {sorted(recorded[package])}"
+            )
+
+
+def test_table_permissions_name_the_table(app: Doc) -> None:
+    table_arn = ref(app, "aws_dynamodb_table", f"{APP}/students/table", "arn")
+    for construct, _, _ in FUNCTIONS.values():
+        statements = policy_statements(app, f"{APP}/{construct}/permissions").values()
+        dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["actions"])]
+        assert [s["resources"] for s in dynamodb] == [[table_arn]], construct
+
+
+def test_schedule_runs_the_backup_daily_with_retries(app: Doc) -> None:
+    schedule = resource(app, "aws_scheduler_schedule", f"{APP}/daily-backup/schedule")
+    assert schedule["name"] == "DailyDynamoDBBackup"
+    assert schedule["schedule_expression"] == "cron(0 0 * * ? *)"
+    assert schedule["schedule_expression_timezone"] == "UTC"
+    assert schedule["flexible_time_window"] == {"mode": "FLEXIBLE", "maximum_window_in_minutes": 5}
+    target = schedule["target"]
+    assert target["arn"] == ref(app, "aws_lambda_function", f"{APP}/backup-function/function", "arn")
+    assert target["role_arn"] == ref(app, "aws_iam_role", f"{APP}/daily-backup/role", "arn")
+    assert target["retry_policy"]["maximum_retry_attempts"] >= 1
+
+
+def test_scheduler_role_may_only_invoke_the_backup_function(app: Doc) -> None:
+    invoke = policy_statements(app, f"{APP}/daily-backup/permissions")
+    assert list(invoke) == ["InvokeBackupFunction"]
+    assert invoke["InvokeBackupFunction"]["effect"] == "Allow"
+    assert invoke["InvokeBackupFunction"]["actions"] == ["lambda:InvokeFunction"]
+    function_arn = ref(app, "aws_lambda_function", f"{APP}/backup-function/function", "arn")
+    assert invoke["InvokeBackupFunction"]["resources"] == [function_arn]
+    trust = json.loads(policy_documents(app)[f"{APP}/daily-backup/trust"])["Statement"][0]
+    assert trust["Principal"] == {"Service": ["scheduler.amazonaws.com"]}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
