@@ -31,6 +31,7 @@ from modules.email_identities import EmailIdentities
 from modules.function_role import FunctionRole
 from modules.python_function import PythonFunction
 from modules.state_bucket import StateBucket
+from modules.student_api import StudentApi, UsageLimits
 from modules.student_table import StudentTable
 
 BOOTSTRAP_STACK = "state-bootstrap"
@@ -162,11 +163,35 @@ class StudentManagementStack(TerraformStack):
         self.email = EmailIdentities(self, "email", sender=config.sender_email, recipients=config.recipient_emails)
 
         self._functions(config)
+        self.api = StudentApi(
+            self,
+            "api",
+            api_name=config.api_name,
+            endpoint_type=config.api_endpoint_type,
+            stage_name=config.api_stage_name,
+            allowed_origin=config.allowed_origin,
+            functions={
+                "read": self.read_function,
+                "insert": self.insert_function,
+                "backup": self.backup_function,
+            },
+            limits=UsageLimits(
+                rate_per_second=config.api_rate_limit,
+                burst=config.api_burst_limit,
+                quota_per_day=config.api_daily_quota,
+            ),
+            log_retention_days=config.log_retention_days,
+            manage_account_logging_role=config.manage_api_gateway_account,
+            key_secret_name=config.api_key_secret_name,
+        )
 
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
         TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_BACKUP_LOG_BUCKET, value=self.backup_storage.log_bucket.bucket.bucket)
+        TerraformOutput(self, names.OUTPUT_API_URL, value=self.api.invoke_url)
+        TerraformOutput(self, names.OUTPUT_API_ID, value=self.api.api.id)
+        TerraformOutput(self, names.OUTPUT_API_KEY_SECRET_ARN, value=self.api.key_secret.arn)
         TerraformOutput(self, names.OUTPUT_SES_IDENTITIES, value=[identity.email for identity in self.email.all])
 
     def _functions(self, config: AppConfig) -> None:

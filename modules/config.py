@@ -77,6 +77,24 @@ class AppConfig:
     #: The one web origin the API answers with CORS headers (never ``*``). Until
     #: the website's CloudFront distribution exists, the page is served locally.
     allowed_origin: str = "http://localhost:8000"
+    #: REST API name (tutorial section 4.1).
+    api_name: str = "student"
+    #: ``REGIONAL`` (default: CloudFront fronts the API, and an edge-optimized
+    #: API behind it would pass through CloudFront twice) or ``EDGE`` (the tutorial's).
+    api_endpoint_type: str = "REGIONAL"
+    #: Stage the API is deployed to (section 4.8).
+    api_stage_name: str = "prod"
+    #: StudentUsagePlan (section 4.3): steady requests per second.
+    api_rate_limit: int = 5
+    #: StudentUsagePlan: burst size.
+    api_burst_limit: int = 10
+    #: StudentUsagePlan: requests per day.
+    api_daily_quota: int = 1000
+    #: Create the region's one API Gateway CloudWatch logging role setting.
+    #: Turn off when something else in the account already manages it.
+    manage_api_gateway_account: bool = True
+    #: Secrets Manager secret that holds the API key's value for operators.
+    api_key_secret_name: str = "student-management/api-key"  # noqa: S105 - a name, not a secret
     #: Days the functions' CloudWatch log groups keep their logs.
     log_retention_days: int = 365
     #: Bucket that holds Terraform state; created by the bootstrap stack.
@@ -247,6 +265,24 @@ def _validate(cfg: AppConfig) -> None:
             "is not a retention CloudWatch Logs offers",
             f"use one of {', '.join(map(str, _LOG_RETENTION_DAYS))}",
         )
+    if cfg.api_endpoint_type not in ("REGIONAL", "EDGE"):
+        raise _fail("api_endpoint_type", cfg.api_endpoint_type, "is not an endpoint type", "use 'REGIONAL' or 'EDGE'")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", cfg.api_stage_name):
+        raise _fail("api_stage_name", cfg.api_stage_name, "is not a stage name", "use letters, digits, '-' or '_'")
+    if not re.fullmatch(r"[A-Za-z0-9 _.-]{1,128}", cfg.api_name):
+        raise _fail("api_name", cfg.api_name, "is not an API name", "use letters, digits, spaces, '.', '-' or '_'")
+    if not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", cfg.api_key_secret_name):
+        raise _fail(
+            "api_key_secret_name", cfg.api_key_secret_name, "is not a secret name", "use letters, digits and /_+=.@-"
+        )
+    for name in ("api_rate_limit", "api_burst_limit", "api_daily_quota"):
+        value = getattr(cfg, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+            raise _fail(name, value, "is not a positive whole number", "use a whole number from 1 to 1000000")
+    if cfg.api_burst_limit < cfg.api_rate_limit:
+        raise _fail(
+            "api_burst_limit", cfg.api_burst_limit, "is below api_rate_limit", "make the burst at least the rate"
+        )
     if not _STATE_KEY_RE.match(cfg.state_key) or cfg.state_key.startswith("/"):
         raise _fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
     for key, value in cfg.tags.items():
@@ -287,6 +323,13 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
             return int(str(raw).strip())
         except ValueError:
             raise _fail(name, raw, f"from {source} is not a whole number", "use digits only") from None
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise _fail(name, raw, f"from {source} is not true or false", "use true or false")
+        return text in ("true", "1", "yes")
     if kind == "Path":
         path = Path(str(raw).strip())
         return path if path.is_absolute() else PROJECT_ROOT / path

@@ -57,7 +57,8 @@ class PythonFunction(Construct):
 
     The role's inline policy is the function's complete permission set: writing
     to its own log group, plus ``statements`` (each scoped to exact ARNs by the
-    caller). Attributes: ``function``, ``log_group``, ``policy_document``.
+    caller). Attributes: ``function``, ``function_name`` (the literal name),
+    ``log_group``, ``policy_document``.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class PythonFunction(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
+        self.function_name = function_name
         self.log_group = CloudwatchLogGroup(
             self,
             "logs",

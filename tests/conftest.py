@@ -121,5 +121,6 @@ def emulator(emulator_settings: EmulatorSettings) -> Iterator[EmulatorSettings]:
 def copy_stack(synth: Synth, stack: str, destination: Path) -> Path:
     """A private copy of a synthesized stack directory, for Terraform to work in."""
     target = destination / f"{synth.target}-{stack}"
-    shutil.copytree(synth.stack_dir(stack), target)
+    # Only the synthesized files: a deploy test may have initialised the original.
+    shutil.copytree(synth.stack_dir(stack), target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     return target

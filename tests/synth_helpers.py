@@ -63,7 +63,7 @@ def walk(node: Any) -> Iterator[Any]:
             yield from walk(value)
 
 
-_ASSET_HASH = re.compile(r"\b[0-9A-F]{32}\b|\b[0-9a-f]{64}\b")
+_ASSET_HASH = re.compile(r"(?<=/)[0-9A-F]{32}(?=/)")
 
 
 def normalise(stack: Doc, emulator: EmulatorSettings | None) -> Doc:

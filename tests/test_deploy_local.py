@@ -273,6 +273,56 @@ def test_schedule_reads_back_daily_with_its_target(deployment: Deployment) -> No
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
+def test_api_reads_back_with_keyed_methods_and_validation(deployment: Deployment) -> None:
+    apigateway = deployment.client("apigateway")
+    api_id = deployment.outputs[names.OUTPUT_API_ID]
+    assert apigateway.get_rest_api(restApiId=api_id)["name"] == "student"
+    methods = {}
+    for item in apigateway.get_resources(restApiId=api_id)["items"]:
+        for verb in item.get("resourceMethods", {}):
+            methods[(item["path"], verb)] = apigateway.get_method(
+                restApiId=api_id, resourceId=item["id"], httpMethod=verb
+            )
+    keyed = {key for key, method in methods.items() if method.get("apiKeyRequired")}
+    assert keyed == {("/students", "GET"), ("/students", "POST"), ("/backup", "POST")}
+    assert {("/students", "OPTIONS"), ("/backup", "OPTIONS")} <= set(methods)
+    assert methods[("/students", "POST")]["requestModels"] == {"application/json": "Student"}
+    validators = {v["name"]: v for v in apigateway.get_request_validators(restApiId=api_id)["items"]}
+    assert validators["body-and-parameters"]["validateRequestBody"] is True
+    assert methods[("/students", "POST")]["requestValidatorId"] == validators["body-and-parameters"]["id"]
+    model = apigateway.get_model(restApiId=api_id, modelName="Student")
+    assert json.loads(model["schema"])["required"] == list(names.STUDENT_FIELDS)
+    integration = methods[("/students", "GET")]["methodIntegration"]
+    assert integration["type"] == "AWS_PROXY"
+    assert "getStudentData" in integration["uri"]
+
+
+def test_usage_plan_binds_the_key_to_prod_with_its_limits(deployment: Deployment) -> None:
+    apigateway = deployment.client("apigateway")
+    api_id = deployment.outputs[names.OUTPUT_API_ID]
+    plan = next(p for p in apigateway.get_usage_plans()["items"] if p["name"] == "StudentUsagePlan")
+    assert plan["apiStages"] == [{"apiId": api_id, "stage": "prod"}]
+    assert plan["throttle"] == {"rateLimit": 5.0, "burstLimit": 10}
+    assert plan["quota"]["limit"] == 1000
+    assert plan["quota"]["period"] == "DAY"
+    keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert [k["name"] for k in keys] == ["StudentApiKey"]
+    stage = apigateway.get_stage(restApiId=api_id, stageName="prod")
+    assert stage["accessLogSettings"]["destinationArn"].endswith("/aws/apigateway/student/prod")
+    assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
+    assert deployment.outputs[names.OUTPUT_API_URL].endswith("/prod")
+
+
+def test_secret_holds_the_api_key_value(deployment: Deployment) -> None:
+    apigateway = deployment.client("apigateway")
+    key = next(k for k in apigateway.get_api_keys(includeValues=True)["items"] if k["name"] == "StudentApiKey")
+    secret = deployment.client("secretsmanager").get_secret_value(
+        SecretId=deployment.outputs[names.OUTPUT_API_KEY_SECRET_ARN]
+    )
+    assert secret["SecretString"] == key["value"]
+    assert key["value"] not in json.dumps(deployment.outputs)
+
+
 def test_second_plan_reports_no_changes(deployment: Deployment) -> None:
     plan = deployment.terraform("plan", "-detailed-exitcode", "-input=false")
     assert plan.returncode == 0, plan.stdout[-5000:] + plan.stderr
@@ -309,6 +359,6 @@ def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment
     assert deployment.terraform("state", "list").stdout.strip() == ""
     remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert remaining == {STATE_BUCKET}
-    assert deployment.client("iam").list_roles()["Roles"] == []
+    assert [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]] == []
     assert deployment.client("lambda").list_functions()["Functions"] == []
     assert deployment.client("dynamodb").describe_table(TableName="studentData")["Table"]["TableStatus"] == "ACTIVE"

@@ -64,7 +64,7 @@ def settings() -> BackupSettings:
 
 
 class BackupError(RuntimeError):
-    """The backup could not be written; nothing was left in the bucket."""
+    """The backup could not be written; its partial uploads were discarded."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def lambda_handler(event: Any, context: object) -> ProxyResponse | dict[str, Any
     except Exception as error:
         logger.exception("backup failed", extra={"trigger": trigger})
         if not from_api:
-            raise BackupError(f"backup of table {config.table_name} failed; nothing was written") from error
+            raise BackupError(f"backup of table {config.table_name} failed; no backup was written") from error
         if isinstance(error, (ClientError, BotoCoreError)):
             return error_response(
                 502, "backup failed: the database or the backup bucket refused a request", origin=config.allowed_origin

@@ -34,5 +34,8 @@ OUTPUT_TABLE_ARN: Final = "table_arn"
 OUTPUT_BACKUP_BUCKET: Final = "backup_bucket_name"
 OUTPUT_BACKUP_LOG_BUCKET: Final = "backup_log_bucket_name"
 OUTPUT_SES_IDENTITIES: Final = "ses_identities"
+OUTPUT_API_URL: Final = "api_invoke_url"
+OUTPUT_API_ID: Final = "api_id"
+OUTPUT_API_KEY_SECRET_ARN: Final = "api_key_secret_arn"  # noqa: S105 - an output name, not a secret
 #: Outputs of the bootstrap stack.
 OUTPUT_STATE_BUCKET: Final = "state_bucket_name"

@@ -9,7 +9,8 @@ Query parameters:
 A page is ``{"students": [...], "count": n, "nextToken": "..." | null}``;
 ``nextToken`` is null only when the table has no more students. One Scan call
 may stop early (at 1 MB, or before ``limit``), so the listing keeps scanning
-until the page is full or the table ends.
+until the page is full or the table ends. A page whose JSON would exceed
+``MAX_PAGE_BYTES`` ends early, with a ``nextToken``: nothing is ever dropped.
 """
 
 from __future__ import annotations

@@ -70,6 +70,9 @@ ENVIRONMENT: Final = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
+    # Nothing from the developer's ~/.aws (profiles, endpoints, retry settings).
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
 
 #: Every operation the functions may call, and the IAM action that authorises it.
@@ -112,9 +115,16 @@ def reset_function_state() -> None:
 
 @contextmanager
 def function_environment(overrides: Mapping[str, str | None] | None = None) -> Iterator[None]:
-    """``ENVIRONMENT`` (with ``overrides``; None removes a variable) in ``os.environ``."""
+    """``ENVIRONMENT`` (with ``overrides``; None removes a variable) in ``os.environ``.
+
+    Every other ``AWS_*`` variable is hidden meanwhile: an inherited profile or
+    ``AWS_ENDPOINT_URL`` (the local emulator's, say) would send the functions'
+    requests past moto.
+    """
     values = {**ENVIRONMENT, **(overrides or {})}
     with mock.patch.dict(os.environ, {k: v for k, v in values.items() if v is not None}):
+        for key in [key for key in os.environ if key.startswith("AWS_") and values.get(key) is None]:
+            del os.environ[key]
         for key, value in values.items():
             if value is None:
                 os.environ.pop(key, None)

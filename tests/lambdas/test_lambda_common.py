@@ -143,7 +143,7 @@ def test_names_of_any_script_are_accepted(name: str) -> None:
         ("birthdate", "20040203"),
         ("birthdate", "1899-12-31"),
         ("birthdate", "2025-07-07"),
-        ("birthdate", "２００４-０１-０１"),
+        ("birthdate", "\uff12\uff10\uff10\uff14-\uff10\uff11-\uff10\uff11"),  # full-width digits
         ("email", "no-at-sign"),
         ("email", "two@@example.com"),
         ("email", "nodomain@"),
@@ -266,7 +266,6 @@ def test_base64_body_is_decoded() -> None:
         ({"body": None}, 400),
         ({"body": ""}, 400),
         ({"body": "{"}, 400),
-        ({"body": "[" * 5000 + "]" * 5000}, 400),
         ({"body": '{"a": 1, "a": 2}'}, 400),
         ({"body": "1" * 5000}, 400),
         ({"body": "x" * (16 * 1024 + 1)}, 413),
@@ -280,6 +279,16 @@ def test_unusable_bodies_are_refused(event: dict[str, object], status: int) -> N
     with pytest.raises(http.RequestError) as raised:
         http.json_body(event)
     assert raised.value.status == status
+
+
+def test_deeply_nested_body_is_400_on_every_python() -> None:
+    # Python 3.11 raises RecursionError while parsing this; 3.12+ parses it into
+    # nested lists. Either way the function answers 400, never 500.
+    body = "[" * 8_000 + "]" * 8_000
+    with function_environment():
+        response = insert_student.lambda_handler(api_event("POST", "/students", body=body), FakeContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["message"] in {"request body is not valid JSON", "invalid student"}
 
 
 def test_only_api_gateway_proxy_events_count_as_api_calls() -> None:

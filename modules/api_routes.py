@@ -1,0 +1,114 @@
+"""What the REST API serves, as plain data: routes, CORS, the request model.
+
+``StudentApi`` builds every method, integration, model and CORS answer from
+these values, and fingerprints the same values into the deployment's trigger,
+so any change to what the API serves redeploys the stage. This module imports
+only the standard library and the function code's validation constants (the
+gateway model and the function validate alike); tests read it cheaply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from lambdas.common import names, validation
+
+#: Request headers the page sends; the CORS answer allows exactly these.
+CORS_HEADERS: Final = ("Content-Type", "x-api-key")
+#: Seconds a browser may cache a preflight answer.
+CORS_MAX_AGE: Final = 600
+#: Gateway-generated errors that must carry CORS headers for the page to read them.
+GATEWAY_RESPONSES: Final = (
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+    "INVALID_API_KEY",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "THROTTLED",
+    "QUOTA_EXCEEDED",
+    "BAD_REQUEST_BODY",
+    "BAD_REQUEST_PARAMETERS",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method of the API, proxied to one function."""
+
+    path: str  #: resource path, e.g. "/students"
+    method: str  #: HTTP method
+    function: str  #: key of the function it invokes ("read", "insert", "backup")
+    #: Optional query-string parameters. The gateway can only require or admit a
+    #: parameter; the function checks each value (``limit`` 1-500, token, id).
+    query_parameters: tuple[str, ...] = ()
+    body_model: bool = False  #: validate the JSON body against ``student_schema()``
+
+
+ROUTES: Final = (
+    Route("/students", "GET", "read", query_parameters=("limit", "nextToken", "studentid")),
+    Route("/students", "POST", "insert", body_model=True),
+    Route("/backup", "POST", "backup"),
+)
+
+
+def paths(routes: tuple[Route, ...] = ROUTES) -> dict[str, tuple[str, ...]]:
+    """Each resource path with the methods it serves, for its CORS preflight answer."""
+    methods: dict[str, list[str]] = {}
+    for route in routes:
+        methods.setdefault(route.path, []).append(route.method)
+    return {path: (*sorted(found), "OPTIONS") for path, found in methods.items()}
+
+
+def student_schema() -> dict[str, Any]:
+    """JSON Schema (draft 4, what API Gateway models speak) of a new student.
+
+    The gateway rejects the structurally wrong (missing or extra fields, wrong
+    types, lengths, patterns) before a function runs; the function still checks
+    what a schema cannot (a real calendar date not in the future, Unicode
+    letters in names).
+    """
+    return {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "Student",
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(names.STUDENT_FIELDS),
+        "properties": {
+            names.STUDENT_KEY: {
+                "type": "string",
+                "pattern": f"^{validation.STUDENT_ID.pattern}$",
+                "maxLength": validation.STUDENT_ID_MAX,
+            },
+            "name": {"type": "string", "minLength": 1, "maxLength": validation.NAME_MAX},
+            "class": {"type": "string", "minLength": 1, "maxLength": validation.CLASS_MAX},
+            "birthdate": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+            "email": {
+                "type": "string",
+                "minLength": 3,
+                "maxLength": validation.EMAIL_MAX,
+                "pattern": "^[^@\\s]+@[^@\\s]+$",
+            },
+        },
+    }
+
+
+def fingerprint(
+    *,
+    allowed_origin: str,
+    function_names: Mapping[str, str],
+    endpoint_type: str,
+    routes: tuple[Route, ...] = ROUTES,
+) -> str:
+    """A digest of everything a deployment serves: a new value means a redeploy."""
+    served = {
+        "routes": [asdict(route) for route in routes],
+        "functions": dict(sorted(function_names.items())),
+        "cors": {"origin": allowed_origin, "headers": CORS_HEADERS, "max_age": CORS_MAX_AGE, "paths": paths(routes)},
+        "schema": student_schema(),
+        "gateway_responses": GATEWAY_RESPONSES,
+        "endpoint_type": endpoint_type,
+    }
+    return hashlib.sha256(json.dumps(served, sort_keys=True).encode()).hexdigest()
