@@ -75,6 +75,15 @@ class Synth:
         return self._stacks[stack]
 
 
+def run(
+    argv: list[str], *, cwd: Path, env: dict[str, str], timeout: int = 300, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A tool run whose output the test reads: text, captured, never raising on failure."""
+    return subprocess.run(
+        argv, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, check=False, timeout=timeout
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from lambdas.common import names
-from tests.conftest import ROOT, EmulatorSettings, Synth, tool_env
+from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
 
 pytestmark = pytest.mark.emulator
 
@@ -49,15 +49,12 @@ class Deployment:
         )
 
     def terraform(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return run(
             ["terraform", *args, "-no-color"],
             cwd=self.app_dir,
             env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
             timeout=900,
+            stdin=stdin,
         )
 
 
@@ -79,14 +76,10 @@ def _apply_holding_the_lock(app_dir: Path, env: dict[str, str], s3: Any) -> tupl
         assert chunk, f"terraform apply ended before asking for approval:\n{seen[-3000:]}"
         seen += chunk
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
-    competing = subprocess.run(
+    competing = run(
         ["terraform", "plan", "-no-color", "-input=false", "-lock-timeout=0s"],
         cwd=app_dir,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     rest, _ = apply.communicate("yes\n", timeout=900)
     assert apply.returncode == 0, (seen + rest)[-5000:]
@@ -97,7 +90,7 @@ def _apply_holding_the_lock(app_dir: Path, env: dict[str, str], s3: Any) -> tupl
 def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[Deployment]:
     local = synth["local"]
     env = tool_env(AWS_ACCESS_KEY_ID="emulator", AWS_SECRET_ACCESS_KEY="emulator", **emulator.env())
-    bootstrap = subprocess.run(
+    bootstrap = run(
         [
             "npx",
             "--no-install",
@@ -114,21 +107,14 @@ def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[
         ],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
         timeout=900,
     )
     assert bootstrap.returncode == 0, (bootstrap.stdout + bootstrap.stderr)[-5000:]
     app_dir = local.stack_dir("student-management")
-    init = subprocess.run(
+    init = run(
         ["terraform", "init", "-input=false", "-no-color"],
         cwd=app_dir,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert init.returncode == 0, init.stdout + init.stderr
     probe = Deployment(emulator, app_dir, env, [], "", {})

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import STACKS, TARGETS, Synth, copy_stack, tool_env
+from tests.conftest import STACKS, TARGETS, Synth, copy_stack, run, tool_env
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -16,24 +15,16 @@ from tests.conftest import STACKS, TARGETS, Synth, copy_stack, tool_env
 def test_stack_is_valid_terraform(synth: dict[str, Synth], tmp_path: Path, target: str, stack: str) -> None:
     workdir = copy_stack(synth[target], stack, tmp_path)
     env = tool_env()
-    init = subprocess.run(
+    init = run(
         ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
         cwd=workdir,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert init.returncode == 0, init.stdout + init.stderr
-    validate = subprocess.run(
+    validate = run(
         ["terraform", "validate", "-json", "-no-color"],
         cwd=workdir,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     result = json.loads(validate.stdout)
     assert result["valid"] is True, result["diagnostics"]
