@@ -100,4 +100,4 @@ pytest: setup
 test: lint pytest ## install everything, then run every check and test
 
 clean: ## remove generated files (not the environments)
-	rm -rf cdktf.out $(BUILD)/lambda .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,10 @@ Lambda never creates an unbounded one itself.
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,18 +35,28 @@ from modules.config import PROJECT_ROOT
 from modules.function_role import FunctionRole
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
-STAGING_DIR = PROJECT_ROOT / ".build" / "lambda"
 RUNTIME = "python3.13"
+#: 2020-01-01T00:00:00Z, the time stamp of every file in a function's zip.
+REPRODUCIBLE_MTIME = 1_577_836_800
 
 
 def stage_code(package: str) -> Path:
-    """A directory holding exactly what the function's zip contains."""
-    target = STAGING_DIR / package
-    shutil.rmtree(target, ignore_errors=True)
+    """A directory holding exactly what the function's zip contains.
+
+    A private temporary directory per synth, so synths of two targets can run
+    at once; cdktf copies it into its output, and it is removed at exit.
+    """
+    target = Path(tempfile.mkdtemp(prefix=f"student-lambda-{package}-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copy2(LAMBDAS_DIR / "__init__.py", _mkdir(target / "lambdas") / "__init__.py")
     shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)
     shutil.copytree(LAMBDAS_DIR / package, target / "lambdas" / package, ignore=ignore)
+    # The zip records each entry's modification time: a fixed one makes the
+    # same code give the same zip (and source_code_hash) on every synth and
+    # machine, so an unchanged function is never redeployed.
+    for path in [target, *target.rglob("*")]:
+        os.utime(path, (REPRODUCIBLE_MTIME, REPRODUCIBLE_MTIME))
     return target
 
 

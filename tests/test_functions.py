@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -78,6 +79,17 @@ def test_log_group_exists_before_the_function_with_a_retention(app: Doc, name: s
     logs = json.loads(policy_documents(app)[f"{APP}/{construct}/permissions"])["Statement"][0]
     assert logs["Sid"] == "WriteOwnLogs"
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_zip_is_reproducible(synth: dict[str, Synth], name: str) -> None:
+    """Two synths (one per target, staged apart, at other times) zip the same code byte for byte."""
+    digests = set()
+    for target in TARGETS:
+        body = function(synth[target].stack(APP), name)
+        archive = synth[target].stack_dir(APP) / body["filename"]
+        digests.add(hashlib.sha256(archive.read_bytes()).hexdigest())
+    assert len(digests) == 1
 
 
 def test_backup_function_sizes_and_environment(app: Doc) -> None:
