@@ -17,13 +17,17 @@ from tests.iam_policies import is_trust_policy, policy_documents
 GATE = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "checkov_gate.py")]
 
 
-def run_gate(*files: Path, all_stacks: bool = False) -> subprocess.CompletedProcess[str]:
-    argv = [*GATE, *(["--all-stacks"] if all_stacks else []), *map(str, files)]
-    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+def run_gate(*files: Path, all_stacks: bool = False, skips: Path | None = None) -> subprocess.CompletedProcess[str]:
+    options = [*(["--all-stacks"] if all_stacks else []), *(["--skips", str(skips)] if skips else [])]
+    return subprocess.run([*GATE, *options, *map(str, files)], capture_output=True, text=True, check=False, timeout=600)
+
+
+def every_stack(synth: dict[str, Synth]) -> list[Path]:
+    return [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
 
 
 def test_checkov_gate_passes_on_every_synthesized_stack(synth: dict[str, Synth]) -> None:
-    files = [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
+    files = every_stack(synth)
     gate = run_gate(*files, all_stacks=True)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     reports = [line for line in gate.stdout.splitlines() if line.startswith("checkov ")]
@@ -66,14 +70,7 @@ def test_checkov_gate_fails_on_a_stale_skip(synth: dict[str, Synth], tmp_path: P
         (ROOT / "security" / "checkov-skips.toml").read_text()
         + '\n[[skip]]\ncheck = "CKV_AWS_21"\npath = "*/bucket"\nreason = "versioning is on: this never matches"\n'
     )
-    files = [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
-    gate = subprocess.run(
-        [*GATE, "--all-stacks", "--skips", str(skips), *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    gate = run_gate(*every_stack(synth), all_stacks=True, skips=skips)
     assert gate.returncode == 1
     assert "CKV_AWS_21 */bucket matched no failed check" in gate.stderr
 
