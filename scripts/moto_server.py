@@ -1,28 +1,84 @@
-"""Starts moto server with one correction to how it evaluates bucket policies.
+"""Starts moto server with a health route and two corrections of moto's behaviour.
 
-moto 5.2 evaluates only ``StringEquals`` conditions and treats a statement with
-any other condition operator as if its condition held. The TLS-only statement
-every bucket here carries ("Deny s3:* when Bool aws:SecureTransport is false")
-then denies every object request, over HTTPS too. This launcher evaluates the
-condition operators the project's policies use against the request context
-moto cannot see: the emulator serves HTTPS only (scripts/emulator.sh), so every
-request has ``aws:SecureTransport=true``. As in AWS, a statement whose condition
-does not hold does not apply; a key the context lacks fails the condition
-(unless the operator ends in ``IfExists``); an operator not handled here fails
-too, and is logged.
+Health route. ``GET /_emulator/health`` answers 200 with this server's pid,
+without touching any service. scripts/emulator.sh asks it whether the emulator
+answers: moto's own ``/moto-api/data.json`` describes every resource and answers
+500 as soon as a Lambda function exists (moto then tries to reach Docker), which
+made a running emulator look stopped. The pid lets the script check that the
+server answering on the port is the process it started. Bucket names cannot
+contain ``_``, so the path cannot shadow an S3 path-style request.
+
+Bucket policy conditions. moto 5.2 evaluates only ``StringEquals`` conditions
+and treats a statement with any other condition operator as if its condition
+held. The TLS-only statement every bucket here carries ("Deny s3:* when Bool
+aws:SecureTransport is false") then denies every object request, over HTTPS
+too. This launcher evaluates the condition operators the project's policies use
+against the request context moto cannot see: the emulator serves HTTPS only
+(scripts/emulator.sh), so every request has ``aws:SecureTransport=true``. As in
+AWS, a statement whose condition does not hold does not apply; a key the context
+lacks fails the condition (unless the operator ends in ``IfExists``); an
+operator not handled here fails too, and is logged.
+
+Repeated CreateFunction. moto answers any ``CreateFunction`` for a name that
+exists with 409 ``ResourceConflictException``. Under load the AWS provider's
+create reached the emulator twice (the transport repeated it after the first
+had succeeded); the provider retries a 409 for 5 minutes and then fails the
+apply, although the function it asked for exists. A create repeated after the
+first succeeded is the same function, so the emulator answers it as created:
+201 with the answer the first create got. The patch sits in moto's response
+handler (``LambdaResponse.create_function``, where moto raises the 409), and
+applies only when the request is the same in substance (every field it
+carries; the zip compared by its SHA-256) as the create that made the function,
+and the function has not changed since (configuration, tags, reserved
+concurrency). Any other create for an existing name still gets moto's 409, as in
+AWS. Creates are serialised so that two identical ones racing cannot both
+create.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import copy
 import fnmatch
+import hashlib
+import json
 import logging
+import os
+import threading
+from dataclasses import dataclass
 from typing import Any
 
+import moto.server
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.responses import LambdaResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-from moto.server import main
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 LOG = logging.getLogger("moto_server.conditions")
+LAMBDA_LOG = logging.getLogger("moto_server.lambda")
+HEALTH_PATH = "/_emulator/health"
+
+# --- health route ------------------------------------------------------------
+
+
+class DispatcherWithHealth(DomainDispatcherApplication):
+    """moto's dispatcher, with the health route answered before any service sees the request."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps({"emulator": "student-management", "pid": os.getpid()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return super().__call__(environ, start_response)
+
+
+# moto.server.main builds its application from this module attribute.
+moto.server.DomainDispatcherApplication = DispatcherWithHealth  # type: ignore[attr-defined]
+
+# --- bucket policy conditions ------------------------------------------------
 
 
 def _matches(operator: str, expected: list[str], actual: str) -> bool | None:
@@ -76,5 +132,80 @@ def is_action_permitted(
 
 IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
 
+# --- repeated CreateFunction -------------------------------------------------
+
+# Kept on moto's function object, so it goes with the function (delete, reset).
+_CREATION_ATTRIBUTE = "_student_mgmt_creation"
+_CREATE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Creation:
+    """What made a function: the create request, the function it made, moto's answer."""
+
+    request: str
+    function: str
+    answer: Any
+
+
+def function_name(request: dict[str, Any]) -> str:
+    """The name a create request names, as moto reads it (a name or an ARN)."""
+    return str(request["FunctionName"]).rsplit(":", 1)[-1]
+
+
+def canonical_request(request: dict[str, Any]) -> str:
+    """The request in substance: every field it carries, key order aside, the zip by its digest."""
+    canonical = copy.deepcopy(request)
+    canonical["FunctionName"] = function_name(request)
+    code = canonical.get("Code")
+    if isinstance(code, dict) and isinstance(code.get("ZipFile"), str):
+        # Not base64: compared as sent.
+        with contextlib.suppress(binascii.Error, ValueError):
+            code["ZipFile"] = "sha256:" + hashlib.sha256(base64.b64decode(code["ZipFile"])).hexdigest()
+    return json.dumps(canonical, sort_keys=True, default=str)
+
+
+def function_state(function: Any) -> str:
+    """What a later change to the function would change."""
+    state = {
+        "configuration": function.get_configuration(),
+        "tags": function.tags,
+        "reserved_concurrency": function.reserved_concurrency,
+    }
+    return json.dumps(state, sort_keys=True, default=str)
+
+
+_moto_create_function = LambdaResponse.create_function
+
+
+def create_function(self: LambdaResponse) -> Any:
+    request = self.json_body
+    name = function_name(request)
+    with _CREATE_LOCK:
+        try:
+            existing = self.backend.get_function(name, None)
+        except UnknownFunctionException:
+            existing = None
+        if existing is None:
+            # moto mutates the spec it is given (Code gains UUID and S3Key), so the
+            # request is recorded from its own parse of the body.
+            status, headers, answer = _moto_create_function(self)
+            created = self.backend.get_function(name, None)
+            setattr(created, _CREATION_ATTRIBUTE, Creation(canonical_request(request), function_state(created), answer))
+            return status, headers, answer
+        creation = getattr(existing, _CREATION_ATTRIBUTE, None)
+        if (
+            isinstance(creation, Creation)
+            and creation.request == canonical_request(request)
+            and creation.function == function_state(existing)
+        ):
+            # A warning, so that it shows in moto.log without any logging set-up.
+            LAMBDA_LOG.warning("CreateFunction %s repeated unchanged: answered as created", name)
+            return 201, {"status": 201}, creation.answer
+        return _moto_create_function(self)  # moto's 409 ResourceConflictException
+
+
+LambdaResponse.create_function = create_function  # type: ignore[method-assign]
+
 if __name__ == "__main__":
-    main()
+    moto.server.main()
