@@ -20,7 +20,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status synth plan bootstrap deploy test lint gates pytest lock clean
+.PHONY: help setup up down status synth plan bootstrap deploy test lint gates pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -75,8 +75,8 @@ status: ## is the emulator running?
 
 # --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
 
-synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET
-	$(CDKTF) synth
+synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
+	@$(VENV)/bin/python scripts/synth.py --outdir cdktf.out
 
 plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt}
 	@scripts/plan.sh
@@ -94,10 +94,18 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Three workers, a test file each at a time: the two emulator deploys
+# (tests/test_deploy_local.py, tests/test_make_up.py) mostly wait on the AWS
+# provider, each on a worker of its own, while the third runs everything else.
 pytest: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder
 
-test: lint pytest ## install everything, then run every check and test
+test: setup ## install everything, then run every check and test (lint and pytest side by side)
+	@$(MAKE) -j2 lint pytest
+
+bench: setup ## benchmarks: synth and emulator deploy, each against a baseline measured in the same run
+	$(VENV)/bin/python -m bench.synth
+	$(VENV)/bin/python -m bench.deploy
 
 clean: ## remove generated files (not the environments)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -13,29 +13,43 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+from modules import provider_bindings
+from modules.config import APP_STACK, BOOTSTRAP_STACK, PROJECT_ROOT, AppConfig, ConfigError, load_config
+
+
+def validated_config() -> AppConfig | None:
+    """The configuration, or None once the reason it is invalid is printed."""
+    try:
+        return load_config()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+if __name__ == "__main__" and validated_config() is None:
+    sys.exit(2)  # a bad value fails here, in milliseconds, before the bindings load
+provider_bindings.install()
+
+# Imported only after the configuration check and install() (modules/provider_bindings.py).
+from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack  # noqa: E402
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity  # noqa: E402
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (  # noqa: E402
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
 )
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
-from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints  # noqa: E402
+from constructs import Construct  # noqa: E402
 
-from lambdas.common import names
-from modules.backup_schedule import BackupSchedule
-from modules.backup_storage import BackupStorage
-from modules.config import PROJECT_ROOT, AppConfig, ConfigError, load_config
-from modules.email_identities import EmailIdentities
-from modules.function_role import FunctionRole
-from modules.python_function import PythonFunction
-from modules.state_bucket import StateBucket
-from modules.student_api import StudentApi, UsageLimits
-from modules.student_table import StudentTable
-
-BOOTSTRAP_STACK = "state-bootstrap"
-APP_STACK = "student-management"
+from lambdas.common import names  # noqa: E402
+from modules.backup_schedule import BackupSchedule  # noqa: E402
+from modules.backup_storage import BackupStorage  # noqa: E402
+from modules.email_identities import EmailIdentities  # noqa: E402
+from modules.function_role import FunctionRole  # noqa: E402
+from modules.python_function import PythonFunction  # noqa: E402
+from modules.state_bucket import StateBucket  # noqa: E402
+from modules.student_api import StudentApi, UsageLimits  # noqa: E402
+from modules.student_table import StudentTable  # noqa: E402
 
 #: The provider bindings (cdktf-cdktf-provider-aws 21.x) are generated from
 #: hashicorp/aws 6.25 and pin exactly that version. Every resource and argument
@@ -297,10 +311,8 @@ def build_app(config: AppConfig, outdir: Path | None = None) -> App:
 
 
 def main() -> int:
-    try:
-        config = load_config()
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+    config = validated_config()
+    if config is None:
         return 2
     build_app(config).synth()
     return 0

@@ -1,7 +1,14 @@
-"""Prints what `make up` deployed: endpoints, stack outputs, resources by type."""
+"""Prints what `make up` deployed: endpoints, stack outputs, resources by type.
+
+    .venv/bin/python scripts/summary.py --outdir DIR
+
+Reads ``DIR/outputs.json`` (written by scripts/deploy_local.py) and each
+stack's Terraform state, listed without starting the provider.
+"""
 
 from __future__ import annotations
 
+import argparse
 import collections
 import json
 import subprocess
@@ -11,38 +18,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modules.config import load_config  # noqa: E402
+from modules.config import APP_STACK, BOOTSTRAP_STACK, load_config  # noqa: E402
+from scripts.deploy_local import terraform_env  # noqa: E402
 
-STACKS = ("state-bootstrap", "student-management")
 
-
-def resources(stack: str) -> list[str]:
+def resources(stack_dir: Path) -> list[str]:
     listing = subprocess.run(
-        ["terraform", f"-chdir={ROOT / 'cdktf.out' / 'stacks' / stack}", "state", "list"],
-        check=True,
-        capture_output=True,
-        text=True,
+        ["terraform", "state", "list"], cwd=stack_dir, env=terraform_env(), check=True, capture_output=True, text=True
     )
     return [line for line in listing.stdout.splitlines() if line and not line.startswith("data.")]
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outdir", type=Path, required=True, help="the deployed synth output")
+    outdir = parser.parse_args(argv).outdir.resolve()
     config = load_config()
+    outputs_file = outdir / "outputs.json"
+    outputs = json.loads(outputs_file.read_text(encoding="utf-8"))
     print("\nDeployed into the local emulator")
     print(f"  emulator endpoint  {config.emulator_endpoint}  (CA: {config.emulator_ca_bundle})")
     print(f"  emulator dashboard {config.emulator_endpoint}/moto-api/")
-    for stack in STACKS:
-        outputs_file = ROOT / "cdktf.out" / f"{stack}.outputs.json"
-        outputs = json.loads(outputs_file.read_text()).get(stack, {}) if outputs_file.exists() else {}
-        addresses = resources(stack)
+    for stack in (BOOTSTRAP_STACK, APP_STACK):
+        addresses = resources(outdir / "stacks" / stack)
         by_type = collections.Counter(address.split(".")[0] for address in addresses)
         print(f"\n  stack {stack}: {len(addresses)} resources")
         for kind, count in sorted(by_type.items()):
             print(f"    {count:3d} x {kind}")
-        for name, value in sorted(outputs.items()):
+        for name, value in sorted(outputs.get(stack, {}).items()):
             print(f"    output {name} = {json.dumps(value, ensure_ascii=False)}")
-    print(f"\n  outputs as JSON: {ROOT / 'cdktf.out' / 'outputs.json'}")
+    print(f"\n  outputs as JSON: {outputs_file}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

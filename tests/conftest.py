@@ -1,28 +1,43 @@
 """Session fixtures: one synth per deploy target, and a private local emulator.
 
-Loading the provider bindings takes ~20 s, so the app is synthesized once per
-target per session, by the real CLI (``cdktf synth``), both targets at once.
+``make pytest`` runs the tests in three workers (pytest-xdist, a file per
+worker at a time): the two emulator deploy files each get a worker of their
+own while the rest share the third. Work every worker needs once (the synth of both targets, the
+emulator's port and state directory) is done by the first worker that asks,
+under a file lock, and read by the others. The synth is the project's own
+(``scripts/synth.py``, what ``make synth`` runs), for both targets at once.
 The local target is synthesized for this session's own emulator (a free port
 and a temporary state directory), so tests never touch a ``make up`` emulator.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from modules.config import APP_STACK, BOOTSTRAP_STACK
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("aws", "local")
-STACKS = ("state-bootstrap", "student-management")
+STACKS = (BOOTSTRAP_STACK, APP_STACK)
+Shared = TypeVar("Shared")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The emulator deploys first: under ``--dist loadfile --no-loadscope-reorder`` (make pytest)
+    each of their files then starts at once on a worker of its own."""
+    items.sort(key=lambda item: item.get_closest_marker("emulator") is None)
 
 
 def tool_env(**extra: str) -> dict[str, str]:
@@ -91,28 +106,54 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def emulator_settings(tmp_path_factory: pytest.TempPathFactory) -> EmulatorSettings:
-    return EmulatorSettings(port=free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory every worker of this test run sees (the run's base temp)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+def once(directory: Path, name: str, make: Callable[[], Shared]) -> Shared:
+    """``make()`` run by the first worker that asks; the others wait and read its JSON result."""
+    result = directory / f"{name}.json"
+    with (directory / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            result.write_text(json.dumps(make()), encoding="utf-8")
+        value: Shared = json.loads(result.read_text(encoding="utf-8"))
+        return value
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory, emulator_settings: EmulatorSettings) -> dict[str, Synth]:
-    base = tmp_path_factory.mktemp("synth")
+def emulator_settings(shared_dir: Path) -> EmulatorSettings:
+    settings = once(
+        shared_dir, "emulator-settings", lambda: {"port": free_port(), "state_dir": str(shared_dir / "emulator")}
+    )
+    return EmulatorSettings(port=settings["port"], state_dir=Path(settings["state_dir"]))
+
+
+def synthesize(base: Path, emulator: EmulatorSettings) -> dict[str, str]:
+    """Both targets synthesized by ``scripts/synth.py`` in parallel; the output directory of each."""
     runs = {}
     for target in TARGETS:
-        env = tool_env(DEPLOY_TARGET=target, **(emulator_settings.env() if target == "local" else {}))
+        env = tool_env(DEPLOY_TARGET=target, **(emulator.env() if target == "local" else {}))
         runs[target] = subprocess.Popen(
-            ["npx", "--no-install", "cdktf", "synth", "--output", str(base / target)],
+            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / target)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-    for target, run in runs.items():
-        output, _ = run.communicate(timeout=600)
-        assert run.returncode == 0, f"cdktf synth (DEPLOY_TARGET={target}) failed:\n{output[-5000:]}"
-    return {target: Synth(target, base / target) for target in TARGETS}
+    for target, process in runs.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"synth (DEPLOY_TARGET={target}) failed:\n{output[-5000:]}"
+    return {target: str(base / target) for target in TARGETS}
+
+
+@pytest.fixture(scope="session")
+def synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, Synth]:
+    outdirs = once(shared_dir, "synth", lambda: synthesize(shared_dir / "synth", emulator_settings))
+    return {target: Synth(target, Path(outdir)) for target, outdir in outdirs.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,17 @@
 """Both stacks deployed into a fresh emulator with the real Terraform and AWS provider.
 
-The bootstrap stack goes through `cdktf deploy` (the path `make up` takes); the
-application stack through Terraform directly, so the test can hold the apply at
-its approval prompt and look at the state lock while Terraform holds it.
+The deploy is ``make up``'s (``scripts/deploy_local.py``: the bootstrap apply,
+and the application apply as soon as the state bucket exists). The state lock
+is observed by holding a second apply of the application stack at its
+approval prompt; the cdktf CLI and ``make plan``'s script then run against
+the deployed state, and the documented teardown ends the module.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ import boto3
 import pytest
 
 from lambdas.common import names
+from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
 
 pytestmark = pytest.mark.emulator
@@ -58,12 +62,21 @@ class Deployment:
         )
 
 
-def _apply_holding_the_lock(app_dir: Path, env: dict[str, str], s3: Any) -> tuple[list[str], str]:
-    """Apply, and while Terraform waits for approval, list the state bucket and race it with a plan."""
+def _apply_holding_the_lock(deployment: Deployment) -> tuple[list[str], str]:
+    """Start an apply, and while Terraform waits for approval, list the state bucket and race it with a plan.
+
+    The apply replaces the API key's secret version, so Terraform has something
+    to ask about; the answer is "no", and nothing changes.
+    """
+    secret_version = next(
+        line
+        for line in deployment.terraform("state", "list").stdout.splitlines()
+        if line.startswith("aws_secretsmanager_secret_version.")
+    )
     apply = subprocess.Popen(
-        ["terraform", "apply", "-no-color", "-input=true"],
-        cwd=app_dir,
-        env=env,
+        ["terraform", "apply", "-no-color", "-input=true", f"-replace={secret_version}"],
+        cwd=deployment.app_dir,
+        env=deployment.env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,52 +88,29 @@ def _apply_holding_the_lock(app_dir: Path, env: dict[str, str], s3: Any) -> tupl
         chunk = apply.stdout.read(1)
         assert chunk, f"terraform apply ended before asking for approval:\n{seen[-3000:]}"
         seen += chunk
+    s3 = deployment.client("s3")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
-    competing = run(
-        ["terraform", "plan", "-no-color", "-input=false", "-lock-timeout=0s"],
-        cwd=app_dir,
-        env=env,
-    )
-    rest, _ = apply.communicate("yes\n", timeout=900)
-    assert apply.returncode == 0, (seen + rest)[-5000:]
+    competing = deployment.terraform("plan", "-input=false", "-lock-timeout=0s")
+    rest, _ = apply.communicate("no\n", timeout=900)
+    assert "Apply cancelled." in seen + rest, (seen + rest)[-5000:]
     return keys, competing.stdout + competing.stderr
 
 
 @pytest.fixture(scope="module")
 def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[Deployment]:
     local = synth["local"]
-    env = tool_env(AWS_ACCESS_KEY_ID="emulator", AWS_SECRET_ACCESS_KEY="emulator", **emulator.env())
-    bootstrap = run(
-        [
-            "npx",
-            "--no-install",
-            "cdktf",
-            "deploy",
-            "state-bootstrap",
-            "--skip-synth",
-            "--skip-provider-lock",
-            "--auto-approve",
-            "--output",
-            str(local.outdir),
-            "--outputs-file",
-            str(local.outdir / "bootstrap.json"),
-        ],
+    env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **emulator.env())
+    deploy = run(
+        [sys.executable, str(ROOT / "scripts" / "deploy_local.py"), "--outdir", str(local.outdir)],
         cwd=ROOT,
         env=env,
         timeout=900,
     )
-    assert bootstrap.returncode == 0, (bootstrap.stdout + bootstrap.stderr)[-5000:]
-    app_dir = local.stack_dir("student-management")
-    init = run(
-        ["terraform", "init", "-input=false", "-no-color"],
-        cwd=app_dir,
-        env=env,
-    )
-    assert init.returncode == 0, init.stdout + init.stderr
-    probe = Deployment(emulator, app_dir, env, [], "", {})
-    keys, competing = _apply_holding_the_lock(app_dir, env, probe.client("s3"))
-    outputs = json.loads(probe.terraform("output", "-json").stdout)
-    yield Deployment(emulator, app_dir, env, keys, competing, {k: v["value"] for k, v in outputs.items()})
+    assert deploy.returncode == 0, (deploy.stdout + deploy.stderr)[-5000:]
+    outputs = json.loads((local.outdir / "outputs.json").read_text(encoding="utf-8"))
+    deployment = Deployment(emulator, local.stack_dir(APP_STACK), env, [], "", outputs[APP_STACK])
+    deployment.lock_seen_while_applying, deployment.competing_plan_output = _apply_holding_the_lock(deployment)
+    yield deployment
 
 
 def test_bootstrap_state_lives_with_the_emulator(deployment: Deployment) -> None:
@@ -309,9 +299,35 @@ def test_secret_holds_the_api_key_value(deployment: Deployment) -> None:
     assert key["value"] not in json.dumps(deployment.outputs)
 
 
-def test_second_plan_reports_no_changes(deployment: Deployment) -> None:
-    plan = deployment.terraform("plan", "-detailed-exitcode", "-input=false")
-    assert plan.returncode == 0, plan.stdout[-5000:] + plan.stderr
+def test_make_plan_reports_no_changes_for_either_stack(deployment: Deployment) -> None:
+    """`make plan`'s script against the deployed state: a binary plan, its text, and nothing to do."""
+    synth_dir = deployment.app_dir.parent.parent
+    plan = run(
+        [str(ROOT / "scripts" / "plan.sh")],
+        cwd=ROOT,
+        env={**deployment.env, "CDKTF_OUTDIR": str(synth_dir)},
+        timeout=600,
+    )
+    assert plan.returncode == 0, (plan.stdout + plan.stderr)[-5000:]
+    for stack in (BOOTSTRAP_STACK, APP_STACK):
+        assert (synth_dir / "plan" / f"{stack}.tfplan").is_file()
+        text = (synth_dir / "plan" / f"{stack}.txt").read_text(encoding="utf-8")
+        assert "No changes. Your infrastructure matches the configuration." in text, text[-3000:]
+
+
+def test_cdktf_cli_diffs_and_deploys_the_deployed_stack(deployment: Deployment) -> None:
+    """The cdktf CLI still drives the synthesized output: `cdktf diff` and `cdktf deploy` find nothing to do."""
+    synth_dir = deployment.app_dir.parent.parent
+    cli = ["npx", "--no-install", "cdktf"]
+    common = [BOOTSTRAP_STACK, "--skip-synth", "--output", str(synth_dir)]
+    diff = run([*cli, "diff", *common], cwd=ROOT, env=deployment.env, timeout=600)
+    assert diff.returncode == 0, (diff.stdout + diff.stderr)[-5000:]
+    assert "No changes" in diff.stdout
+    deploy = run(
+        [*cli, "deploy", *common, "--skip-provider-lock", "--auto-approve"], cwd=ROOT, env=deployment.env, timeout=600
+    )
+    assert deploy.returncode == 0, (deploy.stdout + deploy.stderr)[-5000:]
+    assert "No changes" in deploy.stdout
 
 
 def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment) -> None:

@@ -1,0 +1,140 @@
+"""How long does `make up` take against an empty emulator, and a rerun with nothing changed?
+
+Each measurement runs the real script (``scripts/up.sh``, what ``make up`` runs
+after set-up) on a private emulator port and state directory, so a running
+``make up`` of the developer is never touched:
+
+1. **from empty**: a fresh emulator, the synth, both applies (the application
+   apply starts as soon as the state bucket exists), the summary;
+2. **rerun**: ``make up`` again at once: synth skipped, both stacks re-planned,
+   nothing applied;
+3. **floor** (the baseline, measured in the same run because these machines
+   are noisy): a fresh emulator and one ``terraform apply`` of the bootstrap
+   stack alone (7 resources, one ``aws_s3_bucket_lifecycle_configuration``).
+   No deploy from empty can beat it: the AWS provider waits ~55 s after every
+   lifecycle configuration it writes, against AWS as against the emulator.
+
+It prints each wall time, the ratio of (1) to (3), and, from Terraform's own
+output ("Creation complete after Ns"), the slowest resources of (1).
+
+Run from the project root after ``make setup``: ``.venv/bin/python -m bench.deploy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modules.config import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS  # noqa: E402
+
+_DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Emulator:
+    """A private emulator for one measurement: its port, state directory and environment."""
+
+    def __init__(self, base: Path, name: str) -> None:
+        self.state_dir = base / name
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STUDENT_MGMT_"))},
+            "DEPLOY_TARGET": "local",
+            "STUDENT_MGMT_EMULATOR_PORT": str(free_port()),
+            "STUDENT_MGMT_EMULATOR_STATE_DIR": str(self.state_dir),
+            "TF_CLI_CONFIG_FILE": str(ROOT / ".build" / "terraform.rc"),
+            "CHECKPOINT_DISABLE": "1",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+
+    def run(self, *argv: str, cwd: Path = ROOT) -> float:
+        """Seconds ``argv`` took; exits with its output when it fails."""
+        started = time.monotonic()
+        result = subprocess.run(argv, cwd=cwd, env=self.env, capture_output=True, text=True, check=False)
+        elapsed = time.monotonic() - started
+        if result.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed:\n{(result.stdout + result.stderr)[-4000:]}")
+        return elapsed
+
+    def stop(self) -> None:
+        subprocess.run([str(ROOT / "scripts" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
+
+
+def creation_times(log: Path) -> dict[str, int]:
+    """Seconds each resource took to create, as Terraform reported it."""
+    times = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        match = _DONE.match(line)
+        if match:
+            times[match["address"]] = int(match["m"] or 0) * 60 + int(match["s"])
+    return times
+
+
+def floor(base: Path) -> float:
+    """A fresh emulator and one apply of the bootstrap stack alone: the fixed cost of any deploy from empty."""
+    emulator = Emulator(base, "floor")
+    try:
+        outdir = emulator.state_dir / "cdktf.out"
+        emulator.run(sys.executable, str(ROOT / "scripts" / "synth.py"), "--outdir", str(outdir))
+        emulator.run(str(ROOT / "scripts" / "emulator.sh"), "start")
+        stack_dir = outdir / "stacks" / BOOTSTRAP_STACK
+        emulator.env.update(EMULATOR_CREDENTIALS)
+        emulator.run("terraform", "init", "-input=false", "-no-color", cwd=stack_dir)
+        return emulator.run("terraform", "apply", "-auto-approve", "-input=false", "-no-color", cwd=stack_dir)
+    finally:
+        emulator.stop()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slowest", type=int, default=8, help="how many of the slowest resources to list")
+    args = parser.parse_args(argv)
+    base = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    emulator = Emulator(base, "up")
+    up = str(ROOT / "scripts" / "up.sh")
+    try:
+        print("measuring: make up from an empty emulator ...", flush=True)
+        from_empty = emulator.run(up)
+        times = {}
+        for log in sorted((emulator.state_dir / "logs").glob("*.apply.log")):
+            times.update({f"{log.name.split('.')[0]}: {k}": v for k, v in creation_times(log).items()})
+        print("measuring: make up again, nothing changed ...", flush=True)
+        rerun = emulator.run(up)
+    finally:
+        emulator.stop()
+    print("measuring: the floor (one apply of the bootstrap stack, fresh emulator) ...", flush=True)
+    baseline = floor(base)
+    shutil.rmtree(base, ignore_errors=True)
+
+    print(f"\n{'measurement':<44} {'seconds':>8} {'x floor':>8}")
+    for name, seconds in (
+        ("make up, empty emulator", from_empty),
+        ("make up again, nothing changed", rerun),
+        ("floor: bootstrap stack alone, one apply", baseline),
+    ):
+        print(f"{name:<44} {seconds:>8.1f} {seconds / baseline:>8.2f}")
+    by_type = collections.Counter(address.split(": ")[1].split(".")[0] for address in times)
+    print(f"\nresources created: {len(times)} in {len(by_type)} types; slowest, from Terraform's own output:")
+    for address, seconds in sorted(times.items(), key=lambda item: -item[1])[: args.slowest]:
+        print(f"  {seconds:>4d} s  {address}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

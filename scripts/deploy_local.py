@@ -1,0 +1,213 @@
+"""Applies both synthesized stacks into the running local emulator, the two applies overlapped.
+
+    .venv/bin/python scripts/deploy_local.py --outdir DIR
+
+The application stack keeps its state in the bucket the bootstrap stack
+creates, so it cannot start before that bucket exists. It need not wait for
+the rest of the bootstrap apply, though: each ``aws_s3_bucket_lifecycle_configuration``
+makes the AWS provider wait ~55 s after writing it (its own waiter, the same
+against AWS), and the bootstrap stack has one. So the bootstrap apply starts,
+the application apply starts as soon as the state bucket answers, and the two
+waits run side by side instead of one after the other. Against a running
+emulator with nothing changed, both bucket and state already exist and the two
+no-change applies run at once.
+
+``terraform init`` runs only when a stack's ``terraform`` block (backend and
+providers) changed since the last init of that directory. Each apply's full
+output is kept in ``<emulator_state_dir>/logs/<stack>.apply.log``; progress
+lines are echoed with the stack's name, and a failure prints the log's end.
+Writes every stack's outputs to ``DIR/outputs.json`` (``{stack: {name: value}}``,
+the format of ``cdktf deploy --outputs-file``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402 - the project root is on the path only from here
+from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+
+from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, AppConfig, load_config  # noqa: E402
+
+#: The emulator answers many requests at once; Terraform's default of 10
+#: concurrent operations leaves most of an apply's resources queued.
+PARALLELISM = 32
+#: Lines of Terraform's apply output worth showing while it runs.
+PROGRESS = re.compile(
+    r": (Creating|Creation complete|Modifying|Modifications complete|Destroying|Destruction complete)"
+    r"|: Still (creating|modifying|destroying)\.\.\. \[\d*[05]0s elapsed\]"
+    r"|^(Apply complete!|No changes\.)"
+)
+INIT_STAMP = ".terraform/student-mgmt-init.sha256"
+POLL_SECONDS = 0.25
+
+
+class DeployError(RuntimeError):
+    """An apply failed; the message says which stack and where its log is."""
+
+
+def terraform_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    return {**env, **EMULATOR_CREDENTIALS, "TF_IN_AUTOMATION": "1"}
+
+
+def ensure_init(stack_dir: Path, env: dict[str, str]) -> None:
+    """``terraform init`` unless this directory was initialised for the same backend and providers."""
+    block = json.loads((stack_dir / "cdk.tf.json").read_text(encoding="utf-8"))["terraform"]
+    wanted = hashlib.sha256(json.dumps(block, sort_keys=True).encode()).hexdigest()
+    stamp = stack_dir / INIT_STAMP
+    if stamp.is_file() and stamp.read_text() == wanted and (stack_dir / ".terraform.lock.hcl").is_file():
+        return
+    # -reconfigure: the directory may have been initialised for another
+    # emulator port or target; nothing is migrated, the state stays where it is.
+    result = subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color", "-reconfigure"],
+        cwd=stack_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DeployError(f"terraform init failed in {stack_dir}:\n{result.stdout}{result.stderr}")
+    stamp.write_text(wanted)
+
+
+class Apply:
+    """One ``terraform apply -auto-approve`` running in the background, its output logged and echoed."""
+
+    def __init__(self, stack: str, stack_dir: Path, log_dir: Path, env: dict[str, str]) -> None:
+        self.stack = stack
+        self.log = log_dir / f"{stack}.apply.log"
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            ["terraform", "apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={PARALLELISM}"],
+            cwd=stack_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        stdout = cast(IO[str], self.process.stdout)  # set: stdout=PIPE
+        self._reader = threading.Thread(target=self._follow, args=(stdout,), daemon=True)
+        self._reader.start()
+
+    def _follow(self, stream: IO[str]) -> None:
+        with self.log.open("w", encoding="utf-8") as log:
+            for line in stream:
+                log.write(line)
+                if PROGRESS.search(line):
+                    print(f"  [{self.stack}] {line.rstrip()}", flush=True)
+
+    def done(self) -> bool:
+        return self.process.poll() is not None
+
+    def wait(self) -> float:
+        """Seconds the apply took; raises DeployError when it failed."""
+        self.process.wait()
+        self._reader.join()
+        elapsed = time.monotonic() - self.started
+        if self.process.returncode != 0:
+            lines = self.log.read_text(encoding="utf-8").splitlines()
+            start = next((i for i, line in enumerate(lines) if "Error:" in line), max(len(lines) - 40, 0))
+            tail = "\n".join(lines[max(start - 2, 0) :][:80])
+            raise DeployError(
+                f"terraform apply of {self.stack} failed after {elapsed:.0f} s (log: {self.log}):\n{tail}"
+            )
+        return elapsed
+
+
+def s3_client(config: AppConfig) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=config.emulator_endpoint,
+        region_name=config.region,
+        verify=str(config.emulator_ca_bundle),
+        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def wait_for_bucket(bucket: str, config: AppConfig, bootstrap: Apply) -> None:
+    """Returns once the state bucket exists; raises when the bootstrap apply ended without it."""
+    s3 = s3_client(config)
+    while True:
+        try:
+            s3.head_bucket(Bucket=bucket)
+            return
+        except (ClientError, BotoCoreError):
+            if bootstrap.done():
+                bootstrap.wait()  # raises with the log when it failed
+                s3.head_bucket(Bucket=bucket)
+                return
+        time.sleep(POLL_SECONDS)
+
+
+def stack_outputs(stack_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    result = subprocess.run(
+        ["terraform", "output", "-json"], cwd=stack_dir, env=env, capture_output=True, text=True, check=True
+    )
+    return {name: output["value"] for name, output in json.loads(result.stdout).items()}
+
+
+def deploy(outdir: Path, config: AppConfig) -> None:
+    env = terraform_env()
+    stacks = {stack: outdir / "stacks" / stack for stack in (BOOTSTRAP_STACK, APP_STACK)}
+    log_dir = config.emulator_state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    ensure_init(stacks[BOOTSTRAP_STACK], env)
+    print(f"==> applying {BOOTSTRAP_STACK}; {APP_STACK} follows as soon as the state bucket exists", flush=True)
+    bootstrap = Apply(BOOTSTRAP_STACK, stacks[BOOTSTRAP_STACK], log_dir, env)
+    try:
+        wait_for_bucket(config.state_bucket, config, bootstrap)
+        print(f"==> state bucket {config.state_bucket} is there: applying {APP_STACK}", flush=True)
+        ensure_init(stacks[APP_STACK], env)
+        app = Apply(APP_STACK, stacks[APP_STACK], log_dir, env)
+    except DeployError:
+        # Never leave the bootstrap apply behind, half done and holding its state.
+        bootstrap.process.wait()
+        raise
+    failures = []
+    for apply in (bootstrap, app):
+        try:
+            print(f"==> {apply.stack}: applied in {apply.wait():.0f} s", flush=True)
+        except DeployError as error:
+            failures.append(str(error))
+    if failures:
+        raise DeployError("\n\n".join(failures))
+    outputs = {stack: stack_outputs(directory, env) for stack, directory in stacks.items()}
+    (outdir / "outputs.json").write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outdir", type=Path, required=True, help="the synthesized output (DEPLOY_TARGET=local)")
+    args = parser.parse_args(argv)
+    config = load_config()
+    if not config.is_local:
+        print("error: deploy_local.py deploys DEPLOY_TARGET=local only", file=sys.stderr)
+        return 2
+    try:
+        deploy(args.outdir.resolve(), config)
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
