@@ -1,12 +1,13 @@
-"""The seed page (tutorial section 6.5): the backup bucket and its access-log bucket.
+"""Tutorial section 6.5: the backup bucket and its access-log bucket.
 
 ``student-backup-20250706`` receives the backup function's JSON and CSV files;
 ``student-backup-logs-20250706`` receives its server access logs. Both are
 built from ``SecureBucket`` (private, encrypted, ownership enforced, TLS only).
 
-The seed page's policy also allows ``s3:PutObjectAcl``. With object ownership
-enforced, ACLs are disabled: S3 rejects any ACL but bucket-owner-full-control,
-so that permission would grant nothing and is left out.
+The tutorial's bucket policy (section 6.5) also allows ``s3:PutObjectAcl``.
+With object ownership enforced, ACLs are disabled: S3 rejects any ACL but
+bucket-owner-full-control, so that permission would grant nothing and is left
+out.
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ class AppConfig:
     """Everything that varies between deployments of the system.
 
     Each field's default is the tutorial's value. Bucket names are global in
-    AWS: set ``name_suffix`` when a name is taken (the seed page suggests
-    ``student-backup-20250706-abc123``).
+    AWS: set ``name_suffix`` when a name is taken (tutorial section 6.5
+    suggests ``student-backup-20250706-abc123``).
     """
 
     #: Where to deploy: ``aws`` (default) or ``local``. Env: ``DEPLOY_TARGET``.
@@ -69,7 +69,7 @@ class AppConfig:
     name_suffix: str = ""
     #: DynamoDB table of students (tutorial section 2.4).
     table_name: str = "studentData"
-    #: Bucket the backup function writes to (the seed page, section 6.5).
+    #: Bucket the backup function writes to (tutorial section 6.5).
     backup_bucket_name: str = "student-backup-20250706"
     #: Bucket that receives the backup bucket's server access logs.
     backup_log_bucket_name: str = "student-backup-logs-20250706"

@@ -112,7 +112,7 @@ class SecureBucket(Construct):
         )
         # SSE-S3 rather than a customer-managed KMS key: a CMK costs $1/month
         # per key plus per-request fees and buys nothing here that SSE-S3 does not
-        # (no cross-account readers). See .checkov.yaml, CKV_AWS_145.
+        # (no cross-account readers). See security/checkov-skips.toml, CKV_AWS_145.
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",

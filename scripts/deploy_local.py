@@ -8,9 +8,9 @@ the rest of the bootstrap apply, though: each ``aws_s3_bucket_lifecycle_configur
 makes the AWS provider wait ~55 s after writing it (its own waiter, the same
 against AWS), and the bootstrap stack has one. So the bootstrap apply starts,
 the application apply starts as soon as the state bucket answers, and the two
-waits run side by side instead of one after the other. Against a running
-emulator with nothing changed, both bucket and state already exist and the two
-no-change applies run at once.
+waits run side by side instead of one after the other. A rerun against the
+same running emulator skips the bootstrap stack when its configuration is the
+one last applied there, and plans the application stack (see start_bootstrap).
 
 ``terraform init`` runs only when a stack's ``terraform`` block (backend and
 providers) changed since the last init of that directory. Each apply's full
@@ -23,6 +23,7 @@ the format of ``cdktf deploy --outputs-file``).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -52,6 +53,7 @@ PROGRESS = re.compile(
     r"|^(Apply complete!|No changes\.)"
 )
 INIT_STAMP = ".terraform/student-mgmt-init.sha256"
+APPLIED_STAMP = ".terraform/student-mgmt-applied"
 POLL_SECONDS = 0.25
 
 
@@ -163,34 +165,90 @@ def stack_outputs(stack_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     return {name: output["value"] for name, output in json.loads(result.stdout).items()}
 
 
+def emulator_instance(config: AppConfig) -> str:
+    """Which emulator process this is (pid and start time): a restarted emulator holds nothing."""
+    try:
+        pid = (config.emulator_state_dir / "moto.pid").read_text().strip()
+        # Field 22 of /proc/<pid>/stat, after the parenthesised command name: the start time.
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "unknown emulator"
+    return f"{pid}:{started}"
+
+
+def applied_stamp(stack_dir: Path, config: AppConfig) -> str:
+    """What an apply of this stack to this emulator leaves behind: the configuration and the emulator."""
+    digest = hashlib.sha256((stack_dir / "cdk.tf.json").read_bytes()).hexdigest()
+    return f"{digest} {emulator_instance(config)}"
+
+
+def start_bootstrap(stack_dir: Path, config: AppConfig, log_dir: Path, env: dict[str, str]) -> Apply | None:
+    """The bootstrap apply, or None when this very configuration was applied to this very emulator.
+
+    The bootstrap stack is the state bucket alone, and the application apply
+    reads and locks its state there a moment later: a rerun need not spend a
+    plan (three provider starts, ~10 s of CPU) to learn that it is still there.
+    The application stack is always planned, so a resource removed by hand
+    comes back.
+    """
+    stamp = stack_dir / APPLIED_STAMP
+    applied = applied_stamp(stack_dir, config)
+    if stamp.is_file() and stamp.read_text() == applied and not applied.endswith("unknown emulator"):
+        print(f"==> {BOOTSTRAP_STACK}: unchanged since it was applied to this emulator; not planned again", flush=True)
+        return None
+    stamp.unlink(missing_ok=True)
+    ensure_init(stack_dir, env)
+    print(f"==> applying {BOOTSTRAP_STACK}; {APP_STACK} follows as soon as the state bucket exists", flush=True)
+    return Apply(BOOTSTRAP_STACK, stack_dir, log_dir, env)
+
+
 def deploy(outdir: Path, config: AppConfig) -> None:
     env = terraform_env()
     stacks = {stack: outdir / "stacks" / stack for stack in (BOOTSTRAP_STACK, APP_STACK)}
     log_dir = config.emulator_state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
-    ensure_init(stacks[BOOTSTRAP_STACK], env)
-    print(f"==> applying {BOOTSTRAP_STACK}; {APP_STACK} follows as soon as the state bucket exists", flush=True)
-    bootstrap = Apply(BOOTSTRAP_STACK, stacks[BOOTSTRAP_STACK], log_dir, env)
+    bootstrap = start_bootstrap(stacks[BOOTSTRAP_STACK], config, log_dir, env)
     try:
-        wait_for_bucket(config.state_bucket, config, bootstrap)
-        print(f"==> state bucket {config.state_bucket} is there: applying {APP_STACK}", flush=True)
+        if bootstrap is not None:
+            wait_for_bucket(config.state_bucket, config, bootstrap)
+            print(f"==> state bucket {config.state_bucket} is there: applying {APP_STACK}", flush=True)
         ensure_init(stacks[APP_STACK], env)
         app = Apply(APP_STACK, stacks[APP_STACK], log_dir, env)
     except DeployError:
         # Never leave the bootstrap apply behind, half done and holding its state.
-        bootstrap.process.wait()
+        if bootstrap is not None:
+            bootstrap.process.wait()
         raise
     failures = []
     for apply in (bootstrap, app):
+        if apply is None:
+            continue
         try:
             print(f"==> {apply.stack}: applied in {apply.wait():.0f} s", flush=True)
         except DeployError as error:
             failures.append(str(error))
     if failures:
         raise DeployError("\n\n".join(failures))
+    if bootstrap is not None:
+        (stacks[BOOTSTRAP_STACK] / APPLIED_STAMP).write_text(applied_stamp(stacks[BOOTSTRAP_STACK], config))
     outputs = {stack: stack_outputs(directory, env) for stack, directory in stacks.items()}
     (outdir / "outputs.json").write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def exclusive(config: AppConfig) -> IO[str]:
+    """Holds the emulator's deploy lock: two deploys at once would race for the state and share log files."""
+    config.emulator_state_dir.mkdir(parents=True, exist_ok=True)
+    lock = (config.emulator_state_dir / "deploy.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise DeployError(
+            f"another 'make up' is deploying into the emulator of {config.emulator_state_dir}; "
+            "let it finish, then run 'make up' again"
+        ) from None
+    return lock
 
 
 def main(argv: list[str]) -> int:
@@ -202,7 +260,8 @@ def main(argv: list[str]) -> int:
         print("error: deploy_local.py deploys DEPLOY_TARGET=local only", file=sys.stderr)
         return 2
     try:
-        deploy(args.outdir.resolve(), config)
+        with exclusive(config):
+            deploy(args.outdir.resolve(), config)
     except DeployError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""Tutorial sections 2.4, 2.5 and the seed page: table, backup bucket, log bucket, SES."""
+"""Tutorial sections 2.4, 2.5 and 6.5: table, backup bucket, log bucket, SES."""
 
 from __future__ import annotations
 
