@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from main import AWS_PROVIDER_CONSTRAINT, EMULATED_SERVICES
-from tests.conftest import STACKS, TARGETS, EmulatorSettings, Synth
+from tests.conftest import ROOT, STACKS, TARGETS, EmulatorSettings, Synth, run, tool_env
 from tests.synth_helpers import normalise, policy_statements, resource
 
 
@@ -110,3 +111,24 @@ def test_bootstrap_state_is_local_and_the_bucket_is_hardened(synth: dict[str, Sy
     assert tls["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
     policy = resource(stack, "aws_s3_bucket_policy", f"{prefix}/policy")
     assert policy["policy"].startswith("${data.aws_iam_policy_document.")
+
+
+def test_cdktf_cli_synth_writes_what_make_synth_writes(synth: dict[str, Synth], tmp_path: Path) -> None:
+    """`npx cdktf synth` runs the same app (cdktf.json) and writes the same stacks, byte for byte."""
+    cli = run(
+        ["npx", "--no-install", "cdktf", "synth", "--output", str(tmp_path)],
+        cwd=ROOT,
+        env=tool_env(DEPLOY_TARGET="aws"),
+        timeout=600,
+    )
+    assert cli.returncode == 0, (cli.stdout + cli.stderr)[-5000:]
+    for stack in STACKS:
+        written = sorted(p.relative_to(tmp_path) for p in (tmp_path / "stacks" / stack).rglob("*") if p.is_file())
+        expected = synth["aws"].stack_dir(stack)
+        assert written == sorted(
+            p.relative_to(synth["aws"].outdir)
+            for p in expected.rglob("*")
+            if p.is_file() and ".terraform" not in p.parts
+        )
+        for path in written:
+            assert (tmp_path / path).read_bytes() == (synth["aws"].outdir / path).read_bytes(), path
