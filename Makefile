@@ -64,7 +64,7 @@ lock: ## re-resolve requirements*.txt into the pinned lock files
 
 # --- the local system ---------------------------------------------------------
 
-up: setup ## start the emulator, deploy both stacks into it, print what was deployed
+up: setup ## start the emulator (or keep the running one), deploy what changed, print what was deployed
 	@DEPLOY_TARGET=local scripts/up.sh
 
 down: ## stop the emulator (everything deployed into it is gone)
