@@ -1,0 +1,230 @@
+"""Configuration variants no other test synthesizes: an edge-optimized API, an
+API Gateway account setting left to someone else, and a bucket-name suffix.
+
+Each variant is synthesized for ``DEPLOY_TARGET=aws`` by the project's own
+``scripts/synth.py`` (all three at once) and compared with the default aws
+synth: a snapshot per variant and stack, and the property each setting exists for.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from modules.config import APP_STACK, BOOTSTRAP_STACK
+from modules.student_api import ACCESS_LOG_FORMAT
+from tests.conftest import ROOT, STACKS, Synth, tool_env
+from tests.synth_helpers import Doc, data_sources, normalise, ref, resource, resources
+
+#: Each variant's settings, on top of the checked-in configuration.
+VARIANTS = {
+    "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
+    "unmanaged-account": {"STUDENT_MGMT_MANAGE_API_GATEWAY_ACCOUNT": "false"},
+    "suffix": {"STUDENT_MGMT_NAME_SUFFIX": "abc123"},
+}
+SUFFIX = "abc123"
+API = f"{APP_STACK}/api"
+#: What ``StudentApi`` builds only when it manages the region's API Gateway account setting.
+ACCOUNT_ONLY = {
+    "aws_api_gateway_account": f"{API}/account",
+    "aws_iam_role": f"{API}/logging-role",
+    "aws_iam_role_policy": f"{API}/logging-policy",
+}
+ACCOUNT_ONLY_DATA = (f"{API}/logging-trust", f"{API}/logging-permissions")
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synth]:
+    """Every variant synthesized for aws by ``scripts/synth.py``, in parallel."""
+    base = tmp_path_factory.mktemp("variants")
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / name)],
+            cwd=ROOT,
+            env=tool_env(DEPLOY_TARGET="aws", **settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, settings in VARIANTS.items()
+    }
+    for name, process in runs.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"synth ({VARIANTS[name]}) failed:\n{output[-5000:]}"
+    return {name: Synth("aws", base / name) for name in VARIANTS}
+
+
+@pytest.fixture
+def default(synth: dict[str, Synth]) -> Synth:
+    return synth["aws"]
+
+
+@pytest.fixture
+def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def stacks(synthesized: Synth) -> dict[str, Doc]:
+    """Both stacks, normalised (so two output directories compare by meaning)."""
+    return {stack: normalise(synthesized.stack(stack), None) for stack in STACKS}
+
+
+def remove(stack: Doc, section: str, kind: str, path: str) -> None:
+    """Drop the resource (or data source) at a construct path from a stack, in place."""
+    bodies = stack[section][kind]
+    (name,) = [name for name, body in bodies.items() if body["//"]["metadata"]["path"] == path]
+    del bodies[name]
+    if not bodies:
+        del stack[section][kind]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_matches_snapshot(
+    variants: dict[str, Synth], json_snapshot: SnapshotAssertion, variant: str, stack: str
+) -> None:
+    assert normalise(variants[variant].stack(stack), None) == json_snapshot
+
+
+# --- api_endpoint_type = "EDGE" ----------------------------------------------------------------------
+
+
+def test_edge_endpoint_type_makes_the_rest_api_edge_optimized(variants: dict[str, Synth]) -> None:
+    api = resource(variants["edge"].stack(APP_STACK), "aws_api_gateway_rest_api", f"{API}/api")
+    assert api["endpoint_configuration"] == {"types": ["EDGE"]}
+    assert api["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_edge_endpoint_type_changes_only_the_endpoint_and_the_redeploy_trigger(
+    variants: dict[str, Synth], default: Synth
+) -> None:
+    edge, regional = stacks(variants["edge"]), stacks(default)
+    edge_api = resource(edge[APP_STACK], "aws_api_gateway_rest_api", f"{API}/api")
+    regional_api = resource(regional[APP_STACK], "aws_api_gateway_rest_api", f"{API}/api")
+    assert regional_api["endpoint_configuration"] == {"types": ["REGIONAL"]}
+    edge_api["endpoint_configuration"] = regional_api["endpoint_configuration"]
+    # The endpoint type is part of what the API serves: a new one redeploys the stage.
+    edge_deployment = resource(edge[APP_STACK], "aws_api_gateway_deployment", f"{API}/deployment")
+    regional_deployment = resource(regional[APP_STACK], "aws_api_gateway_deployment", f"{API}/deployment")
+    assert edge_deployment["triggers"] != regional_deployment["triggers"]
+    edge_deployment["triggers"] = regional_deployment["triggers"]
+    assert edge == regional
+
+
+# --- manage_api_gateway_account = false --------------------------------------------------------------
+
+
+def test_unmanaged_account_creates_no_api_gateway_account_nor_its_logging_role(
+    variants: dict[str, Synth], default: Synth
+) -> None:
+    unmanaged, managed = variants["unmanaged-account"].stack(APP_STACK), default.stack(APP_STACK)
+    assert resources(managed, "aws_api_gateway_account")  # the default does manage it
+    assert resources(unmanaged, "aws_api_gateway_account") == {}
+    for kind, path in ACCOUNT_ONLY.items():
+        assert path in resources(managed, kind)
+        assert path not in resources(unmanaged, kind)
+    for path in ACCOUNT_ONLY_DATA:
+        assert path in data_sources(managed, "aws_iam_policy_document")
+        assert path not in data_sources(unmanaged, "aws_iam_policy_document")
+    role_names = {role["name"] for role in resources(unmanaged, "aws_iam_role").values()}
+    assert "ApiGatewayCloudWatchLogsRole" not in role_names
+    assert "ApiGatewayCloudWatchLogsRole" in {role["name"] for role in resources(managed, "aws_iam_role").values()}
+
+
+def test_unmanaged_account_stage_still_writes_access_logs(variants: dict[str, Synth], default: Synth) -> None:
+    unmanaged, managed = variants["unmanaged-account"].stack(APP_STACK), default.stack(APP_STACK)
+    stage = resource(unmanaged, "aws_api_gateway_stage", f"{API}/stage")
+    log_group = resource(unmanaged, "aws_cloudwatch_log_group", f"{API}/access-logs")
+    assert log_group["name"] == "/aws/apigateway/student/prod"
+    settings = stage["access_log_settings"]
+    assert settings["destination_arn"] == ref(unmanaged, "aws_cloudwatch_log_group", f"{API}/access-logs", "arn")
+    assert settings["format"] == ACCESS_LOG_FORMAT
+    assert settings == resource(managed, "aws_api_gateway_stage", f"{API}/stage")["access_log_settings"]
+    assert stage["xray_tracing_enabled"] is True
+    assert "depends_on" not in stage  # nothing to wait for: no account setting is written
+
+
+def test_unmanaged_account_removes_only_the_account_setting(variants: dict[str, Synth], default: Synth) -> None:
+    unmanaged, managed = stacks(variants["unmanaged-account"]), stacks(default)
+    app = copy.deepcopy(managed[APP_STACK])
+    for kind, path in ACCOUNT_ONLY.items():
+        remove(app, "resource", kind, path)
+    for path in ACCOUNT_ONLY_DATA:
+        remove(app, "data", "aws_iam_policy_document", path)
+    stage = resource(app, "aws_api_gateway_stage", f"{API}/stage")
+    assert [dependency.split(".")[0] for dependency in stage.pop("depends_on")] == ["aws_api_gateway_account"]
+    assert unmanaged[APP_STACK] == app
+    assert unmanaged[BOOTSTRAP_STACK] == managed[BOOTSTRAP_STACK]
+
+
+# --- name_suffix = "abc123" --------------------------------------------------------------------------
+
+
+def bucket_names(synthesized: Synth) -> dict[str, str]:
+    """Every aws_s3_bucket's name in both stacks, by construct path."""
+    return {
+        path: body["bucket"]
+        for stack in STACKS
+        for path, body in resources(synthesized.stack(stack), "aws_s3_bucket").items()
+    }
+
+
+def test_name_suffix_ends_every_bucket_name_in_both_stacks(variants: dict[str, Synth], default: Synth) -> None:
+    suffixed, plain = bucket_names(variants["suffix"]), bucket_names(default)
+    assert set(suffixed) == set(plain)
+    assert {path.split("/")[0] for path in suffixed} == set(STACKS)
+    assert suffixed == {path: f"{name}-{SUFFIX}" for path, name in plain.items()}
+    assert sorted(suffixed.values()) == [
+        f"student-backup-20250706-{SUFFIX}",
+        f"student-backup-logs-20250706-{SUFFIX}",
+        f"student-management-tfstate-{SUFFIX}",
+    ]
+
+
+def test_name_suffix_puts_the_application_state_in_the_suffixed_state_bucket(variants: dict[str, Synth]) -> None:
+    suffixed = variants["suffix"]
+    backend = suffixed.stack(APP_STACK)["terraform"]["backend"]["s3"]
+    state_bucket = resource(suffixed.stack(BOOTSTRAP_STACK), "aws_s3_bucket", f"{BOOTSTRAP_STACK}/state/state/bucket")
+    assert backend["bucket"] == state_bucket["bucket"] == f"student-management-tfstate-{SUFFIX}"
+    assert backend["key"] == "student-management/terraform.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("kind", "attribute"),
+    [
+        ("aws_dynamodb_table", "name"),
+        ("aws_lambda_function", "function_name"),
+        ("aws_iam_role", "name"),
+        ("aws_cloudwatch_log_group", "name"),
+        ("aws_api_gateway_rest_api", "name"),
+        ("aws_secretsmanager_secret", "name"),
+        ("aws_scheduler_schedule", "name"),
+    ],
+)
+def test_name_suffix_leaves_names_other_than_buckets_unchanged(
+    variants: dict[str, Synth], default: Synth, kind: str, attribute: str
+) -> None:
+    suffixed = {path: body[attribute] for path, body in resources(variants["suffix"].stack(APP_STACK), kind).items()}
+    plain = {path: body[attribute] for path, body in resources(default.stack(APP_STACK), kind).items()}
+    assert plain  # the default stack has some, so the comparison means something
+    assert suffixed == plain
+    assert not any(SUFFIX in name for name in suffixed.values())
+
+
+def test_name_suffix_changes_nothing_but_bucket_names_and_their_arns(
+    variants: dict[str, Synth], default: Synth
+) -> None:
+    suffixed, plain = stacks(variants["suffix"]), stacks(default)
+    assert suffixed != plain
+    expected = json.dumps(plain, sort_keys=True)
+    for name in bucket_names(default).values():
+        # The name as a value ("name") and inside ARNs (s3:::name or s3:::name/key).
+        expected = re.sub(rf'(?<=[":]){re.escape(name)}(?=["/])', f"{name}-{SUFFIX}", expected)
+    assert suffixed == json.loads(expected)
