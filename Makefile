@@ -78,14 +78,36 @@ status: ## is the emulator running?
 synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
 	@$(VENV)/bin/python scripts/synth.py --outdir cdktf.out
 
-plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt}
+plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt,json} and a summary
 	@scripts/plan.sh
 
-bootstrap: synth ## create the Terraform state bucket in the account (aws: run once)
-	$(CDKTF) deploy state-bootstrap --skip-synth --skip-provider-lock
+# $(call reviewed-apply,<stack>): plan the stack (scripts/plan.sh: the plan, its
+# text, its JSON and a summary), refuse when the plan destroys or replaces a
+# stateful resource (scripts/plan_summary.py --guard; ALLOW_REPLACE=1 overrides),
+# ask, then apply exactly that saved plan: Terraform refuses it if the state
+# changed since it was planned. Nothing is applied when there is nothing to do.
+define reviewed-apply
+@CDKTF_OUTDIR=$(CURDIR)/cdktf.out scripts/plan.sh $(1)
+@$(PYTHON) scripts/plan_summary.py --guard cdktf.out/plan/$(1).json || { status=$$?; [[ $$status == 2 ]] || exit $$status; \
+  echo "make $@: REFUSED, nothing applied: the plan of $(1) destroys or replaces the stateful resources named above" \
+       "(plan: cdktf.out/plan/$(1).txt). To apply it anyway: ALLOW_REPLACE=1 make $@" >&2; exit 1; }
+@if grep -q '^No changes\.' cdktf.out/plan/$(1).txt; then echo "==> $(1): no changes, nothing to apply"; else \
+  read -r -p "Apply the plan of $(1) shown above (cdktf.out/plan/$(1).tfplan)? Only 'yes' applies: " answer || true; \
+  [[ $${answer:-} == yes ]] || { echo "make $@: not applied ($(1))" >&2; exit 1; }; \
+  $(if $(filter local,$(DEPLOY_TARGET)),AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator) \
+  terraform -chdir=cdktf.out/stacks/$(1) apply -input=false $(CURDIR)/cdktf.out/plan/$(1).tfplan; fi
+endef
 
-deploy: bootstrap ## deploy the system to the AWS account of your credentials
-	$(CDKTF) deploy student-management --skip-synth --skip-provider-lock --outputs-file cdktf.out/outputs.json
+bootstrap: synth ## create the Terraform state bucket in the account (aws: run once): plan, guard, ask, apply
+	$(call reviewed-apply,state-bootstrap)
+
+deploy: bootstrap ## deploy the system to the AWS account of your credentials: plan, guard, ask, apply that plan
+	$(call reviewed-apply,student-management)
+	@# Outputs as `cdktf deploy --outputs-file` writes them: {stack: {name: value}}, sensitive ones left out.
+	@terraform -chdir=cdktf.out/stacks/student-management output -json | $(PYTHON) -c 'import json, sys; \
+	  json.dump({"student-management": {k: v["value"] for k, v in json.load(sys.stdin).items() if not v["sensitive"]}}, \
+	            sys.stdout, indent=2)' >cdktf.out/outputs.json
+	@echo "==> outputs: cdktf.out/outputs.json"
 
 # --- tests --------------------------------------------------------------------
 

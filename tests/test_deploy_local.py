@@ -10,6 +10,7 @@ the deployed state, and the documented teardown ends the module.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -328,6 +329,41 @@ def test_cdktf_cli_diffs_and_deploys_the_deployed_stack(deployment: Deployment) 
     )
     assert deploy.returncode == 0, (deploy.stdout + deploy.stderr)[-5000:]
     assert "No changes" in deploy.stdout
+
+
+def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deployment, tmp_path: Path) -> None:
+    """A renamed table must be replaced: `plan_summary.py --guard` refuses that real plan, naming the table.
+
+    The plan is made in a scratch copy of the deployed stack (its cdk.tf.json edited, its assets
+    copied) against the same state: read only (`-lock=false`, `-refresh=false`), through the
+    deployed directory's own backend and providers (TF_DATA_DIR: no second `terraform init`).
+    """
+    scratch = tmp_path / APP_STACK
+    shutil.copytree(deployment.app_dir, scratch, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    config = json.loads((scratch / "cdk.tf.json").read_text(encoding="utf-8"))
+    ((name, table),) = config["resource"]["aws_dynamodb_table"].items()
+    table["name"] += "-renamed"
+    # prevent_destroy would make `terraform plan` itself fail before the guard sees the plan.
+    table["lifecycle"]["prevent_destroy"] = False
+    (scratch / "cdk.tf.json").write_text(json.dumps(config), encoding="utf-8")
+    env = {k: v for k, v in deployment.env.items() if k != "ALLOW_REPLACE"}
+    env["TF_DATA_DIR"] = str(deployment.app_dir / ".terraform")
+    plan = run(
+        ["terraform", "plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=replace.tfplan"],
+        cwd=scratch,
+        env=env,
+        timeout=900,
+    )
+    assert plan.returncode == 0, (plan.stdout + plan.stderr)[-5000:]
+    show = run(["terraform", "show", "-json", "replace.tfplan"], cwd=scratch, env=env)
+    assert show.returncode == 0, show.stderr[-5000:]
+    plan_json = scratch / f"{APP_STACK}.json"
+    plan_json.write_text(show.stdout, encoding="utf-8")
+    guard = run(
+        [sys.executable, str(ROOT / "scripts" / "plan_summary.py"), "--guard", str(plan_json)], cwd=ROOT, env=env
+    )
+    assert guard.returncode == 2, guard.stdout + guard.stderr
+    assert f"REPLACE  aws_dynamodb_table.{name}" in guard.stderr, guard.stderr
 
 
 def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment) -> None:
