@@ -10,7 +10,6 @@ PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BUILD := .build
-CDKTF := npx --no-install cdktf
 
 # Settings every tool below shares.
 export DEPLOY_TARGET ?= aws
@@ -20,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status synth plan bootstrap deploy test lint gates pytest bench lock clean
+.PHONY: help setup up down status synth plan bootstrap deploy test lint pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,14 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from modules.config import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS  # noqa: E402
+from tests.conftest import free_port, tool_env  # noqa: E402
 
 _DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Emulator:
@@ -53,15 +46,12 @@ class Emulator:
 
     def __init__(self, base: Path, name: str) -> None:
         self.state_dir = base / name
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STUDENT_MGMT_"))},
-            "DEPLOY_TARGET": "local",
-            "STUDENT_MGMT_EMULATOR_PORT": str(free_port()),
-            "STUDENT_MGMT_EMULATOR_STATE_DIR": str(self.state_dir),
-            "TF_CLI_CONFIG_FILE": str(ROOT / ".build" / "terraform.rc"),
-            "CHECKPOINT_DISABLE": "1",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        }
+        # The tests' tool environment: no real AWS credentials, the project's Terraform settings.
+        self.env = tool_env(
+            DEPLOY_TARGET="local",
+            STUDENT_MGMT_EMULATOR_PORT=str(free_port()),
+            STUDENT_MGMT_EMULATOR_STATE_DIR=str(self.state_dir),
+        )
 
     def run(self, *argv: str, cwd: Path = ROOT) -> float:
         """Seconds ``argv`` took; exits with its output when it fails."""
