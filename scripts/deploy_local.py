@@ -165,21 +165,24 @@ def stack_outputs(stack_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     return {name: output["value"] for name, output in json.loads(result.stdout).items()}
 
 
-def emulator_instance(config: AppConfig) -> str:
-    """Which emulator process this is (pid and start time): a restarted emulator holds nothing."""
+def emulator_instance(config: AppConfig) -> str | None:
+    """Which emulator process this is (pid and start time; None when unknown): a restarted emulator holds nothing."""
     try:
         pid = (config.emulator_state_dir / "moto.pid").read_text().strip()
         # Field 22 of /proc/<pid>/stat, after the parenthesised command name: the start time.
         started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
-        return "unknown emulator"
+        return None
     return f"{pid}:{started}"
 
 
-def applied_stamp(stack_dir: Path, config: AppConfig) -> str:
-    """What an apply of this stack to this emulator leaves behind: the configuration and the emulator."""
+def applied_stamp(stack_dir: Path, config: AppConfig) -> str | None:
+    """What an apply of this stack to this emulator leaves behind (None: the emulator is unknown)."""
+    instance = emulator_instance(config)
+    if instance is None:
+        return None
     digest = hashlib.sha256((stack_dir / "cdk.tf.json").read_bytes()).hexdigest()
-    return f"{digest} {emulator_instance(config)}"
+    return f"{digest} {instance}"
 
 
 def start_bootstrap(stack_dir: Path, config: AppConfig, log_dir: Path, env: dict[str, str]) -> Apply | None:
@@ -193,7 +196,7 @@ def start_bootstrap(stack_dir: Path, config: AppConfig, log_dir: Path, env: dict
     """
     stamp = stack_dir / APPLIED_STAMP
     applied = applied_stamp(stack_dir, config)
-    if stamp.is_file() and stamp.read_text() == applied and not applied.endswith("unknown emulator"):
+    if applied is not None and stamp.is_file() and stamp.read_text() == applied:
         print(f"==> {BOOTSTRAP_STACK}: unchanged since it was applied to this emulator; not planned again", flush=True)
         return None
     stamp.unlink(missing_ok=True)
@@ -230,8 +233,9 @@ def deploy(outdir: Path, config: AppConfig) -> None:
             failures.append(str(error))
     if failures:
         raise DeployError("\n\n".join(failures))
-    if bootstrap is not None:
-        (stacks[BOOTSTRAP_STACK] / APPLIED_STAMP).write_text(applied_stamp(stacks[BOOTSTRAP_STACK], config))
+    applied = applied_stamp(stacks[BOOTSTRAP_STACK], config)
+    if bootstrap is not None and applied is not None:
+        (stacks[BOOTSTRAP_STACK] / APPLIED_STAMP).write_text(applied)
     outputs = {stack: stack_outputs(directory, env) for stack, directory in stacks.items()}
     (outdir / "outputs.json").write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
