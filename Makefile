@@ -115,11 +115,12 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Three workers, a test file each at a time: the two emulator deploys
-# (tests/test_deploy_local.py, tests/test_make_up.py) mostly wait on the AWS
-# provider, each on a worker of its own, while the third runs everything else.
+# Four workers, a test file each at a time: the three emulator deploys
+# (tests/test_deploy_local.py, tests/test_make_up.py, tests/test_upgrade.py)
+# mostly wait on the AWS provider and the emulator, each on a worker of its
+# own, while the fourth runs everything else.
 pytest: setup
-	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder
+	$(VENV)/bin/pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 test: setup ## install everything, then run every check and test (lint and pytest side by side)
 	@$(MAKE) -j2 lint pytest

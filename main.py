@@ -11,10 +11,20 @@ for every setting.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from modules import provider_bindings
-from modules.config import APP_STACK, BOOTSTRAP_STACK, PROJECT_ROOT, AppConfig, ConfigError, load_config
+from modules.config import (
+    APP_STACK,
+    AWS_PROVIDER_CONSTRAINT,
+    BOOTSTRAP_STACK,
+    PROJECT_ROOT,
+    TERRAFORM_VERSION_CONSTRAINT,
+    AppConfig,
+    ConfigError,
+    load_config,
+)
 
 
 def validated_config() -> AppConfig | None:
@@ -32,33 +42,21 @@ provider_bindings.install()
 
 # Imported only after the configuration check and install() (modules/provider_bindings.py).
 from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack  # noqa: E402
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity  # noqa: E402
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (  # noqa: E402
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-)
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from lambdas.common import names  # noqa: E402
+from modules.api_gateway_account import ApiGatewayAccountLogging  # noqa: E402
 from modules.backup_schedule import BackupSchedule  # noqa: E402
 from modules.backup_storage import BackupStorage  # noqa: E402
 from modules.email_identities import EmailIdentities  # noqa: E402
 from modules.function_role import FunctionRole  # noqa: E402
+from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
+from modules.functions import routes as function_routes  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
 from modules.student_api import StudentApi, UsageLimits  # noqa: E402
 from modules.student_table import StudentTable  # noqa: E402
-
-#: The provider bindings (cdktf-cdktf-provider-aws 21.x) are generated from
-#: hashicorp/aws 6.25 and pin exactly that version. Every resource and argument
-#: this project uses exists with the same meaning in 5.100 (the version the
-#: offline test machines carry) and in 6.x (what a user with internet gets), so
-#: the synthesized constraint admits both; 7.0 may break the bindings.
-AWS_PROVIDER_CONSTRAINT = ">= 5.100.0, < 7.0.0"
-#: S3-native state locking (use_lockfile) arrived in Terraform 1.10.
-TERRAFORM_VERSION_CONSTRAINT = ">= 1.10.0"
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (
@@ -123,11 +121,74 @@ class BootstrapStack(TerraformStack):
 
 
 class StudentManagementStack(TerraformStack):
-    """The student management system, with its state in the bootstrap bucket."""
+    """The student management system, with its state in the bootstrap bucket.
 
-    def __init__(self, scope: Construct, id_: str, *, config: AppConfig) -> None:
+    Composes the constructs of ``modules/``: every function, its role, grants,
+    routes and schedule come from ``functions`` (the table in ``modules/functions.py``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: AppConfig,
+        functions: Sequence[FunctionSpec] = FUNCTIONS,
+    ) -> None:
         super().__init__(scope, id_)
         configure_terraform(self, config)
+        self._remote_state(config)
+        self.table = StudentTable(self, "students", table_name=config.table_name)
+        roles = {
+            row.key: FunctionRole(
+                self, row.role_construct_id, role_name=row.role_name, description=row.role_description
+            )
+            for row in functions
+        }
+        self.backup_storage = BackupStorage(
+            self,
+            "backup-storage",
+            bucket_name=config.backup_bucket,
+            log_bucket_name=config.backup_log_bucket,
+            writer_role=roles[_backup_writer(functions)].role,
+            noncurrent_version_retention_days=config.noncurrent_version_retention_days,
+            access_log_retention_days=config.access_log_retention_days,
+        )
+        self.email = EmailIdentities(
+            self, "email", sender=config.sender_email, recipients=config.recipient_emails, region=config.region
+        )
+        self.functions = {row.key: self._function(row, roles[row.key], config) for row in functions}
+        self.schedules = [
+            BackupSchedule(
+                self, row.schedule_construct_id, schedule_name=row.schedule, function=self.functions[row.key].function
+            )
+            for row in functions
+            if row.schedule
+        ]
+        account_logging = (
+            ApiGatewayAccountLogging(self, "api-gateway-account") if config.manage_api_gateway_account else None
+        )
+        self.api = StudentApi(
+            self,
+            "api",
+            api_name=config.api_name,
+            endpoint_type=config.api_endpoint_type,
+            stage_name=config.api_stage_name,
+            allowed_origin=config.allowed_origin,
+            handlers=[(route, self.functions[key]) for key, route in function_routes(functions)],
+            limits=UsageLimits(
+                rate_per_second=config.api_rate_limit,
+                burst=config.api_burst_limit,
+                quota_per_day=config.api_daily_quota,
+            ),
+            log_retention_days=config.log_retention_days,
+            key_secret_name=config.api_key_secret_name,
+            stage_depends_on=[account_logging.account] if account_logging else (),
+        )
+        self._outputs()
+
+    def _remote_state(self, config: AppConfig) -> None:
+        """State in the bootstrap bucket (the emulator's, locally), locked by S3 itself."""
         local = config.is_local
         S3Backend(
             self,
@@ -146,59 +207,29 @@ class StudentManagementStack(TerraformStack):
         # a conditional write of <key>.tflock, no DynamoDB lock table needed.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
-        self.table = StudentTable(self, "students", table_name=config.table_name)
-        self.read_role = FunctionRole(
+    def _function(self, row: FunctionSpec, role: FunctionRole, config: AppConfig) -> PythonFunction:
+        """Tutorial sections 3.1-3.3: one function, given exactly the access its row lists."""
+        function = PythonFunction(
             self,
-            "read-role",
-            role_name="LambdaGetStudentRole",
-            description="Runs getStudentData: reads studentData.",
-        )
-        self.insert_role = FunctionRole(
-            self,
-            "insert-role",
-            role_name="LambdaInsertStudentRole",
-            description="Runs insertStudentData: adds a student, e-mails a confirmation.",
-        )
-        self.backup_role = FunctionRole(
-            self,
-            "backup-role",
-            role_name="DynamoDBBackupRole",
-            description="Runs BackupDynamoDBAndSendEmail: reads studentData, writes backups, e-mails a notice.",
-        )
-        self.backup_storage = BackupStorage(
-            self,
-            "backup-storage",
-            bucket_name=config.backup_bucket,
-            log_bucket_name=config.backup_log_bucket,
-            writer_role=self.backup_role.role,
-            noncurrent_version_retention_days=config.noncurrent_version_retention_days,
-            access_log_retention_days=config.access_log_retention_days,
-        )
-        self.email = EmailIdentities(self, "email", sender=config.sender_email, recipients=config.recipient_emails)
-
-        self._functions(config)
-        self.api = StudentApi(
-            self,
-            "api",
-            api_name=config.api_name,
-            endpoint_type=config.api_endpoint_type,
-            stage_name=config.api_stage_name,
-            allowed_origin=config.allowed_origin,
-            functions={
-                "read": self.read_function,
-                "insert": self.insert_function,
-                "backup": self.backup_function,
-            },
-            limits=UsageLimits(
-                rate_per_second=config.api_rate_limit,
-                burst=config.api_burst_limit,
-                quota_per_day=config.api_daily_quota,
-            ),
+            row.construct_id,
+            spec=row,
+            role=role,
+            environment={names.ENV_ALLOWED_ORIGIN: config.allowed_origin},
             log_retention_days=config.log_retention_days,
-            manage_account_logging_role=config.manage_api_gateway_account,
-            key_secret_name=config.api_key_secret_name,
         )
+        grants = {
+            Access.READ_STUDENTS: self.table.grant_read,
+            Access.SCAN_STUDENTS: self.table.grant_scan,
+            Access.ADD_STUDENTS: self.table.grant_add,
+            Access.WRITE_BACKUPS: self.backup_storage.grant_write,
+            Access.MAIL_STUDENTS: self.email.grant_send_to_anyone,
+            Access.MAIL_RECIPIENTS: self.email.grant_send_to_recipients,
+        }
+        for access in row.access:
+            grants[access](function)
+        return function
 
+    def _outputs(self) -> None:
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
         TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
@@ -208,105 +239,20 @@ class StudentManagementStack(TerraformStack):
         TerraformOutput(self, names.OUTPUT_API_KEY_SECRET_ARN, value=self.api.key_secret.arn)
         TerraformOutput(self, names.OUTPUT_SES_IDENTITIES, value=[identity.email for identity in self.email.all])
 
-    def _functions(self, config: AppConfig) -> None:
-        """Tutorial sections 3.1-3.3, 8 and 10: the three functions, each with exactly what its code calls."""
-        table = self.table.table
-        backup_bucket = self.backup_storage.bucket.bucket
-        account = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
-        common_env = {names.ENV_TABLE_NAME: table.name, names.ENV_ALLOWED_ORIGIN: config.allowed_origin}
 
-        def allow(
-            sid: str, actions: list[str], resources: list[str], **condition: str
-        ) -> DataAwsIamPolicyDocumentStatement:
-            return DataAwsIamPolicyDocumentStatement(
-                sid=sid,
-                effect="Allow",
-                actions=actions,
-                resources=resources,
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=key, values=[value])
-                    for key, value in condition.items()
-                ]
-                or None,
-            )
-
-        from_sender = {"ses:FromAddress": config.sender_email}
-        self.read_function = PythonFunction(
-            self,
-            "read-function",
-            function_name="getStudentData",
-            description="GET /students: lists students page by page, or returns one by studentid.",
-            package="get_students",
-            role=self.read_role,
-            environment=common_env,
-            statements=[allow("ReadStudents", ["dynamodb:GetItem", "dynamodb:Scan"], [table.arn])],
-            timeout_seconds=10,
-            log_retention_days=config.log_retention_days,
-        )
-        self.insert_function = PythonFunction(
-            self,
-            "insert-function",
-            function_name="insertStudentData",
-            description="POST /students: validates and saves a student, e-mails a confirmation.",
-            package="insert_student",
-            role=self.insert_role,
-            environment={**common_env, names.ENV_SENDER_EMAIL: config.sender_email},
-            statements=[
-                allow("InsertStudent", ["dynamodb:PutItem"], [table.arn]),
-                # The recipient is each new student, whose SES identity (needed
-                # while the account is in the sandbox) is verified outside
-                # Terraform: every identity of the account, but only as the sender.
-                allow(
-                    "SendConfirmation",
-                    ["ses:SendEmail"],
-                    [f"arn:{partition}:ses:{config.region}:{account}:identity/*"],
-                    **from_sender,
-                ),
-            ],
-            timeout_seconds=15,
-            log_retention_days=config.log_retention_days,
-        )
-        self.backup_function = PythonFunction(
-            self,
-            "backup-function",
-            function_name="BackupDynamoDBAndSendEmail",
-            description="POST /backup and daily: streams studentData to JSON and CSV in S3, e-mails a summary.",
-            package="backup",
-            role=self.backup_role,
-            environment={
-                **common_env,
-                names.ENV_BACKUP_BUCKET: backup_bucket.bucket,
-                names.ENV_SENDER_EMAIL: config.sender_email,
-                names.ENV_RECIPIENT_EMAIL: ",".join(config.recipient_emails),
-            },
-            statements=[
-                allow("ScanStudents", ["dynamodb:Scan"], [table.arn]),
-                allow(
-                    "WriteBackups",
-                    ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
-                    [f"{backup_bucket.arn}/{names.BACKUP_PREFIX}*"],
-                ),
-                allow("SendSummary", ["ses:SendEmail"], [identity.arn for identity in self.email.all], **from_sender),
-            ],
-            # The tutorial's sizes: streaming keeps memory flat whatever the table size.
-            memory_mb=128,
-            ephemeral_storage_mb=512,
-            timeout_seconds=900,
-            # Two backups at once would race to write the same keys.
-            reserved_concurrency=1,
-            log_retention_days=config.log_retention_days,
-        )
-        self.schedule = BackupSchedule(
-            self, "daily-backup", schedule_name="DailyDynamoDBBackup", function=self.backup_function.function
-        )
+def _backup_writer(functions: Sequence[FunctionSpec]) -> FunctionKey:
+    """The one function granted ``WRITE_BACKUPS``: the backup bucket's policy admits a single writer role."""
+    writers = [row.key for row in functions if Access.WRITE_BACKUPS in row.access]
+    if len(writers) != 1:
+        raise ValueError(f"exactly one function may write backups (the bucket admits one role); granted to: {writers}")
+    return writers[0]
 
 
-def build_app(config: AppConfig, outdir: Path | None = None) -> App:
-    """Both stacks of the system for one configuration, ready to synthesize."""
+def build_app(config: AppConfig, outdir: Path | None = None, *, functions: Sequence[FunctionSpec] = FUNCTIONS) -> App:
+    """Both stacks of the system for one configuration (and function table), ready to synthesize."""
     app = App(outdir=str(outdir)) if outdir else App()
     BootstrapStack(app, BOOTSTRAP_STACK, config=config)
-    StudentManagementStack(app, APP_STACK, config=config)
+    StudentManagementStack(app, APP_STACK, config=config, functions=functions)
     return app
 
 

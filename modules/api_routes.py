@@ -2,8 +2,9 @@
 
 ``StudentApi`` builds every method, integration, model and CORS answer from
 these values, and fingerprints the same values into the deployment's trigger,
-so any change to what the API serves redeploys the stage. This module imports
-only the standard library and the function code's validation constants (the
+so any change to what the API serves redeploys the stage. Which function
+serves a route is said in ``modules/functions.py``. This module imports only
+the standard library and the function code's validation constants (the
 gateway model and the function validate alike); tests read it cheaply.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -36,25 +37,17 @@ GATEWAY_RESPONSES: Final = (
 
 @dataclass(frozen=True)
 class Route:
-    """One method of the API, proxied to one function."""
+    """One method of the API, proxied to the function whose row in ``modules/functions.py`` lists it."""
 
     path: str  #: resource path, e.g. "/students"
     method: str  #: HTTP method
-    function: str  #: key of the function it invokes ("read", "insert", "backup")
     #: Optional query-string parameters. The gateway can only require or admit a
     #: parameter; the function checks each value (``limit`` 1-500, token, id).
     query_parameters: tuple[str, ...] = ()
     body_model: bool = False  #: validate the JSON body against ``student_schema()``
 
 
-ROUTES: Final = (
-    Route("/students", "GET", "read", query_parameters=("limit", "nextToken", "studentid")),
-    Route("/students", "POST", "insert", body_model=True),
-    Route("/backup", "POST", "backup"),
-)
-
-
-def paths(routes: tuple[Route, ...] = ROUTES) -> dict[str, tuple[str, ...]]:
+def paths(routes: Iterable[Route]) -> dict[str, tuple[str, ...]]:
     """Each resource path with the methods it serves, for its CORS preflight answer."""
     methods: dict[str, list[str]] = {}
     for route in routes:
@@ -98,15 +91,25 @@ def student_schema() -> dict[str, Any]:
 def fingerprint(
     *,
     allowed_origin: str,
+    routes: Sequence[tuple[str, Route]],
     function_names: Mapping[str, str],
     endpoint_type: str,
-    routes: tuple[Route, ...] = ROUTES,
 ) -> str:
-    """A digest of everything a deployment serves: a new value means a redeploy."""
+    """A digest of everything a deployment serves: a new value means a redeploy.
+
+    ``routes`` pairs each route with its function's key, ``function_names``
+    maps each key to the function's name (``modules.functions.routes`` and the
+    table give both).
+    """
     served = {
-        "routes": [asdict(route) for route in routes],
+        "routes": [{**asdict(route), "function": key} for key, route in routes],
         "functions": dict(sorted(function_names.items())),
-        "cors": {"origin": allowed_origin, "headers": CORS_HEADERS, "max_age": CORS_MAX_AGE, "paths": paths(routes)},
+        "cors": {
+            "origin": allowed_origin,
+            "headers": CORS_HEADERS,
+            "max_age": CORS_MAX_AGE,
+            "paths": paths(route for _, route in routes),
+        },
         "schema": student_schema(),
         "gateway_responses": GATEWAY_RESPONSES,
         "endpoint_type": endpoint_type,

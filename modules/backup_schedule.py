@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import json
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerSchedule,
@@ -21,6 +12,8 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerScheduleTargetRetryPolicy,
 )
 from constructs import Construct
+
+from modules import iam
 
 #: 00:00 UTC every day, as in the tutorial.
 DAILY_AT_MIDNIGHT_UTC = "cron(0 0 * * ? *)"
@@ -45,49 +38,20 @@ class BackupSchedule(Construct):
         maximum_retry_attempts: int = 2,
     ) -> None:
         super().__init__(scope, id_)
-        account = DataAwsCallerIdentity(self, "account")
-        trust = DataAwsIamPolicyDocument(
+        # Confused-deputy guard: only this account's schedules may assume the role.
+        self.role = iam.service_role(
             self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="SchedulerAssumeRole",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["scheduler.amazonaws.com"]
-                        )
-                    ],
-                    actions=["sts:AssumeRole"],
-                    # Confused-deputy guard: only this account's schedules.
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[account.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
-        self.role = IamRole(
-            self,
-            "role",
+            service="scheduler.amazonaws.com",
             name=f"{schedule_name}SchedulerRole",
             description=f"Lets EventBridge Scheduler's {schedule_name} invoke the backup function, nothing else.",
-            assume_role_policy=trust.json,
+            source_account=iam.StackIdentity.of(self).account_id,
         )
-        invoke = DataAwsIamPolicyDocument(
+        iam.inline_policy(
             self,
-            "permissions",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="InvokeBackupFunction",
-                    effect="Allow",
-                    actions=["lambda:InvokeFunction"],
-                    resources=[function.arn],
-                )
-            ],
+            role=self.role,
+            name=f"{schedule_name}-invoke",
+            statements=[iam.statement("InvokeBackupFunction", ["lambda:InvokeFunction"], [function.arn])],
         )
-        IamRolePolicy(self, "policy", name=f"{schedule_name}-invoke", role=self.role.id, policy=invoke.json)
         self.schedule = SchedulerSchedule(
             self,
             "schedule",

@@ -12,17 +12,11 @@ out.
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
 from lambdas.common import names
+from modules import iam
 from modules.lifecycle import expire_noncurrent_versions, expire_objects
 from modules.secure_bucket import AccessLogTarget, SecureBucket
 
@@ -33,7 +27,10 @@ ACCESS_LOG_PREFIX = "student-backup/"
 class BackupStorage(Construct):
     """Backup bucket writable only by the backup role, logged to its own bucket.
 
-    Attributes: ``bucket`` and ``log_bucket`` (both ``SecureBucket``).
+    ``grant_write`` gives a function the right to write backups; only the
+    writer role named here can use it, because the bucket policy denies every
+    other principal. Attributes: ``bucket`` and ``log_bucket`` (both
+    ``SecureBucket``).
     """
 
     def __init__(
@@ -48,73 +45,75 @@ class BackupStorage(Construct):
         access_log_retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
-        account = DataAwsCallerIdentity(self, "account")
-        partition = DataAwsPartition(self, "partition").partition
+        self._writer_role = writer_role
+        partition = iam.StackIdentity.of(self).partition
         # Bucket ARNs are known before the buckets exist: the log bucket's policy
         # names the backup bucket, which in turn logs to the log bucket.
         bucket_arn = f"arn:{partition}:s3:::{bucket_name}"
-        log_bucket_arn = f"arn:{partition}:s3:::{log_bucket_name}"
+        self.log_bucket = self._log_bucket(
+            log_bucket_name,
+            logged_bucket_arn=bucket_arn,
+            log_bucket_arn=f"arn:{partition}:s3:::{log_bucket_name}",
+            retention_days=access_log_retention_days,
+        )
+        self.bucket = SecureBucket(
+            self,
+            "backups",
+            bucket_name=bucket_name,
+            lifecycle_rules=[expire_noncurrent_versions(noncurrent_version_retention_days)],
+            access_logs=AccessLogTarget(bucket=self.log_bucket, prefix=ACCESS_LOG_PREFIX),
+            policy_statements=[
+                iam.statement(
+                    "AllowBackupRolePutObject",
+                    ["s3:PutObject"],
+                    [f"{bucket_arn}/{names.BACKUP_PREFIX}*"],
+                    principal=iam.Principal("AWS", writer_role.arn),
+                ),
+                # An Allow in a bucket policy does not stop other principals of
+                # the account whose own IAM policies allow writing; this does.
+                iam.statement(
+                    "DenyPutObjectExceptBackupRole",
+                    ["s3:PutObject"],
+                    [f"{bucket_arn}/*"],
+                    effect="Deny",
+                    principal=iam.Principal.anyone(),
+                    conditions=[iam.Condition("ArnNotEquals", "aws:PrincipalArn", writer_role.arn)],
+                ),
+            ],
+        )
 
-        # The log bucket itself is not logged: its access logs would be written
-        # into itself (or a third bucket), each delivery logging another.
-        self.log_bucket = SecureBucket(
+    def _log_bucket(
+        self, name: str, *, logged_bucket_arn: str, log_bucket_arn: str, retention_days: int
+    ) -> SecureBucket:
+        """The access-log bucket, written only by S3's log delivery for the backup bucket.
+
+        The log bucket itself is not logged: its access logs would be written
+        into itself (or a third bucket), each delivery logging another.
+        """
+        return SecureBucket(
             self,
             "logs",
-            bucket_name=log_bucket_name,
-            versioned=True,
-            lifecycle_rules=[expire_objects(access_log_retention_days)],
+            bucket_name=name,
+            lifecycle_rules=[expire_objects(retention_days)],
             policy_statements=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="S3ServerAccessLogsPolicy",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["logging.s3.amazonaws.com"]
-                        )
-                    ],
-                    actions=["s3:PutObject"],
-                    resources=[f"{log_bucket_arn}/{ACCESS_LOG_PREFIX}*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnLike", variable="aws:SourceArn", values=[bucket_arn]
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[account.account_id]
-                        ),
+                iam.statement(
+                    "S3ServerAccessLogsPolicy",
+                    ["s3:PutObject"],
+                    [f"{log_bucket_arn}/{ACCESS_LOG_PREFIX}*"],
+                    principal=iam.Principal.service("logging.s3.amazonaws.com"),
+                    conditions=[
+                        iam.Condition("ArnLike", "aws:SourceArn", logged_bucket_arn),
+                        iam.Condition("StringEquals", "aws:SourceAccount", iam.StackIdentity.of(self).account_id),
                     ],
                 )
             ],
         )
 
-        backup_objects = f"{bucket_arn}/{names.BACKUP_PREFIX}*"
-        self.bucket = SecureBucket(
-            self,
-            "backups",
-            bucket_name=bucket_name,
-            versioned=True,
-            lifecycle_rules=[expire_noncurrent_versions(noncurrent_version_retention_days)],
-            access_logs=AccessLogTarget(bucket=self.log_bucket, prefix=ACCESS_LOG_PREFIX),
-            policy_statements=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AllowBackupRolePutObject",
-                    effect="Allow",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[writer_role.arn])],
-                    actions=["s3:PutObject"],
-                    resources=[backup_objects],
-                ),
-                # An Allow in a bucket policy does not stop other principals of
-                # the account whose own IAM policies allow writing; this does.
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyPutObjectExceptBackupRole",
-                    effect="Deny",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    actions=["s3:PutObject"],
-                    resources=[f"{bucket_arn}/*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnNotEquals", variable="aws:PrincipalArn", values=[writer_role.arn]
-                        )
-                    ],
-                ),
-            ],
-        )
+    def grant_write(self, grantee: iam.Grantee) -> None:
+        """Write backups under ``backups/`` (and abort or delete a failed one's objects)."""
+        if grantee.role is not self._writer_role:
+            raise ValueError("only the backup bucket's writer role may write backups: its policy denies any other")
+        objects = f"{self.bucket.bucket.arn}/{names.BACKUP_PREFIX}*"
+        actions = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"]
+        grantee.add_to_policy(iam.statement("WriteBackups", actions, [objects]))
+        grantee.add_environment(names.ENV_BACKUP_BUCKET, self.bucket.bucket.bucket)

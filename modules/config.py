@@ -39,6 +39,14 @@ APP_STACK: Final = "student-management"
 #: moto accepts any credentials: these name the caller of the emulator, they
 #: are not secrets, and the scripts use them so no real credentials reach it.
 EMULATOR_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}
+#: The provider bindings (cdktf-cdktf-provider-aws 21.x) are generated from
+#: hashicorp/aws 6.25 and pin exactly that version. Every resource and argument
+#: this project uses exists with the same meaning in 5.100 (the version the
+#: offline test machines carry) and in 6.x (what a user with internet gets), so
+#: the synthesized constraint admits both; 7.0 may break the bindings.
+AWS_PROVIDER_CONSTRAINT: Final = ">= 5.100.0, < 7.0.0"
+#: S3-native state locking (use_lockfile) arrived in Terraform 1.10.
+TERRAFORM_VERSION_CONSTRAINT: Final = ">= 1.10.0"
 
 
 class ConfigError(ValueError):
@@ -218,7 +226,12 @@ def _bucket_problem(name: str) -> str | None:
     return None
 
 
-def _validate(cfg: AppConfig) -> None:
+def _whole_number_in(value: object, low: int, high: int) -> bool:
+    """Whether ``value`` is an int from ``low`` to ``high`` (``True`` is an int to Python, not here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_target_and_names(cfg: AppConfig) -> None:
     if not isinstance(cfg.deploy_target, DeployTarget):
         raise _fail("deploy_target", cfg.deploy_target, "is not a deploy target", "use 'aws' or 'local'")
     if not _REGION_RE.match(cfg.region):
@@ -232,6 +245,10 @@ def _validate(cfg: AppConfig) -> None:
         )
     if not _TABLE_RE.match(cfg.table_name):
         raise _fail("table_name", cfg.table_name, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+
+
+def _check_buckets(cfg: AppConfig) -> None:
+    """Each bucket name is checked with the suffix applied: that is the name S3 sees."""
     for name in ("backup_bucket_name", "backup_log_bucket_name", "state_bucket_name"):
         full = cfg.bucket(getattr(cfg, name))
         problem = _bucket_problem(full)
@@ -240,6 +257,9 @@ def _validate(cfg: AppConfig) -> None:
     buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket]
     if len(set(buckets)) != len(buckets):
         raise _fail("backup_log_bucket_name", buckets, "names two buckets alike", "give every bucket its own name")
+
+
+def _check_emails(cfg: AppConfig) -> None:
     if not _EMAIL_RE.match(cfg.sender_email):
         raise _fail(
             "sender_email", cfg.sender_email, "is not an e-mail address", "use an address such as 'ops@example.org'"
@@ -254,9 +274,12 @@ def _validate(cfg: AppConfig) -> None:
                 "is not an e-mail address",
                 "use addresses such as 'ops@example.org', comma-separated in the environment variable",
             )
+
+
+def _check_retention_and_origin(cfg: AppConfig) -> None:
     for name in ("access_log_retention_days", "noncurrent_version_retention_days"):
         days = getattr(cfg, name)
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36500:
+        if not _whole_number_in(days, 1, 36500):
             raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")
     if not _ORIGIN_RE.match(cfg.allowed_origin):
         raise _fail(
@@ -272,6 +295,9 @@ def _validate(cfg: AppConfig) -> None:
             "is not a retention CloudWatch Logs offers",
             f"use one of {', '.join(map(str, _LOG_RETENTION_DAYS))}",
         )
+
+
+def _check_api(cfg: AppConfig) -> None:
     if cfg.api_endpoint_type not in ("REGIONAL", "EDGE"):
         raise _fail("api_endpoint_type", cfg.api_endpoint_type, "is not an endpoint type", "use 'REGIONAL' or 'EDGE'")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", cfg.api_stage_name):
@@ -284,12 +310,15 @@ def _validate(cfg: AppConfig) -> None:
         )
     for name in ("api_rate_limit", "api_burst_limit", "api_daily_quota"):
         value = getattr(cfg, name)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+        if not _whole_number_in(value, 1, 1_000_000):
             raise _fail(name, value, "is not a positive whole number", "use a whole number from 1 to 1000000")
     if cfg.api_burst_limit < cfg.api_rate_limit:
         raise _fail(
             "api_burst_limit", cfg.api_burst_limit, "is below api_rate_limit", "make the burst at least the rate"
         )
+
+
+def _check_state_tags_and_emulator(cfg: AppConfig) -> None:
     if not _STATE_KEY_RE.match(cfg.state_key) or cfg.state_key.startswith("/"):
         raise _fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
     for key, value in cfg.tags.items():
@@ -300,12 +329,25 @@ def _validate(cfg: AppConfig) -> None:
                 "is not a valid AWS tag",
                 "use keys of 1-128 characters without the 'aws:' prefix and values up to 256",
             )
-    if (
-        isinstance(cfg.emulator_port, bool)
-        or not isinstance(cfg.emulator_port, int)
-        or not 1024 <= cfg.emulator_port <= 65535
-    ):
+    if not _whole_number_in(cfg.emulator_port, 1024, 65535):
         raise _fail("emulator_port", cfg.emulator_port, "is not a usable port", "use a number from 1024 to 65535")
+
+
+#: The checks in the order they run: the first field found invalid is the one reported.
+_CHECKS: Final = (
+    _check_target_and_names,
+    _check_buckets,
+    _check_emails,
+    _check_retention_and_origin,
+    _check_api,
+    _check_state_tags_and_emulator,
+)
+
+
+def _validate(cfg: AppConfig) -> None:
+    """Raise ``ConfigError`` naming the first invalid field, checked group by group."""
+    for check in _CHECKS:
+        check(cfg)
 
 
 # --- loading -----------------------------------------------------------------

@@ -13,15 +13,12 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from cdktf import AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -31,8 +28,10 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
+from modules import iam
 from modules.config import PROJECT_ROOT
 from modules.function_role import FunctionRole
+from modules.functions import FunctionSpec
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 RUNTIME = "python3.13"
@@ -66,11 +65,13 @@ def _mkdir(path: Path) -> Path:
 
 
 class PythonFunction(Construct):
-    """A Lambda function running as ``role``, with the permissions in ``statements``.
+    """The Lambda function of one row of the function table, running as ``role``.
 
     The role's inline policy is the function's complete permission set: writing
-    to its own log group, plus ``statements`` (each scoped to exact ARNs by the
-    caller). Attributes: ``function``, ``function_name`` (the literal name),
+    to its own log group and sending traces, plus what the resources that own
+    the data grant it (``StudentTable.grant_read(fn)`` and the like call
+    ``add_to_policy`` and ``add_environment``). Attributes: ``spec``,
+    ``function``, ``function_name`` (the literal name), ``role``,
     ``log_group``, ``policy_document``.
     """
 
@@ -79,74 +80,61 @@ class PythonFunction(Construct):
         scope: Construct,
         id_: str,
         *,
-        function_name: str,
-        description: str,
-        package: str,
+        spec: FunctionSpec,
         role: FunctionRole,
         environment: Mapping[str, str],
-        statements: Sequence[DataAwsIamPolicyDocumentStatement],
-        timeout_seconds: int,
-        memory_mb: int = 128,
-        ephemeral_storage_mb: int = 512,
-        reserved_concurrency: int | None = None,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
-        self.function_name = function_name
+        self.spec = spec
+        self.function_name = spec.name
+        self.role = role.role
         self.log_group = CloudwatchLogGroup(
-            self,
-            "logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=log_retention_days,
+            self, "logs", name=f"/aws/lambda/{spec.name}", retention_in_days=log_retention_days
         )
-        self.policy_document = DataAwsIamPolicyDocument(
-            self,
-            "permissions",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="WriteOwnLogs",
-                    effect="Allow",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{self.log_group.arn}:*"],
-                ),
-                # Active tracing: the Lambda service sends the segments as the
-                # function's role. X-Ray's write actions support no resource-level
-                # permissions, so "*" is the only resource there is.
-                DataAwsIamPolicyDocumentStatement(
-                    sid="WriteTraces",
-                    effect="Allow",
-                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    resources=["*"],
-                ),
-                *statements,
-            ],
+        self._statements = [
+            iam.statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),
+            # Active tracing: the Lambda service sends the segments as the
+            # function's role. X-Ray's write actions support no resource-level
+            # permissions, so "*" is the only resource there is.
+            iam.statement("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+        ]
+        self.policy_document, policy = iam.inline_policy(
+            self, role=self.role, name=spec.policy_name, statements=self._statements
         )
-        policy = IamRolePolicy(
-            self,
-            "policy",
-            name=f"{function_name}-permissions",
-            role=role.role.id,
-            policy=self.policy_document.json,
-        )
-        code = TerraformAsset(self, "code", path=str(stage_code(package)), type=AssetType.ARCHIVE)
-        self.function = LambdaFunction(
+        self._environment = dict(environment)
+        self.function = self._function(spec, policy)
+
+    def _function(self, spec: FunctionSpec, policy: IamRolePolicy) -> LambdaFunction:
+        code = TerraformAsset(self, "code", path=str(stage_code(spec.package)), type=AssetType.ARCHIVE)
+        return LambdaFunction(
             self,
             "function",
-            function_name=function_name,
-            description=description,
-            role=role.role.arn,
+            function_name=spec.name,
+            description=spec.description,
+            role=self.role.arn,
             runtime=RUNTIME,
             architectures=["x86_64"],
-            handler=f"lambdas.{package}.handler.lambda_handler",
+            handler=spec.handler,
             filename=code.path,
             source_code_hash=Fn.filebase64sha256(code.path),
-            timeout=timeout_seconds,
-            memory_size=memory_mb,
-            ephemeral_storage=LambdaFunctionEphemeralStorage(size=ephemeral_storage_mb),
-            reserved_concurrent_executions=reserved_concurrency,
-            environment=LambdaFunctionEnvironment(variables=dict(environment)),
+            timeout=spec.timeout_seconds,
+            memory_size=spec.memory_mb,
+            ephemeral_storage=LambdaFunctionEphemeralStorage(size=spec.ephemeral_storage_mb),
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables=dict(self._environment)),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             # The log group must exist (with its retention) before the first
             # invocation, and the role must hold its permissions.
             depends_on=[self.log_group, policy],
         )
+
+    def add_to_policy(self, statement: DataAwsIamPolicyDocumentStatement) -> None:
+        """Allows the function what ``statement`` allows (through its role's inline policy)."""
+        self._statements.append(statement)
+        self.policy_document.put_statement(self._statements)
+
+    def add_environment(self, name: str, value: str) -> None:
+        """Sets one environment variable of the function."""
+        self._environment[name] = value
+        self.function.put_environment(variables=dict(self._environment))

@@ -4,9 +4,9 @@ Every bucket of the system (Terraform state, backups, access logs) is built
 from this construct, the way AWS Solutions Constructs keep their defaults in
 ``core/lib/s3-bucket-defaults.ts``: all four Block Public Access flags, object
 ownership enforced (ACLs disabled), SSE-S3 default encryption, and a bucket
-policy that denies every request made without TLS. Callers add statements to
-the policy through ``policy_statements`` and choose versioning, lifecycle and
-logging explicitly.
+policy that denies every request made without TLS, and versioning, always on.
+Callers add statements to the policy through ``policy_statements`` and choose
+lifecycle and logging explicitly.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -44,6 +42,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from modules import iam
+
 
 @dataclass(frozen=True, kw_only=True)
 class AccessLogTarget:
@@ -55,23 +55,23 @@ class AccessLogTarget:
 
 def deny_insecure_transport(bucket: S3Bucket) -> DataAwsIamPolicyDocumentStatement:
     """The statement that refuses any request to the bucket made over plain HTTP."""
-    return DataAwsIamPolicyDocumentStatement(
-        sid="DenyInsecureTransport",
+    return iam.statement(
+        "DenyInsecureTransport",
+        ["s3:*"],
+        [bucket.arn, f"{bucket.arn}/*"],
         effect="Deny",
-        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-        actions=["s3:*"],
-        resources=[bucket.arn, f"{bucket.arn}/*"],
-        condition=[
-            DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:SecureTransport", values=["false"])
-        ],
+        principal=iam.Principal.anyone(),
+        conditions=[iam.Condition("Bool", "aws:SecureTransport", "false")],
     )
 
 
 class SecureBucket(Construct):
-    """A bucket with Block Public Access, enforced ownership, SSE and a TLS-only policy.
+    """A versioned bucket with Block Public Access, enforced ownership, SSE and a TLS-only policy.
 
-    Attributes: ``bucket`` (the ``aws_s3_bucket``), ``policy_document`` and
-    ``policy`` (the bucket policy), ``versioning`` (``None`` when disabled).
+    Attributes: ``bucket`` (the ``aws_s3_bucket``), ``public_access_block``,
+    ``ownership``, ``versioning``, ``policy_document`` and ``policy`` (the
+    bucket policy). The construct IDs below are Terraform addresses: renaming
+    one replaces the deployed resource (for ``bucket``, with its data).
     """
 
     policy: S3BucketPolicy
@@ -82,7 +82,6 @@ class SecureBucket(Construct):
         id_: str,
         *,
         bucket_name: str,
-        versioned: bool,
         policy_statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
         lifecycle_rules: Sequence[S3BucketLifecycleConfigurationRule] = (),
         access_logs: AccessLogTarget | None = None,
@@ -95,7 +94,18 @@ class SecureBucket(Construct):
             bucket=bucket_name,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
         )
-        self.public_access_block = S3BucketPublicAccessBlock(
+        self.public_access_block = self._block_public_access()
+        self.ownership = self._enforce_bucket_owner()
+        self._encrypt()
+        self.versioning = self._enable_versioning()
+        if lifecycle_rules:
+            self._apply_lifecycle(lifecycle_rules)
+        if access_logs is not None:
+            self._log_access(access_logs)
+        self.policy_document, self.policy = self._attach_policy(policy_statements)
+
+    def _block_public_access(self) -> S3BucketPublicAccessBlock:
+        return S3BucketPublicAccessBlock(
             self,
             "public-access-block",
             bucket=self.bucket.id,
@@ -104,15 +114,23 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        self.ownership = S3BucketOwnershipControls(
+
+    def _enforce_bucket_owner(self) -> S3BucketOwnershipControls:
+        """ACLs disabled: only the bucket policy and IAM decide access."""
+        return S3BucketOwnershipControls(
             self,
             "ownership",
             bucket=self.bucket.id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
-        # SSE-S3 rather than a customer-managed KMS key: a CMK costs $1/month
-        # per key plus per-request fees and buys nothing here that SSE-S3 does not
-        # (no cross-account readers). See security/checkov-skips.toml, CKV_AWS_145.
+
+    def _encrypt(self) -> None:
+        """SSE-S3 rather than a customer-managed KMS key.
+
+        A CMK costs $1/month per key plus per-request fees and buys nothing here
+        that SSE-S3 does not (no cross-account readers). See
+        security/checkov-skips.toml, CKV_AWS_145.
+        """
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -126,47 +144,59 @@ class SecureBucket(Construct):
                 )
             ],
         )
-        self.versioning = (
-            S3BucketVersioningA(
-                self,
-                "versioning",
-                bucket=self.bucket.id,
-                versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-            )
-            if versioned
-            else None
+
+    def _enable_versioning(self) -> S3BucketVersioningA:
+        """Always on: an overwritten or deleted object stays recoverable.
+
+        Old state versions are how a bad apply is rolled back, and an
+        overwritten backup can be restored; the callers' lifecycle rules bound
+        how long superseded versions are kept.
+        """
+        return S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
-        if lifecycle_rules:
-            S3BucketLifecycleConfiguration(
-                self,
-                "lifecycle",
-                bucket=self.bucket.id,
-                rule=list(lifecycle_rules),
-                # Lifecycle rules on a versioned bucket must follow versioning.
-                depends_on=[self.versioning] if self.versioning else None,
-            )
-        if access_logs is not None:
-            S3BucketLoggingA(
-                self,
-                "logging",
-                bucket=self.bucket.id,
-                target_bucket=access_logs.bucket.bucket.id,
-                target_prefix=access_logs.prefix,
-                # S3 refuses a logging target whose policy does not yet admit
-                # logging.s3.amazonaws.com (InvalidTargetBucketForLogging).
-                depends_on=[access_logs.bucket.policy],
-            )
-        self.policy_document = DataAwsIamPolicyDocument(
+
+    def _apply_lifecycle(self, rules: Sequence[S3BucketLifecycleConfigurationRule]) -> None:
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=list(rules),
+            # Lifecycle rules on a versioned bucket must follow versioning.
+            depends_on=[self.versioning],
+        )
+
+    def _log_access(self, target: AccessLogTarget) -> None:
+        S3BucketLoggingA(
+            self,
+            "logging",
+            bucket=self.bucket.id,
+            target_bucket=target.bucket.bucket.id,
+            target_prefix=target.prefix,
+            # S3 refuses a logging target whose policy does not yet admit
+            # logging.s3.amazonaws.com (InvalidTargetBucketForLogging).
+            depends_on=[target.bucket.policy],
+        )
+
+    def _attach_policy(
+        self, statements: Sequence[DataAwsIamPolicyDocumentStatement]
+    ) -> tuple[DataAwsIamPolicyDocument, S3BucketPolicy]:
+        """The callers' statements, then the TLS-only one, as the bucket policy."""
+        document = DataAwsIamPolicyDocument(
             self,
             "policy-document",
-            statement=[*policy_statements, deny_insecure_transport(self.bucket)],
+            statement=[*statements, deny_insecure_transport(self.bucket)],
         )
-        self.policy = S3BucketPolicy(
+        policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,
-            policy=self.policy_document.json,
+            policy=document.json,
             # A policy written while Block Public Access is still being applied
             # can be judged public and refused; wait for the block first.
             depends_on=[self.public_access_block],
         )
+        return document, policy

@@ -34,8 +34,8 @@ class StateBucket(Construct):
             self,
             "state",
             bucket_name=bucket_name,
-            # Old state versions are how a bad apply is rolled back.
-            versioned=True,
+            # Versioned, as every SecureBucket: old state versions are how a bad
+            # apply is rolled back; this rule bounds how long they are kept.
             lifecycle_rules=[expire_noncurrent_versions(noncurrent_version_retention_days)],
             prevent_destroy=True,
         )

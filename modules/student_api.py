@@ -11,11 +11,10 @@ no output.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
@@ -43,19 +42,13 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
 from modules import api_routes
+from modules.api_routes import Route
 from modules.python_function import PythonFunction
 
 #: One JSON line per request in the access log (no request or response bodies).
@@ -92,10 +85,12 @@ def _quoted(value: str) -> str:
 
 
 class StudentApi(Construct):
-    """REST API ``student`` with ``/students`` (GET, POST) and ``/backup`` (POST).
+    """REST API ``student``: one Lambda proxy method per route, CORS, a key and usage plan, a logged stage.
 
-    Attributes: ``api``, ``stage``, ``deployment``, ``api_key``, ``key_secret``,
-    ``invoke_url``, ``deployment_fingerprint``.
+    ``handlers`` pairs each route with the function that serves it (from the
+    function table). Attributes: ``api``, ``stage``, ``deployment``,
+    ``api_key``, ``usage_plan``, ``key_secret``, ``invoke_url``,
+    ``deployment_fingerprint``, ``student_model``, ``access_logs``.
     """
 
     def __init__(
@@ -107,11 +102,11 @@ class StudentApi(Construct):
         endpoint_type: str,
         stage_name: str,
         allowed_origin: str,
-        functions: Mapping[str, PythonFunction],
+        handlers: Sequence[tuple[Route, PythonFunction]],
         limits: UsageLimits,
         log_retention_days: int,
-        manage_account_logging_role: bool,
         key_secret_name: str,
+        stage_depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.api = ApiGatewayRestApi(
@@ -124,144 +119,162 @@ class StudentApi(Construct):
             # one up before the old one goes.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
-        api_id = self.api.id
-        validate_body = ApiGatewayRequestValidator(
-            self,
-            "validate-body",
-            rest_api_id=api_id,
-            name="body-and-parameters",
-            validate_request_body=True,
-            validate_request_parameters=True,
-        )
-        validate_parameters = ApiGatewayRequestValidator(
-            self,
-            "validate-parameters",
-            rest_api_id=api_id,
-            name="parameters-only",
-            validate_request_body=False,
-            validate_request_parameters=True,
-        )
-        schema = api_routes.student_schema()
+        self._validate_body, self._validate_parameters = self._validators()
         self.student_model = ApiGatewayModel(
             self,
             "student-model",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             name="Student",
             content_type="application/json",
             description="A new student: the five fields, nothing else.",
-            schema=json.dumps(schema, sort_keys=True),
+            schema=json.dumps(api_routes.student_schema(), sort_keys=True),
         )
-
-        resources = {
-            path: ApiGatewayResource(
-                self,
-                f"resource{path.replace('/', '-')}",
-                rest_api_id=api_id,
-                parent_id=self.api.root_resource_id,
-                path_part=path.strip("/"),
-            )
-            for path in api_routes.paths()
-        }
-        served: list[Construct] = []
-        for route in api_routes.ROUTES:
-            function = functions[route.function].function
-            name = f"{route.method.lower()}{route.path.replace('/', '-')}"
-            method = ApiGatewayMethod(
-                self,
-                name,
-                rest_api_id=api_id,
-                resource_id=resources[route.path].id,
-                http_method=route.method,
-                authorization="NONE",
-                api_key_required=True,
-                request_validator_id=(validate_body if route.body_model else validate_parameters).id,
-                request_models={"application/json": self.student_model.name} if route.body_model else None,
-                request_parameters={f"method.request.querystring.{p}": False for p in route.query_parameters} or None,
-            )
-            integration = ApiGatewayIntegration(
-                self,
-                f"{name}-integration",
-                rest_api_id=api_id,
-                resource_id=resources[route.path].id,
-                http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
-                uri=function.invoke_arn,
-            )
-            LambdaPermission(
-                self,
-                f"{name}-permission",
-                function_name=function.function_name,
-                action="lambda:InvokeFunction",
-                principal="apigateway.amazonaws.com",
-                statement_id=f"AllowApiGateway-{route.method}{route.path.replace('/', '-')}",
-                # Exactly this method on this path of this API's prod stage.
-                source_arn=f"{self.api.execution_arn}/{stage_name}/{route.method}{route.path}",
-            )
-            served += [method, integration]
-
-        cors_headers = {
-            "Access-Control-Allow-Origin": _quoted(allowed_origin),
-            "Vary": _quoted("Origin"),
-        }
-        for path, methods in api_routes.paths().items():
-            served += self._preflight(
-                api_id=api_id,
-                resource=resources[path],
-                path=path,
-                methods=methods,
-                cors_headers=cors_headers,
-                validator=validate_parameters,
-            )
-        for response_type in api_routes.GATEWAY_RESPONSES:
-            served.append(
-                ApiGatewayGatewayResponse(
-                    self,
-                    f"gateway-{response_type.lower()}",
-                    rest_api_id=api_id,
-                    response_type=response_type,
-                    response_parameters={f"gatewayresponse.header.{k}": v for k, v in cors_headers.items()},
-                    response_templates={"application/json": '{"message":$context.error.messageString}'},
-                )
-            )
-
+        served = self._methods(handlers, allowed_origin=allowed_origin, stage_name=stage_name)
         self.deployment_fingerprint = api_routes.fingerprint(
             allowed_origin=allowed_origin,
-            function_names={key: fn.function_name for key, fn in functions.items()},
+            routes=[(function.spec.key, route) for route, function in handlers],
+            function_names={function.spec.key: function.function_name for _, function in handlers},
             endpoint_type=endpoint_type,
         )
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             description="Redeployed whenever a method, integration, model or CORS answer changes.",
             triggers={"served": self.deployment_fingerprint},
             # The stage moves to the new deployment before the old one goes.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=served,
         )
+        self.stage = self._stage(api_name, stage_name, limits, log_retention_days, stage_depends_on)
+        self._key_and_usage_plan(limits, key_secret_name)
+        self.invoke_url = self.stage.invoke_url
 
+    def _methods(
+        self, handlers: Sequence[tuple[Route, PythonFunction]], *, allowed_origin: str, stage_name: str
+    ) -> list[Construct]:
+        """Every resource and method: the routes' proxies, CORS preflights, the gateway's own errors."""
+        routes = [route for route, _ in handlers]
+        resources = {
+            path: ApiGatewayResource(
+                self,
+                f"resource{path.replace('/', '-')}",
+                rest_api_id=self.api.id,
+                parent_id=self.api.root_resource_id,
+                path_part=path.strip("/"),
+            )
+            for path in api_routes.paths(routes)
+        }
+        cors_headers = {"Access-Control-Allow-Origin": _quoted(allowed_origin), "Vary": _quoted("Origin")}
+        served: list[Construct] = []
+        for route, function in handlers:
+            served += self._proxy(route, function, resources[route.path], stage_name=stage_name)
+        for path, methods in api_routes.paths(routes).items():
+            served += self._preflight(resource=resources[path], path=path, methods=methods, cors_headers=cors_headers)
+        return served + self._gateway_responses(cors_headers)
+
+    def _validators(self) -> tuple[ApiGatewayRequestValidator, ApiGatewayRequestValidator]:
+        """Body and parameters (the POST with a model), parameters only (the rest)."""
+        body = ApiGatewayRequestValidator(
+            self,
+            "validate-body",
+            rest_api_id=self.api.id,
+            name="body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        parameters = ApiGatewayRequestValidator(
+            self,
+            "validate-parameters",
+            rest_api_id=self.api.id,
+            name="parameters-only",
+            validate_request_body=False,
+            validate_request_parameters=True,
+        )
+        return body, parameters
+
+    def _proxy(
+        self, route: Route, function: PythonFunction, resource: ApiGatewayResource, *, stage_name: str
+    ) -> list[Construct]:
+        """The keyed method of one route, its Lambda proxy integration, and the right to invoke."""
+        name = f"{route.method.lower()}{route.path.replace('/', '-')}"
+        method = ApiGatewayMethod(
+            self,
+            name,
+            rest_api_id=self.api.id,
+            resource_id=resource.id,
+            http_method=route.method,
+            authorization="NONE",
+            api_key_required=True,
+            request_validator_id=(self._validate_body if route.body_model else self._validate_parameters).id,
+            request_models={"application/json": self.student_model.name} if route.body_model else None,
+            request_parameters={f"method.request.querystring.{p}": False for p in route.query_parameters} or None,
+        )
+        integration = ApiGatewayIntegration(
+            self,
+            f"{name}-integration",
+            rest_api_id=self.api.id,
+            resource_id=resource.id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=function.function.invoke_arn,
+        )
+        LambdaPermission(
+            self,
+            f"{name}-permission",
+            function_name=function.function.function_name,
+            action="lambda:InvokeFunction",
+            principal="apigateway.amazonaws.com",
+            statement_id=f"AllowApiGateway-{route.method}{route.path.replace('/', '-')}",
+            # Exactly this method on this path of this API's prod stage.
+            source_arn=f"{self.api.execution_arn}/{stage_name}/{route.method}{route.path}",
+        )
+        return [method, integration]
+
+    def _gateway_responses(self, cors_headers: Mapping[str, str]) -> list[Construct]:
+        """The gateway's own errors (bad key, throttled, invalid body) carry CORS headers and a JSON message."""
+        return [
+            ApiGatewayGatewayResponse(
+                self,
+                f"gateway-{response_type.lower()}",
+                rest_api_id=self.api.id,
+                response_type=response_type,
+                response_parameters={f"gatewayresponse.header.{k}": v for k, v in cors_headers.items()},
+                response_templates={"application/json": '{"message":$context.error.messageString}'},
+            )
+            for response_type in api_routes.GATEWAY_RESPONSES
+        ]
+
+    def _stage(
+        self,
+        api_name: str,
+        stage_name: str,
+        limits: UsageLimits,
+        log_retention_days: int,
+        depends_on: Sequence[ITerraformDependable],
+    ) -> ApiGatewayStage:
+        """The ``prod`` stage: traced, access-logged as JSON lines, throttled, no bodies in logs."""
         self.access_logs = CloudwatchLogGroup(
             self, "access-logs", name=f"/aws/apigateway/{api_name}/{stage_name}", retention_in_days=log_retention_days
         )
-        account_role = self._account_logging_role() if manage_account_logging_role else None
-        self.stage = ApiGatewayStage(
+        stage = ApiGatewayStage(
             self,
             "stage",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             deployment_id=self.deployment.id,
             stage_name=stage_name,
             xray_tracing_enabled=True,
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
-            depends_on=[account_role] if account_role else None,
+            depends_on=list(depends_on) or None,
         )
         ApiGatewayMethodSettings(
             self,
             "method-settings",
-            rest_api_id=api_id,
-            stage_name=self.stage.stage_name,
+            rest_api_id=self.api.id,
+            stage_name=stage.stage_name,
             method_path="*/*",
             settings=ApiGatewayMethodSettingsSettings(
                 metrics_enabled=True,
@@ -272,7 +285,10 @@ class StudentApi(Construct):
                 throttling_burst_limit=limits.burst,
             ),
         )
+        return stage
 
+    def _key_and_usage_plan(self, limits: UsageLimits, key_secret_name: str) -> None:
+        """``StudentApiKey`` in ``StudentUsagePlan`` (sections 4.3-4.4), its value kept in Secrets Manager."""
         self.api_key = ApiGatewayApiKey(
             self, "key", name="StudentApiKey", description="Key of the student management page.", enabled=True
         )
@@ -281,7 +297,7 @@ class StudentApi(Construct):
             "usage-plan",
             name="StudentUsagePlan",
             description=f"{limits.rate_per_second} requests/s, bursts of {limits.burst}, {limits.quota_per_day}/day.",
-            api_stages=[ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
+            api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.api.id, stage=self.stage.stage_name)],
             throttle_settings=ApiGatewayUsagePlanThrottleSettings(
                 rate_limit=limits.rate_per_second, burst_limit=limits.burst
             ),
@@ -303,17 +319,14 @@ class StudentApi(Construct):
         SecretsmanagerSecretVersion(
             self, "key-secret-value", secret_id=self.key_secret.id, secret_string=self.api_key.value
         )
-        self.invoke_url = self.stage.invoke_url
 
     def _preflight(
         self,
         *,
-        api_id: str,
         resource: ApiGatewayResource,
         path: str,
         methods: tuple[str, ...],
         cors_headers: Mapping[str, str],
-        validator: ApiGatewayRequestValidator,
     ) -> list[Construct]:
         """OPTIONS answered by the gateway itself (MOCK): no function runs, no key needed."""
         name = f"options{path.replace('/', '-')}"
@@ -326,17 +339,17 @@ class StudentApi(Construct):
         method = ApiGatewayMethod(
             self,
             name,
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             resource_id=resource.id,
             http_method="OPTIONS",
             authorization="NONE",
             api_key_required=False,
-            request_validator_id=validator.id,
+            request_validator_id=self._validate_parameters.id,
         )
         integration = ApiGatewayIntegration(
             self,
             f"{name}-integration",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             resource_id=resource.id,
             http_method=method.http_method,
             type="MOCK",
@@ -345,7 +358,7 @@ class StudentApi(Construct):
         response = ApiGatewayMethodResponse(
             self,
             f"{name}-response",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             resource_id=resource.id,
             http_method="OPTIONS",
             status_code="200",
@@ -355,7 +368,7 @@ class StudentApi(Construct):
         integration_response = ApiGatewayIntegrationResponse(
             self,
             f"{name}-integration-response",
-            rest_api_id=api_id,
+            rest_api_id=self.api.id,
             resource_id=resource.id,
             http_method="OPTIONS",
             status_code="200",
@@ -363,58 +376,3 @@ class StudentApi(Construct):
             depends_on=[integration, response],
         )
         return [method, integration, response, integration_response]
-
-    def _account_logging_role(self) -> ApiGatewayAccount:
-        """The region's one API Gateway account setting: the role it logs to CloudWatch with."""
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "logging-trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="ApiGatewayAssumeRole",
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["apigateway.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-        )
-        role = IamRole(
-            self,
-            "logging-role",
-            name="ApiGatewayCloudWatchLogsRole",
-            description="API Gateway (this region) writes execution and access logs with this role.",
-            assume_role_policy=trust.json,
-        )
-        permissions = DataAwsIamPolicyDocument(
-            self,
-            "logging-permissions",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="ListLogGroups",
-                    effect="Allow",
-                    actions=["logs:DescribeLogGroups"],
-                    # DescribeLogGroups has no resource-level permissions.
-                    resources=["*"],
-                ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="WriteApiGatewayLogs",
-                    effect="Allow",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                    ],
-                    # API Gateway names execution-log groups after the API id
-                    # it has not yet got, and lists groups account-wide: the
-                    # account's log groups is the narrowest scope that works.
-                    resources=["arn:aws:logs:*:*:log-group:*"],
-                ),
-            ],
-        )
-        policy = IamRolePolicy(self, "logging-policy", name="write-logs", role=role.id, policy=permissions.json)
-        return ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.arn, depends_on=[policy])

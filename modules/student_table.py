@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from constructs import Construct
 
 from lambdas.common import names
+from modules import iam
 
 
 class StudentTable(Construct):
@@ -20,7 +21,9 @@ class StudentTable(Construct):
     Point-in-time recovery restores any second of the last 35 days; deletion
     protection makes AWS refuse DeleteTable; ``prevent_destroy`` makes Terraform
     refuse any plan that would delete the table (see the README for how to
-    remove a test deployment). Attribute: ``table``.
+    remove a test deployment). Functions get access through the ``grant_*``
+    methods, each of which also tells the function the table's name.
+    Attribute: ``table``.
     """
 
     def __init__(self, scope: Construct, id_: str, *, table_name: str) -> None:
@@ -41,3 +44,19 @@ class StudentTable(Construct):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
+
+    def grant_read(self, grantee: iam.Grantee) -> None:
+        """Look up one student and list them all (GetItem, Scan)."""
+        self._grant(grantee, "ReadStudents", ["dynamodb:GetItem", "dynamodb:Scan"])
+
+    def grant_scan(self, grantee: iam.Grantee) -> None:
+        """Stream every student (Scan), as the backup does."""
+        self._grant(grantee, "ScanStudents", ["dynamodb:Scan"])
+
+    def grant_add(self, grantee: iam.Grantee) -> None:
+        """Add a student (PutItem; the handler's condition refuses to overwrite one)."""
+        self._grant(grantee, "InsertStudent", ["dynamodb:PutItem"])
+
+    def _grant(self, grantee: iam.Grantee, sid: str, actions: list[str]) -> None:
+        grantee.add_to_policy(iam.statement(sid, actions, [self.table.arn]))
+        grantee.add_environment(names.ENV_TABLE_NAME, self.table.name)

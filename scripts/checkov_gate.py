@@ -9,8 +9,10 @@ error, ran at least one check, and every failed check is allowed by an entry of
 exits 0 having run nothing on a file it cannot parse, and ignores skip comments
 in JSON: both are why this gate exists instead of plain ``checkov -f``.
 
-Checkov cannot parse a ``terraform.required_version`` setting in JSON (it
-reports a parsing error and runs no check); the gate scans a copy without it.
+Checkov cannot parse a ``terraform.required_version`` setting or a ``moved``
+block in JSON (it reports a parsing error and runs no check); the gate scans a
+copy without them. Neither configures a resource: ``moved`` only tells
+Terraform a resource's old address, so nothing checkov checks is lost.
 With ``--all-stacks``, a skip that no longer matches any failure fails the
 gate too, so the list cannot go stale.
 """
@@ -72,6 +74,7 @@ def construct_paths(document: dict[str, Any]) -> dict[str, str]:
 def scan(stack_json: Path, checkov: Path) -> tuple[dict[str, Any], dict[str, str]]:
     document = json.loads(stack_json.read_text(encoding="utf-8"))
     document.get("terraform", {}).pop("required_version", None)
+    document.pop("moved", None)
     with tempfile.TemporaryDirectory() as work:
         copy = Path(work) / "cdk.tf.json"
         copy.write_text(json.dumps(document), encoding="utf-8")

@@ -1,7 +1,11 @@
-"""Prints one resolved configuration value, for the shell scripts.
+"""Prints resolved configuration values, one a line, for the shell scripts.
+
+    config_get.py FIELD [FIELD ...]
 
 The scripts and the synthesized Terraform must agree on values such as the
-emulator's port; both read them through modules/config.py.
+emulator's port and endpoint; both read them through modules/config.py. A FIELD
+is a configuration field or a value derived from them (``emulator_endpoint``,
+``emulator_ca_bundle``); several are read with one Python start-up.
 """
 
 from __future__ import annotations
@@ -15,18 +19,22 @@ from modules.config import ConfigError, load_config
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: config_get.py FIELD", file=sys.stderr)
+    if not argv:
+        print("usage: config_get.py FIELD [FIELD ...]", file=sys.stderr)
         return 2
     try:
-        value = getattr(load_config(), argv[0])
+        config = load_config()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except AttributeError:
-        print(f"error: no configuration field '{argv[0]}'", file=sys.stderr)
-        return 2
-    print(value)
+    values = []
+    for name in argv:
+        if not hasattr(config, name):
+            print(f"error: no configuration field '{name}'", file=sys.stderr)
+            return 2
+        values.append(getattr(config, name))
+    for value in values:
+        print(value)
     return 0
 
 

@@ -6,9 +6,11 @@
 #   scripts/emulator.sh status  exit 0 when ours runs and answers
 #
 # Its port and state directory are the configuration's emulator_port (default
-# 4566) and emulator_state_dir (default .emulator), read through
-# modules/config.py exactly as the synthesized Terraform reads them (so
-# STUDENT_MGMT_EMULATOR_PORT and config.toml apply). The state directory holds moto.log, moto.pid
+# 4566) and emulator_state_dir (default .emulator), and its endpoint and CA
+# bundle the ones modules/config.py derives from them (emulator_endpoint,
+# emulator_ca_bundle), all read through scripts/config_get.py exactly as the
+# synthesized Terraform reads them (so STUDENT_MGMT_EMULATOR_PORT and
+# config.toml apply). The state directory holds moto.log, moto.pid
 # and the bootstrap stack's local Terraform state: moto keeps everything in
 # memory, so the state is discarded only when no server of ours is left.
 #
@@ -21,9 +23,10 @@
 # used, it fails once a Lambda function exists.
 #
 # The emulator speaks HTTPS only, with a certificate from a local CA made on
-# first start (tls/ca.pem, kept across restarts). The buckets' TLS-only
-# policies then hold locally exactly as in AWS, and clients verify the
-# endpoint instead of skipping verification.
+# first start and kept across restarts (the CA is emulator_ca_bundle,
+# <state dir>/tls/ca.pem; the server's certificate and key sit beside it). The
+# buckets' TLS-only policies then hold locally exactly as in AWS, and clients
+# verify the endpoint instead of skipping verification.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 python=${EMULATOR_PYTHON:-$root/.venv/bin/python}
@@ -31,10 +34,11 @@ if [[ ! -x $python ]]; then
   echo "emulator: $python not found; run 'make setup' first" >&2
   exit 1
 fi
-port=$("$python" "$root/scripts/config_get.py" emulator_port)
-state_dir=$("$python" "$root/scripts/config_get.py" emulator_state_dir)
-url=https://127.0.0.1:$port
-tls=$state_dir/tls
+# One Python start-up for the four values; a plain assignment, so an invalid
+# configuration stops the script (set -e) with config_get.py's message.
+config=$("$python" "$root/scripts/config_get.py" emulator_port emulator_state_dir emulator_endpoint emulator_ca_bundle)
+{ read -r port && read -r state_dir && read -r url && read -r ca_bundle; } <<<"$config"
+tls=${ca_bundle%/*} # the CA's directory, which also holds the server's certificate and key
 pidfile=$state_dir/moto.pid
 server=$root/scripts/moto_server.py
 health=/_emulator/health
@@ -143,7 +147,7 @@ holders() {
 # answers PID: the health route answers, from the server with this pid.
 answers() {
   local body
-  body=$(curl -sf --max-time 2 --cacert "$tls/ca.pem" "$url$health" 2>/dev/null) || return 1
+  body=$(curl -sf --max-time 2 --cacert "$ca_bundle" "$url$health" 2>/dev/null) || return 1
   [[ $body =~ \"pid\":\ *([0-9]+) && ${BASH_REMATCH[1]} == "$1" ]]
 }
 
@@ -161,15 +165,15 @@ wait_answers() {
 # --- commands ------------------------------------------------------------------
 
 ensure_tls() {
-  [[ -f $tls/ca.pem && -f $tls/server.pem && -f $tls/server.key ]] && return 0
+  [[ -f $ca_bundle && -f $tls/server.pem && -f $tls/server.key ]] && return 0
   mkdir -p "$tls"
   echo "emulator: creating a local CA and server certificate in $tls"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=student-management emulator CA" \
-    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+    -keyout "$tls/ca.key" -out "$ca_bundle" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
     -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$tls/server.ext"
-  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$tls/server.csr" -CA "$ca_bundle" -CAkey "$tls/ca.key" -CAcreateserial \
     -days 3650 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
   chmod 600 "$tls/ca.key" "$tls/server.key"
 }

@@ -15,7 +15,13 @@ if [[ ${DEPLOY_TARGET:-aws} == local ]]; then
   # moto accepts any credentials; these are not secrets.
   export AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator
 fi
-(($#)) || set -- state-bootstrap student-management
+if ((!$#)); then
+  # Both stacks, in deploy order, as modules/config.py names them (standard
+  # library only: any Python 3.11 reads it, as it runs plan_summary.py).
+  names=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import modules.config as c; print(c.BOOTSTRAP_STACK, c.APP_STACK)' "$root")
+  read -r -a stacks <<<"$names"
+  set -- "${stacks[@]}"
+fi
 # The saved plan and its JSON hold sensitive values in clear (the API key's, in
 # the secret version): readable by their owner only.
 umask 077

@@ -1,8 +1,8 @@
 """Session fixtures: one synth per deploy target, and a private local emulator.
 
-``make pytest`` runs the tests in three workers (pytest-xdist, a file per
-worker at a time): the two emulator deploy files each get a worker of their
-own while the rest share the third. Work every worker needs once (the synth of both targets, the
+``make pytest`` runs the tests in four workers (pytest-xdist, a file per
+worker at a time): the three emulator deploy files each get a worker of their
+own while the rest share the fourth. Work every worker needs once (the synth of both targets, the
 emulator's port and state directory) is done by the first worker that asks,
 under a file lock, and read by the others. The synth is the project's own
 (``scripts/synth.py``, what ``make synth`` runs), for both targets at once.
@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from modules.config import APP_STACK, BOOTSTRAP_STACK
+from modules.config import APP_STACK, BOOTSTRAP_STACK, AppConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("aws", "local")
@@ -55,16 +55,22 @@ def tool_env(**extra: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class EmulatorSettings:
+    """This session's emulator: its port and state directory, passed to the tools through the environment."""
+
     port: int
     state_dir: Path
 
+    def config(self) -> AppConfig:
+        """The configuration the tools read with ``env()`` (and the project's config.toml)."""
+        return load_config(environ=self.env())
+
     @property
     def endpoint(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return self.config().emulator_endpoint
 
     @property
     def ca_bundle(self) -> Path:
-        return self.state_dir / "tls" / "ca.pem"
+        return self.config().emulator_ca_bundle
 
     def env(self) -> dict[str, str]:
         return {

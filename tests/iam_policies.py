@@ -84,7 +84,3 @@ def is_trust_policy(policy: str) -> bool:
         statement.get("Action") in (["sts:AssumeRole"], "sts:AssumeRole")
         for statement in json.loads(policy)["Statement"]
     )
-
-
-def is_resource_policy(policy: str) -> bool:
-    return any("Principal" in statement for statement in json.loads(policy)["Statement"])

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lambdas.common import names
+from modules.config import APP_STACK
 from tests.synth_helpers import Doc, policy_statements, ref, resource
 
-APP = "student-management"
+#: Construct paths of the checked resources start with the application stack's name.
+APP = APP_STACK
 TABLE = f"{APP}/students/table"
 BACKUPS = f"{APP}/backup-storage/backups"
 LOGS = f"{APP}/backup-storage/logs"

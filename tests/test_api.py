@@ -8,14 +8,17 @@ import json
 import pytest
 
 from lambdas.common import names
-from modules import api_routes
+from modules import api_routes, functions
+from modules.config import APP_STACK
 from tests.conftest import TARGETS, Synth
-from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
+from tests.synth_helpers import Doc, address, policy_statements, ref, resource, resources
 
-APP = "student-management"
+APP = APP_STACK
 API = f"{APP}/api"
-FUNCTIONS = {"read": "getStudentData", "insert": "insertStudentData", "backup": "BackupDynamoDBAndSendEmail"}
-FUNCTION_CONSTRUCTS = {"read": "read-function", "insert": "insert-function", "backup": "backup-function"}
+ACCOUNT = f"{APP}/api-gateway-account"
+#: Each function's name, by key, from the table main.py builds them from.
+FUNCTIONS = {row.key: row.name for row in functions.FUNCTIONS}
+ROUTES = functions.routes()
 ORIGIN = "http://localhost:8000"
 
 
@@ -41,8 +44,8 @@ def test_resources_are_students_and_backup_under_the_root(app: Doc) -> None:
         assert body["parent_id"] == api_ref(app, "root_resource_id")
 
 
-@pytest.mark.parametrize("route", api_routes.ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_each_route_is_a_keyed_lambda_proxy(app: Doc, route: api_routes.Route) -> None:
+@pytest.mark.parametrize(("key", "route"), ROUTES, ids=[f"{route.method} {route.path}" for _, route in ROUTES])
+def test_each_route_is_a_keyed_lambda_proxy(app: Doc, key: functions.FunctionKey, route: api_routes.Route) -> None:
     name = f"{route.method.lower()}{route.path.replace('/', '-')}"
     method = resource(app, "aws_api_gateway_method", f"{API}/{name}")
     assert method["http_method"] == route.method
@@ -54,7 +57,7 @@ def test_each_route_is_a_keyed_lambda_proxy(app: Doc, route: api_routes.Route) -
     integration = resource(app, "aws_api_gateway_integration", f"{API}/{name}-integration")
     assert integration["type"] == "AWS_PROXY"
     assert integration["integration_http_method"] == "POST"
-    function = f"{APP}/{FUNCTION_CONSTRUCTS[route.function]}/function"
+    function = f"{APP}/{functions.spec(key).construct_id}/function"
     assert integration["uri"] == ref(app, "aws_lambda_function", function, "invoke_arn")
     permission = resource(app, "aws_lambda_permission", f"{API}/{name}-permission")
     assert permission["principal"] == "apigateway.amazonaws.com"
@@ -166,7 +169,9 @@ def test_prod_stage_logs_traces_and_throttles(app: Doc) -> None:
 def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> None:
     deployment = resource(app, "aws_api_gateway_deployment", f"{API}/deployment")
     assert deployment["lifecycle"] == {"create_before_destroy": True}
-    expected = api_routes.fingerprint(allowed_origin=ORIGIN, function_names=FUNCTIONS, endpoint_type="REGIONAL")
+    expected = api_routes.fingerprint(
+        allowed_origin=ORIGIN, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
+    )
     assert deployment["triggers"] == {"served": expected}
     assert len(deployment["depends_on"]) >= 3 * 2 + 2 * 4 + len(api_routes.GATEWAY_RESPONSES)
 
@@ -182,21 +187,21 @@ def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> No
     ],
 )
 def test_a_change_to_what_is_served_changes_the_trigger(change: str) -> None:
-    base = {"allowed_origin": ORIGIN, "function_names": FUNCTIONS, "endpoint_type": "REGIONAL"}
+    base = {"allowed_origin": ORIGIN, "routes": ROUTES, "function_names": FUNCTIONS, "endpoint_type": "REGIONAL"}
     before = api_routes.fingerprint(**base)  # type: ignore[arg-type]
-    routes = api_routes.ROUTES
-    if change == "integration target":
-        routes = (dataclasses.replace(routes[0], function="backup"), *routes[1:])
-    elif change == "new method":
-        routes = (*routes, api_routes.Route("/backup", "GET", "read"))
-    elif change == "body validation":
-        routes = (routes[0], dataclasses.replace(routes[1], body_model=False), routes[2])
+    (read, get), (insert, post), backup = ROUTES
     changed = dict(base)
-    if change == "cors origin":
+    if change == "integration target":
+        changed["routes"] = ((functions.BACKUP, get), (insert, post), backup)
+    elif change == "new method":
+        changed["routes"] = (*ROUTES, (read, api_routes.Route("/backup", "GET")))
+    elif change == "body validation":
+        changed["routes"] = ((read, get), (insert, dataclasses.replace(post, body_model=False)), backup)
+    elif change == "cors origin":
         changed["allowed_origin"] = "https://d111.cloudfront.net"
-    if change == "function renamed":
-        changed["function_names"] = {**FUNCTIONS, "read": "getStudentDataV2"}
-    after = api_routes.fingerprint(routes=routes, **changed)  # type: ignore[arg-type]
+    elif change == "function renamed":
+        changed["function_names"] = {**FUNCTIONS, functions.READ: "getStudentDataV2"}
+    after = api_routes.fingerprint(**changed)  # type: ignore[arg-type]
     assert after != before
     assert api_routes.fingerprint(**base) == before  # type: ignore[arg-type]
 
@@ -221,8 +226,23 @@ def test_outputs_name_the_api(app: Doc) -> None:
 
 
 def test_account_logging_role_is_scoped_to_log_groups(app: Doc) -> None:
-    account = resource(app, "aws_api_gateway_account", f"{API}/account")
-    assert account["cloudwatch_role_arn"] == ref(app, "aws_iam_role", f"{API}/logging-role", "arn")
-    statements = policy_statements(app, f"{API}/logging-permissions")
+    account = resource(app, "aws_api_gateway_account", f"{ACCOUNT}/account")
+    assert account["cloudwatch_role_arn"] == ref(app, "aws_iam_role", f"{ACCOUNT}/role", "arn")
+    statements = policy_statements(app, f"{ACCOUNT}/permissions")
     assert statements["ListLogGroups"]["actions"] == ["logs:DescribeLogGroups"]
-    assert statements["WriteApiGatewayLogs"]["resources"] == ["arn:aws:logs:*:*:log-group:*"]
+    partition = "${data.aws_partition.partition.partition}"
+    assert statements["WriteApiGatewayLogs"]["resources"] == [f"arn:{partition}:logs:*:*:log-group:*"]
+    trust = policy_statements(app, f"{ACCOUNT}/trust")["ApiGatewayAssumeRole"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["apigateway.amazonaws.com"]}]
+
+
+def test_account_logging_moved_out_of_the_api_keeps_its_deployed_resources(app: Doc) -> None:
+    """Its three resources carry moved blocks from where earlier commits created them, inside the API."""
+    moved = {block["from"]: block["to"] for block in app["moved"]}
+    assert moved == {
+        "aws_iam_role.api_logging-role_E87CA9AF": address(app, "aws_iam_role", f"{ACCOUNT}/role"),
+        "aws_iam_role_policy.api_logging-policy_29262786": address(app, "aws_iam_role_policy", f"{ACCOUNT}/policy"),
+        "aws_api_gateway_account.api_account_3AA7F073": address(app, "aws_api_gateway_account", f"{ACCOUNT}/account"),
+    }
+    stage = resource(app, "aws_api_gateway_stage", f"{API}/stage")
+    assert stage["depends_on"] == [address(app, "aws_api_gateway_account", f"{ACCOUNT}/account")]

@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from lambdas.common import names
+from modules import functions
 from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
 
@@ -31,6 +32,7 @@ STATE_BUCKET = "student-management-tfstate"
 STATE_KEY = "student-management/terraform.tfstate"
 BACKUP_BUCKET = "student-backup-20250706"
 LOG_BUCKET = "student-backup-logs-20250706"
+BACKUP = functions.spec(functions.BACKUP)
 
 
 @dataclass
@@ -157,7 +159,7 @@ def test_backup_bucket_reads_back_hardened(deployment: Deployment) -> None:
 
 
 def test_backup_bucket_policy_allows_only_the_role_to_put(deployment: Deployment) -> None:
-    role_arn = deployment.client("iam").get_role(RoleName="DynamoDBBackupRole")["Role"]["Arn"]
+    role_arn = deployment.client("iam").get_role(RoleName=BACKUP.role_name)["Role"]["Arn"]
     policy = json.loads(deployment.client("s3").get_bucket_policy(Bucket=BACKUP_BUCKET)["Policy"])
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert len(allows) == 1
@@ -194,7 +196,7 @@ def test_ses_identities_exist(deployment: Deployment) -> None:
 
 
 def test_backup_role_can_upload_a_backup(deployment: Deployment) -> None:
-    role_arn = deployment.client("iam").get_role(RoleName="DynamoDBBackupRole")["Role"]["Arn"]
+    role_arn = deployment.client("iam").get_role(RoleName=BACKUP.role_name)["Role"]["Arn"]
     session = deployment.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"]
     s3 = deployment.client(
         "s3", key=session["AccessKeyId"], secret=session["SecretAccessKey"], token=session["SessionToken"]
@@ -204,11 +206,7 @@ def test_backup_role_can_upload_a_backup(deployment: Deployment) -> None:
     assert deployment.client("s3").head_object(Bucket=BACKUP_BUCKET, Key=key)["ContentLength"] == 2
 
 
-FUNCTION_ROLES = {
-    "getStudentData": "LambdaGetStudentRole",
-    "insertStudentData": "LambdaInsertStudentRole",
-    "BackupDynamoDBAndSendEmail": "DynamoDBBackupRole",
-}
+FUNCTION_ROLES = {row.name: row.role_name for row in functions.FUNCTIONS}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTION_ROLES))
@@ -223,16 +221,14 @@ def test_function_reads_back_with_its_role_and_log_group(deployment: Deployment,
 
 
 def test_backup_function_reads_back_with_the_tutorial_sizes(deployment: Deployment) -> None:
-    config = deployment.client("lambda").get_function_configuration(FunctionName="BackupDynamoDBAndSendEmail")
+    config = deployment.client("lambda").get_function_configuration(FunctionName=BACKUP.name)
     assert config["MemorySize"] == 128
     assert config["EphemeralStorage"] == {"Size": 512}
     variables = config["Environment"]["Variables"]
     assert variables[names.ENV_BACKUP_BUCKET] == BACKUP_BUCKET
     assert variables[names.ENV_SENDER_EMAIL] == "noreply@example.com"
     assert variables[names.ENV_RECIPIENT_EMAIL] == "admin@example.com"
-    role = deployment.client("iam").get_role_policy(
-        RoleName="DynamoDBBackupRole", PolicyName="BackupDynamoDBAndSendEmail-permissions"
-    )
+    role = deployment.client("iam").get_role_policy(RoleName=BACKUP.role_name, PolicyName=BACKUP.policy_name)
     actions = {
         a
         for s in role["PolicyDocument"]["Statement"]
@@ -242,11 +238,11 @@ def test_backup_function_reads_back_with_the_tutorial_sizes(deployment: Deployme
 
 
 def test_schedule_reads_back_daily_with_its_target(deployment: Deployment) -> None:
-    schedule = deployment.client("scheduler").get_schedule(Name="DailyDynamoDBBackup")
+    schedule = deployment.client("scheduler").get_schedule(Name=str(BACKUP.schedule))
     assert schedule["ScheduleExpression"] == "cron(0 0 * * ? *)"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 5}
-    assert schedule["Target"]["Arn"].endswith(":function:BackupDynamoDBAndSendEmail")
-    assert schedule["Target"]["RoleArn"].endswith(":role/DailyDynamoDBBackupSchedulerRole")
+    assert schedule["Target"]["Arn"].endswith(f":function:{BACKUP.name}")
+    assert schedule["Target"]["RoleArn"].endswith(f":role/{BACKUP.schedule}SchedulerRole")
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
@@ -271,7 +267,7 @@ def test_api_reads_back_with_keyed_methods_and_validation(deployment: Deployment
     assert json.loads(model["schema"])["required"] == list(names.STUDENT_FIELDS)
     integration = methods[("/students", "GET")]["methodIntegration"]
     assert integration["type"] == "AWS_PROXY"
-    assert "getStudentData" in integration["uri"]
+    assert f":function:{functions.spec(functions.READ).name}/" in integration["uri"]
 
 
 def test_usage_plan_binds_the_key_to_prod_with_its_limits(deployment: Deployment) -> None:

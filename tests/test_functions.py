@@ -8,31 +8,21 @@ import json
 import pytest
 
 from lambdas.common import names
+from modules import functions
+from modules.config import APP_STACK
 from tests.conftest import TARGETS, Synth
 from tests.iam_policies import policy_documents
 from tests.lambdas.scenarios import record_handler_calls
 from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
 
-APP = "student-management"
-FUNCTIONS = {
-    # function name: (construct id, handler package, role name)
-    "getStudentData": ("read-function", "get_students", "LambdaGetStudentRole"),
-    "insertStudentData": ("insert-function", "insert_student", "LambdaInsertStudentRole"),
-    "BackupDynamoDBAndSendEmail": ("backup-function", "backup", "DynamoDBBackupRole"),
-}
-ROLE_IDS = {
-    "LambdaGetStudentRole": "read-role",
-    "LambdaInsertStudentRole": "insert-role",
-    "DynamoDBBackupRole": "backup-role",
-}
+APP = APP_STACK
+#: Every function, by name, from the table main.py builds them from.
+FUNCTIONS = {row.name: row for row in functions.FUNCTIONS}
 #: What the Lambda service itself does as the function's role, not the handler code.
 PLATFORM_STATEMENTS = {"WriteOwnLogs", "WriteTraces"}
-#: tests/lambdas/scenarios.py names the functions by handler package.
-RECORDED = {
-    "get_students": "getStudentData",
-    "insert_student": "insertStudentData",
-    "backup": "BackupDynamoDBAndSendEmail",
-}
+INSERT = functions.spec(functions.INSERT)
+BACKUP = functions.spec(functions.BACKUP)
+SCHEDULE = f"{APP}/{BACKUP.schedule_construct_id}"
 
 
 @pytest.fixture(params=TARGETS)
@@ -41,24 +31,26 @@ def app(request: pytest.FixtureRequest, synth: dict[str, Synth]) -> Doc:
 
 
 def function(stack: Doc, name: str) -> Doc:
-    return resource(stack, "aws_lambda_function", f"{APP}/{FUNCTIONS[name][0]}/function")
+    return resource(stack, "aws_lambda_function", f"{APP}/{FUNCTIONS[name].construct_id}/function")
 
 
 def permission_statements(stack: Doc, name: str) -> list[dict[str, object]]:
-    rendered = json.loads(policy_documents(stack)[f"{APP}/{FUNCTIONS[name][0]}/permissions"])
+    rendered = json.loads(policy_documents(stack)[f"{APP}/{FUNCTIONS[name].construct_id}/permissions"])
     return [s for s in rendered["Statement"] if s.get("Sid") not in PLATFORM_STATEMENTS]
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_function_runtime_handler_and_role(app: Doc, name: str) -> None:
-    _, package, role = FUNCTIONS[name]
+    row = FUNCTIONS[name]
     body = function(app, name)
     assert body["function_name"] == name
     assert body["runtime"] == "python3.13"
     assert body["architectures"] == ["x86_64"]
-    assert body["handler"] == f"lambdas.{package}.handler.lambda_handler"
-    assert body["role"] == ref(app, "aws_iam_role", f"{APP}/{ROLE_IDS[role]}/role", "arn")
-    assert resource(app, "aws_iam_role", f"{APP}/{ROLE_IDS[role]}/role")["name"] == role
+    assert body["handler"] == f"lambdas.{row.package}.handler.lambda_handler"
+    assert body["timeout"] == row.timeout_seconds
+    role_path = f"{APP}/{row.role_construct_id}/role"
+    assert body["role"] == ref(app, "aws_iam_role", role_path, "arn")
+    assert resource(app, "aws_iam_role", role_path)["name"] == row.role_name
     assert body["tracing_config"] == {"mode": "Active"}
     assert body["environment"]["variables"][names.ENV_TABLE_NAME] == ref(
         app, "aws_dynamodb_table", f"{APP}/students/table", "name"
@@ -69,7 +61,7 @@ def test_function_runtime_handler_and_role(app: Doc, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_log_group_exists_before_the_function_with_a_retention(app: Doc, name: str) -> None:
-    construct = FUNCTIONS[name][0]
+    construct = FUNCTIONS[name].construct_id
     log_group = resource(app, "aws_cloudwatch_log_group", f"{APP}/{construct}/logs")
     assert log_group["name"] == f"/aws/lambda/{name}"
     assert log_group["retention_in_days"] == 365
@@ -93,7 +85,7 @@ def test_function_zip_is_reproducible(synth: dict[str, Synth], name: str) -> Non
 
 
 def test_backup_function_sizes_and_environment(app: Doc) -> None:
-    body = function(app, "BackupDynamoDBAndSendEmail")
+    body = function(app, BACKUP.name)
     assert body["memory_size"] == 128
     assert body["ephemeral_storage"] == {"size": 512}
     assert body["reserved_concurrent_executions"] == 1
@@ -107,7 +99,7 @@ def test_backup_function_sizes_and_environment(app: Doc) -> None:
 
 
 def test_insert_function_knows_its_sender(app: Doc) -> None:
-    variables = function(app, "insertStudentData")["environment"]["variables"]
+    variables = function(app, INSERT.name)["environment"]["variables"]
     assert variables[names.ENV_SENDER_EMAIL] == "noreply@example.com"
     assert names.ENV_BACKUP_BUCKET not in variables
 
@@ -126,14 +118,14 @@ def test_no_role_has_a_managed_policy_or_a_needless_wildcard(app: Doc) -> None:
 
 
 def test_ses_permission_is_limited_to_the_sender_address(app: Doc) -> None:
-    for name in ("insertStudentData", "BackupDynamoDBAndSendEmail"):
+    for name in (INSERT.name, BACKUP.name):
         ses = [s for s in permission_statements(app, name) if s["Action"] == ["ses:SendEmail"]]
         assert len(ses) == 1
         assert ses[0]["Condition"] == {"StringEquals": {"ses:FromAddress": "noreply@example.com"}}
 
 
 def test_backup_writes_only_under_the_backup_prefix(app: Doc) -> None:
-    statements = policy_statements(app, f"{APP}/backup-function/permissions")
+    statements = policy_statements(app, f"{APP}/{BACKUP.construct_id}/permissions")
     bucket_arn = ref(app, "aws_s3_bucket", f"{APP}/backup-storage/backups/bucket", "arn")
     assert statements["WriteBackups"]["resources"] == [f"{bucket_arn}/{names.BACKUP_PREFIX}*"]
     assert [sid for sid, s in statements.items() if any(a.startswith("s3:") for a in s["actions"])] == ["WriteBackups"]
@@ -142,10 +134,11 @@ def test_backup_writes_only_under_the_backup_prefix(app: Doc) -> None:
 def test_roles_grant_exactly_the_calls_the_handlers_make(synth: dict[str, Synth]) -> None:
     """Both ways: every recorded call is granted, and every granted action was called."""
     recorded = record_handler_calls()
-    assert set(recorded) == set(RECORDED)
+    assert set(recorded) == {row.package for row in FUNCTIONS.values()}
     for target in TARGETS:
         stack = synth[target].stack(APP)
-        for package, name in RECORDED.items():
+        for name, row in FUNCTIONS.items():
+            package = row.package
             granted = {action for s in permission_statements(stack, name) for action in s["Action"]}  # type: ignore[attr-defined]
             assert granted == recorded[package], (
                 f"{target} {name}: granted {sorted(granted)}, called {sorted(recorded[package])}"
@@ -154,31 +147,31 @@ def test_roles_grant_exactly_the_calls_the_handlers_make(synth: dict[str, Synth]
 
 def test_table_permissions_name_the_table(app: Doc) -> None:
     table_arn = ref(app, "aws_dynamodb_table", f"{APP}/students/table", "arn")
-    for construct, _, _ in FUNCTIONS.values():
+    for construct in (row.construct_id for row in FUNCTIONS.values()):
         statements = policy_statements(app, f"{APP}/{construct}/permissions").values()
         dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["actions"])]
         assert [s["resources"] for s in dynamodb] == [[table_arn]], construct
 
 
 def test_schedule_runs_the_backup_daily_with_retries(app: Doc) -> None:
-    schedule = resource(app, "aws_scheduler_schedule", f"{APP}/daily-backup/schedule")
-    assert schedule["name"] == "DailyDynamoDBBackup"
+    schedule = resource(app, "aws_scheduler_schedule", f"{SCHEDULE}/schedule")
+    assert schedule["name"] == BACKUP.schedule
     assert schedule["schedule_expression"] == "cron(0 0 * * ? *)"
     assert schedule["schedule_expression_timezone"] == "UTC"
     assert schedule["flexible_time_window"] == {"mode": "FLEXIBLE", "maximum_window_in_minutes": 5}
     target = schedule["target"]
-    assert target["arn"] == ref(app, "aws_lambda_function", f"{APP}/backup-function/function", "arn")
-    assert target["role_arn"] == ref(app, "aws_iam_role", f"{APP}/daily-backup/role", "arn")
+    assert target["arn"] == ref(app, "aws_lambda_function", f"{APP}/{BACKUP.construct_id}/function", "arn")
+    assert target["role_arn"] == ref(app, "aws_iam_role", f"{SCHEDULE}/role", "arn")
     assert target["retry_policy"]["maximum_retry_attempts"] >= 1
 
 
 def test_scheduler_role_may_only_invoke_the_backup_function(app: Doc) -> None:
-    invoke = policy_statements(app, f"{APP}/daily-backup/permissions")
+    invoke = policy_statements(app, f"{SCHEDULE}/permissions")
     assert list(invoke) == ["InvokeBackupFunction"]
     assert invoke["InvokeBackupFunction"]["effect"] == "Allow"
     assert invoke["InvokeBackupFunction"]["actions"] == ["lambda:InvokeFunction"]
-    function_arn = ref(app, "aws_lambda_function", f"{APP}/backup-function/function", "arn")
+    function_arn = ref(app, "aws_lambda_function", f"{APP}/{BACKUP.construct_id}/function", "arn")
     assert invoke["InvokeBackupFunction"]["resources"] == [function_arn]
-    trust = json.loads(policy_documents(app)[f"{APP}/daily-backup/trust"])["Statement"][0]
+    trust = json.loads(policy_documents(app)[f"{SCHEDULE}/trust"])["Statement"][0]
     assert trust["Principal"] == {"Service": ["scheduler.amazonaws.com"]}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}

@@ -9,7 +9,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from main import AWS_PROVIDER_CONSTRAINT, EMULATED_SERVICES
+from main import EMULATED_SERVICES
+from modules.config import APP_STACK, AWS_PROVIDER_CONSTRAINT, BOOTSTRAP_STACK, TERRAFORM_VERSION_CONSTRAINT
 from tests.conftest import ROOT, STACKS, TARGETS, EmulatorSettings, Synth, run, tool_env
 from tests.synth_helpers import normalise, policy_statements, resource
 
@@ -54,7 +55,7 @@ def test_provider_constraint_admits_the_mirror_and_6x(synth: dict[str, Synth], t
     terraform = synth[target].stack(stack)["terraform"]
     assert terraform["required_providers"]["aws"]["version"] == AWS_PROVIDER_CONSTRAINT
     assert terraform["required_providers"]["aws"]["source"] == "aws"
-    assert terraform["required_version"] == ">= 1.10.0"
+    assert terraform["required_version"] == TERRAFORM_VERSION_CONSTRAINT
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -69,11 +70,11 @@ def test_every_resource_carries_the_project_tags(synth: dict[str, Synth], target
 def test_application_state_is_in_the_bootstrap_bucket_encrypted_and_locked(
     synth: dict[str, Synth], target: str
 ) -> None:
-    backend = synth[target].stack("student-management")["terraform"]["backend"]
+    backend = synth[target].stack(APP_STACK)["terraform"]["backend"]
     assert list(backend) == ["s3"]
     s3 = backend["s3"]
-    bootstrap = synth[target].stack("state-bootstrap")
-    state_bucket = resource(bootstrap, "aws_s3_bucket", "state-bootstrap/state/state/bucket")
+    bootstrap = synth[target].stack(BOOTSTRAP_STACK)
+    state_bucket = resource(bootstrap, "aws_s3_bucket", f"{BOOTSTRAP_STACK}/state/state/bucket")
     assert s3["bucket"] == state_bucket["bucket"] == "student-management-tfstate"
     assert s3["key"] == "student-management/terraform.tfstate"
     assert s3["encrypt"] is True
@@ -84,7 +85,7 @@ def test_application_state_is_in_the_bootstrap_bucket_encrypted_and_locked(
 def test_local_backend_talks_to_the_emulator_over_tls(
     synth: dict[str, Synth], emulator_settings: EmulatorSettings
 ) -> None:
-    s3 = synth["local"].stack("student-management")["terraform"]["backend"]["s3"]
+    s3 = synth["local"].stack(APP_STACK)["terraform"]["backend"]["s3"]
     assert s3["endpoints"] == {"s3": emulator_settings.endpoint, "sts": emulator_settings.endpoint}
     assert s3["custom_ca_bundle"] == str(emulator_settings.ca_bundle)
     assert s3["use_path_style"] is True
@@ -92,9 +93,9 @@ def test_local_backend_talks_to_the_emulator_over_tls(
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_bootstrap_state_is_local_and_the_bucket_is_hardened(synth: dict[str, Synth], target: str) -> None:
-    stack = synth[target].stack("state-bootstrap")
+    stack = synth[target].stack(BOOTSTRAP_STACK)
     assert list(stack["terraform"]["backend"]) == ["local"]
-    prefix = "state-bootstrap/state/state"
+    prefix = f"{BOOTSTRAP_STACK}/state/state"
     assert resource(stack, "aws_s3_bucket", f"{prefix}/bucket")["lifecycle"] == {"prevent_destroy": True}
     versioning = resource(stack, "aws_s3_bucket_versioning", f"{prefix}/versioning")
     assert versioning["versioning_configuration"] == {"status": "Enabled"}

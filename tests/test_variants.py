@@ -31,13 +31,14 @@ VARIANTS = {
 }
 SUFFIX = "abc123"
 API = f"{APP_STACK}/api"
-#: What ``StudentApi`` builds only when it manages the region's API Gateway account setting.
+ACCOUNT = f"{APP_STACK}/api-gateway-account"
+#: What the stack builds only when it manages the region's API Gateway account setting.
 ACCOUNT_ONLY = {
-    "aws_api_gateway_account": f"{API}/account",
-    "aws_iam_role": f"{API}/logging-role",
-    "aws_iam_role_policy": f"{API}/logging-policy",
+    "aws_api_gateway_account": f"{ACCOUNT}/account",
+    "aws_iam_role": f"{ACCOUNT}/role",
+    "aws_iam_role_policy": f"{ACCOUNT}/policy",
 }
-ACCOUNT_ONLY_DATA = (f"{API}/logging-trust", f"{API}/logging-permissions")
+ACCOUNT_ONLY_DATA = (f"{ACCOUNT}/trust", f"{ACCOUNT}/permissions")
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +161,9 @@ def test_unmanaged_account_removes_only_the_account_setting(variants: dict[str, 
         remove(app, "data", "aws_iam_policy_document", path)
     stage = resource(app, "aws_api_gateway_stage", f"{API}/stage")
     assert [dependency.split(".")[0] for dependency in stage.pop("depends_on")] == ["aws_api_gateway_account"]
+    # The moved blocks that carry the setting's resources from their old addresses go with them.
+    assert {block["to"].split(".")[0] for block in app.pop("moved")} == set(ACCOUNT_ONLY)
+    assert set(app["//"]["metadata"].pop("moved")) == set(ACCOUNT_ONLY)
     assert unmanaged[APP_STACK] == app
     assert unmanaged[BOOTSTRAP_STACK] == managed[BOOTSTRAP_STACK]
 

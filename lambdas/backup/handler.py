@@ -52,7 +52,6 @@ PART_SIZE: Final = 5 * 1024 * 1024
 #: The CSV starts with a UTF-8 byte-order mark: without it Excel reads the file
 #: as the local code page and garbles every Vietnamese name.
 CSV_BOM: Final = "\ufeff".encode()
-JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
 CSV_CONTENT_TYPE: Final = "text/csv; charset=utf-8; header=present"
 
 logger = get_logger(__name__)
@@ -280,7 +279,7 @@ def backup_table(
     """Write the whole table to ``bucket`` as JSON and CSV; both objects or, on any error, neither."""
     stem = f"{names.BACKUP_PREFIX}backup-{started.astimezone(UTC):%Y%m%d-%H%M%S}"
     json_upload = MultipartUpload(
-        s3, bucket=bucket, key=f"{stem}.json", content_type=JSON_CONTENT_TYPE, part_size=part_size
+        s3, bucket=bucket, key=f"{stem}.json", content_type=encoding.JSON_CONTENT_TYPE, part_size=part_size
     )
     csv_upload = MultipartUpload(
         s3, bucket=bucket, key=f"{stem}.csv", content_type=CSV_CONTENT_TYPE, part_size=part_size

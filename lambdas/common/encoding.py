@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 #: Separator of set members inside one CSV cell.
 CSV_SET_SEPARATOR: Final = ";"
+#: The media type of the JSON text ``dumps`` writes (UTF-8, non-ASCII kept), for
+#: the API's responses and the backup's JSON object alike.
+JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
 
 _deserializer = TypeDeserializer()
 

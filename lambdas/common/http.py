@@ -15,7 +15,6 @@ from typing import Any, Final, TypedDict
 
 from lambdas.common import encoding
 
-JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
 #: Largest request body accepted, in bytes after base64 decoding.
 MAX_BODY_BYTES: Final = 16 * 1024
 
@@ -46,7 +45,7 @@ def json_response(status: int, body: Mapping[str, object], *, origin: str) -> Pr
     return {
         "statusCode": status,
         "headers": {
-            "Content-Type": JSON_CONTENT_TYPE,
+            "Content-Type": encoding.JSON_CONTENT_TYPE,
             "Access-Control-Allow-Origin": origin,
             # The answer depends on the caller's origin: caches must not reuse it for another.
             "Vary": "Origin",

@@ -22,8 +22,8 @@ CLASS_MAX: Final = 32
 EMAIL_MAX: Final = 254
 EARLIEST_BIRTHDATE: Final = date(1900, 1, 1)
 
-STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
-_CLASS = re.compile(r"[\w -]{1,32}")
+STUDENT_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{STUDENT_ID_MAX}}}", re.ASCII)
+_CLASS = re.compile(rf"[\w -]{{1,{CLASS_MAX}}}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # Deliberately simple: SES is the real judge of deliverability. ASCII only,
 # because SES (v1 SendEmail) cannot address a UTF-8 local part.
@@ -93,7 +93,7 @@ def parse_student(payload: object, *, today: date) -> Student:
             values[field] = unicodedata.normalize("NFC", payload[field]).strip()
 
     checks = {
-        "studentid": _check_student_id,
+        "studentid": student_id_problem,
         "name": _check_name,
         "class": _check_class,
         "birthdate": lambda value: _check_birthdate(value, today),
@@ -119,7 +119,8 @@ def _printable(field: str) -> str:
     return field[:_FIELD_LABEL_MAX].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _check_student_id(value: str) -> str | None:
+def student_id_problem(value: str) -> str | None:
+    """Why ``value`` is no student id, or None: one wording for request bodies and query strings."""
     if not is_student_id(value):
         return f"must be 1 to {STUDENT_ID_MAX} letters, digits, '_' or '-'"
     return None

@@ -36,7 +36,7 @@ from lambdas.common.http import (
     request_error_response,
 )
 from lambdas.common.log import bind_request, get_logger
-from lambdas.common.validation import is_student_id
+from lambdas.common.validation import student_id_problem
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -120,8 +120,8 @@ def parse_request(query: Mapping[str, str]) -> ListRequest:
             errors["nextToken"] = "is not a token this API returned"
     studentid = query.get("studentid")
     if studentid is not None:
-        if not is_student_id(studentid):
-            errors["studentid"] = "must be 1 to 32 letters, digits, '_' or '-'"
+        if problem := student_id_problem(studentid):
+            errors["studentid"] = problem
         elif "limit" in query or "nextToken" in query:
             errors["studentid"] = "cannot be combined with limit or nextToken"
     if errors:

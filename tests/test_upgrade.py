@@ -1,0 +1,304 @@
+"""Upgrading a deployed system to this commit destroys and replaces nothing.
+
+The last release (``BASELINE``, exported from git) is synthesized and deployed
+into a private emulator (its own free port and state directory: never a
+``make up`` emulator, nor the other test files' emulator) by the project's own
+scripts, as ``make up`` does. The working tree is then synthesized for the same
+emulator, and each stack is planned (``terraform init``, ``plan -out``, ``show
+-json``) in its synthesized directory against the baseline's state: the
+bootstrap stack's local state file in the emulator's state directory, the
+application stack's state in the emulator's state bucket (both baked into the
+synthesized backends). No resource may be destroyed or replaced: a construct
+whose Terraform address changed must carry a move (a ``moved`` block), which
+Terraform plans as a no-op or an update with ``previous_address`` set.
+
+``pytest -s`` shows a summary of each plan (no-op / update / create / delete /
+moved by resource type, and each update's address); the plan JSON is kept
+under pytest's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
+from scripts import deploy_local, plan_summary
+from tests.conftest import ROOT, STACKS, EmulatorSettings, free_port, run, tool_env
+
+pytestmark = pytest.mark.emulator
+
+#: The release the upgrade starts from: the last commit before the issue-9
+#: refactor (construct IDs regrouped, old Terraform addresses moved). Move it
+#: forward to each new release's commit once that release is deployed, so the
+#: test always guards the upgrade from what is actually running.
+BASELINE = "f0cadcf73f5261007e0605ac237851bd3f259098"
+EMULATOR_SCRIPT = ROOT / "scripts" / "emulator.sh"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One managed resource instance of a plan's ``resource_changes``."""
+
+    address: str
+    type: str
+    actions: tuple[str, ...]
+    reason: str
+    previous_address: str
+    deposed: bool
+
+    @property
+    def column(self) -> str:
+        """The summary column: no-op, update, create, delete (any plan that deletes), else the actions."""
+        if "delete" in self.actions:
+            return "delete"
+        kind = plan_summary.kind_of(self.actions)
+        return "no-op" if kind is None else {"add": "create", "change": "update"}.get(kind, kind)
+
+    def describe(self) -> str:
+        what = f"{self.address} {list(self.actions)}"
+        if self.reason:
+            what += f" action_reason={self.reason}"
+        if self.previous_address:
+            what += f" (moved from {self.previous_address})"
+        if self.deposed:
+            what += " (deposed object)"
+        if self.type in plan_summary.STATEFUL_TYPES:
+            what += f"; stateful, lost: {plan_summary.STATEFUL_TYPES[self.type]}"
+        return what
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    stack: str
+    json_path: Path
+    entries: tuple[Entry, ...]
+    prior_addresses: frozenset[str]
+
+    def of_type(self, kind: str) -> list[Entry]:
+        return [entry for entry in self.entries if entry.type == kind]
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    baseline: str
+    plans: dict[str, StackPlan]
+    baseline_outputs: dict[str, dict[str, Any]]
+
+
+def baseline_commit() -> str:
+    """BASELINE, checked to be in this clone: a missing baseline fails the test (a skip would hide it)."""
+    found = run(["git", "rev-parse", "--verify", "--quiet", f"{BASELINE}^{{commit}}"], cwd=ROOT, env=tool_env())
+    if found.returncode != 0:
+        shallow = run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, env=tool_env()).stdout.strip()
+        pytest.fail(
+            f"the upgrade baseline {BASELINE} (tests/test_upgrade.py: BASELINE) is not in this clone"
+            + (" (a shallow clone)" if shallow == "true" else "")
+            + ". Fetch the history: `git fetch --unshallow` (in CI: a checkout with full history,"
+            " e.g. fetch-depth: 0), or at least that commit: `git fetch origin " + BASELINE + "`.",
+            pytrace=False,
+        )
+    return found.stdout.strip()
+
+
+def export_tree(commit: str, destination: Path) -> None:
+    """The commit's files (``git archive | tar -x``): no .venv or node_modules, the synth needs neither."""
+    destination.mkdir(parents=True)
+    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", commit], stdout=subprocess.PIPE)
+    untar = subprocess.run(
+        ["tar", "-x", "-C", str(destination)], stdin=archive.stdout, capture_output=True, check=False
+    )
+    assert archive.stdout is not None
+    archive.stdout.close()
+    assert archive.wait(timeout=120) == 0, f"git archive {commit} failed"
+    assert untar.returncode == 0, untar.stderr.decode(errors="replace")
+
+
+def start_synth(tree: Path, outdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """That tree's own ``scripts/synth.py`` (what ``make up`` runs), with this project's Python environment."""
+    return subprocess.Popen(
+        [sys.executable, str(tree / "scripts" / "synth.py"), "--force", "--outdir", str(outdir)],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(processes: dict[str, subprocess.Popen[str]]) -> None:
+    """Waits for every process (none is left running), then fails with the output of each that failed."""
+    outputs = {what: process.communicate(timeout=600)[0] for what, process in processes.items()}
+    failed = [f"{what} failed:\n{outputs[what][-5000:]}" for what, process in processes.items() if process.returncode]
+    assert not failed, "\n\n".join(failed)
+
+
+def terraform_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment deploy_local.py gives its Terraform runs when it is started with ``env``."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return deploy_local.terraform_env()
+
+
+def plan_stack(stack_dir: Path, env: dict[str, str], keep: Path) -> StackPlan:
+    """init, ``plan -out`` and ``show -json`` in a synthesized stack directory; the JSON is kept in ``keep``."""
+    deploy_local.ensure_init(stack_dir, env)
+    stack = stack_dir.name
+    plan = run(
+        [
+            "terraform",
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-parallelism={deploy_local.PARALLELISM}",
+            f"-out={stack}.tfplan",
+        ],
+        cwd=stack_dir,
+        env=env,
+        timeout=900,
+    )
+    assert plan.returncode == 0, f"terraform plan of {stack} failed:\n{(plan.stdout + plan.stderr)[-5000:]}"
+    show = run(["terraform", "show", "-json", f"{stack}.tfplan"], cwd=stack_dir, env=env, timeout=300)
+    assert show.returncode == 0, f"terraform show -json of {stack} failed:\n{show.stderr[-5000:]}"
+    json_path = keep / f"{stack}.json"
+    json_path.write_text(show.stdout, encoding="utf-8")
+    plan_summary.read_plan(json_path)  # the project's reader: raises unless this is a Terraform JSON plan
+    document = json.loads(show.stdout)
+    entries = tuple(
+        Entry(
+            address=change["address"],
+            type=change["type"],
+            actions=tuple(change["change"]["actions"]),
+            reason=change.get("action_reason", ""),
+            previous_address=change.get("previous_address", ""),
+            deposed="deposed" in change,
+        )
+        for change in document.get("resource_changes") or []
+        if change.get("mode", "managed") == "managed"
+    )
+    prior = document.get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
+    prior_addresses = frozenset(r["address"] for r in prior if r.get("mode", "managed") == "managed")
+    return StackPlan(stack, json_path, entries, prior_addresses)
+
+
+def summary(plan: StackPlan) -> list[str]:
+    """One screen: counts by resource type and column, then each update's address."""
+    by_type: dict[str, Counter[str]] = {}
+    for entry in plan.entries:
+        counts = by_type.setdefault(entry.type, Counter())
+        counts[entry.column] += 1
+        counts["moved"] += bool(entry.previous_address)
+    columns = ["no-op", "update", "create", "delete"]
+    columns += sorted({entry.column for entry in plan.entries} - set(columns))
+    columns.append("moved")
+    totals: Counter[str] = sum(by_type.values(), Counter())
+    width = max((len(name) for name in by_type), default=13)
+    lines = [
+        f"== {plan.stack}: " + ", ".join(f"{totals[c]} {c}" for c in columns) + f"  (plan JSON: {plan.json_path})",
+        f"   {'resource type':{width}}  " + "  ".join(f"{c:>6}" for c in columns),
+    ]
+    for name in sorted(by_type):
+        lines.append(f"   {name:{width}}  " + "  ".join(f"{by_type[name][c] or '.':>6}" for c in columns))
+    lines += [f"   update: {entry.describe()}" for entry in plan.entries if entry.column == "update"]
+    lines += [f"   moved:  {e.previous_address} -> {e.address}" for e in plan.entries if e.previous_address]
+    return lines
+
+
+@pytest.fixture(scope="module")
+def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
+    """BASELINE deployed into a private emulator, then this tree planned against its state."""
+    commit = baseline_commit()
+    base = tmp_path_factory.mktemp("upgrade")
+    emulator = EmulatorSettings(port=free_port(), state_dir=base / "emulator")
+    # The tests' environments: the synth's (conftest.synthesize) and the deploy's (test_deploy_local).
+    synth_env = tool_env(DEPLOY_TARGET="local", **emulator.env())
+    deploy_env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **emulator.env())
+    baseline_tree, baseline_out, current_out = base / "baseline", base / "baseline.out", base / "current.out"
+    plans_dir = base / "plans"
+    plans_dir.mkdir()
+    timings: dict[str, float] = {}
+    export_tree(commit, baseline_tree)
+    started = time.monotonic()
+    # The emulator starts while both trees synthesize: none of the three needs another.
+    starting = subprocess.Popen(
+        [str(EMULATOR_SCRIPT), "start"], env=synth_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        finish(
+            {
+                "scripts/emulator.sh start": starting,
+                f"synth of the baseline {commit[:7]}": start_synth(baseline_tree, baseline_out, synth_env),
+                "synth of the working tree": start_synth(ROOT, current_out, synth_env),
+            }
+        )
+        timings["synths and emulator start"] = time.monotonic() - started
+
+        started = time.monotonic()
+        deploy = run(
+            [sys.executable, str(ROOT / "scripts" / "deploy_local.py"), "--outdir", str(baseline_out)],
+            cwd=ROOT,
+            env=deploy_env,
+            timeout=900,
+        )
+        assert deploy.returncode == 0, f"deploy of the baseline failed:\n{(deploy.stdout + deploy.stderr)[-5000:]}"
+        outputs = json.loads((baseline_out / "outputs.json").read_text(encoding="utf-8"))
+        timings["baseline deploy"] = time.monotonic() - started
+
+        started = time.monotonic()
+        env = terraform_environment(deploy_env)
+        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+            futures = {
+                stack: pool.submit(plan_stack, current_out / "stacks" / stack, env, plans_dir) for stack in STACKS
+            }
+            plans = {stack: future.result() for stack, future in futures.items()}
+        timings["plans of the working tree"] = time.monotonic() - started
+
+        lines = [f"\n==> upgrade from {commit[:12]} to the working tree, planned against the deployed state"]
+        for stack in STACKS:
+            lines += summary(plans[stack])
+        lines.append("    " + "; ".join(f"{what}: {seconds:.0f} s" for what, seconds in timings.items()))
+        print("\n".join(lines), flush=True)
+        yield Upgrade(commit, plans, outputs)
+    finally:
+        starting.wait(timeout=120)
+        subprocess.run([str(EMULATOR_SCRIPT), "stop"], env=synth_env, capture_output=True, check=False, timeout=60)
+
+
+def test_upgrade_destroys_and_replaces_nothing(upgrade: Upgrade) -> None:
+    """No planned action deletes: that covers destroy (``delete``) and replace (``delete``+``create``, either order)."""
+    offending = [
+        f"  {stack}: {entry.describe()}"
+        for stack, plan in upgrade.plans.items()
+        for entry in plan.entries
+        if "delete" in entry.actions
+    ]
+    assert not offending, (
+        f"upgrading a deployment of {upgrade.baseline[:12]} to this tree destroys or replaces"
+        f" {len(offending)} resource(s); give each renamed construct a move (`moved` block) to its old address,"
+        " or keep the attribute that forces the replacement:\n" + "\n".join(offending)
+    )
+
+
+def test_plan_is_made_against_the_deployed_baseline(upgrade: Upgrade) -> None:
+    """The plans start from the baseline's state (a plan against an empty state would delete nothing too)."""
+    assert upgrade.baseline_outputs[APP_STACK], "the baseline deploy wrote no outputs"
+    for stack, plan in upgrade.plans.items():
+        assert plan.prior_addresses, f"{stack}: the plan's prior state is empty: not planned against the deployment"
+        # Every deployed resource is in the plan: kept where it is, or moved (a removed one is a delete).
+        planned = {entry.address for entry in plan.entries} | {entry.previous_address for entry in plan.entries}
+        assert plan.prior_addresses <= planned, sorted(plan.prior_addresses - planned)
+    (table,) = upgrade.plans[APP_STACK].of_type("aws_dynamodb_table")
+    assert table.actions == ("no-op",), table.describe()
+    (state_bucket,) = upgrade.plans[BOOTSTRAP_STACK].of_type("aws_s3_bucket")
+    assert state_bucket.actions == ("no-op",), state_bucket.describe()
