@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from parliament import analyze_policy_string
 
+from modules.config import APP_STACK
 from tests.conftest import ROOT, STACKS, TARGETS, Synth
 from tests.iam_policies import is_trust_policy, policy_documents
 
@@ -39,13 +40,13 @@ def test_checkov_gate_passes_on_every_synthesized_stack(synth: dict[str, Synth])
 
 
 def test_checkov_gate_fails_on_a_known_bad_resource(synth: dict[str, Synth], tmp_path: Path) -> None:
-    stack = copy.deepcopy(synth["aws"].stack("student-management"))
+    stack = copy.deepcopy(synth["aws"].stack(APP_STACK))
     del stack["resource"]["aws_s3_bucket_public_access_block"]
     bad = tmp_path / "cdk.tf.json"
     bad.write_text(json.dumps(stack))
     gate = run_gate(bad)
     assert gate.returncode == 1
-    assert "CKV2_AWS_6 failed on student-management/backup-storage/backups/bucket" in gate.stderr
+    assert f"CKV2_AWS_6 failed on {APP_STACK}/backup-storage/backups/bucket" in gate.stderr
 
 
 def test_checkov_gate_fails_on_json_it_cannot_parse(tmp_path: Path) -> None:
