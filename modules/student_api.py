@@ -1,7 +1,8 @@
 """Tutorial sections 4.1-4.9: the ``student`` REST API, its key, usage plan and ``prod`` stage.
 
-Methods are built from ``modules/api_routes.py``: each a Lambda proxy
-integration with the API key required, validated at the gateway first. CORS
+One method per route of the function table (``modules/functions.py``; the
+route, CORS and model data are in ``modules/api_routes.py``): each a Lambda
+proxy integration with the API key required, validated at the gateway first. CORS
 preflights are MOCK integrations answering for one configured origin, never
 ``*``; the gateway's own error responses carry the same headers so the page can
 read them. The key's value is kept in Secrets Manager for operators; it is in
