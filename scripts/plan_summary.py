@@ -53,14 +53,20 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Change:
-    """One resource instance the plan changes (no-ops and data reads are left out)."""
+    """One managed resource instance of the plan and what the plan does to it (``kind`` "no-op": nothing)."""
 
     stack: str
     address: str
     type: str
-    kind: str  #: one of KINDS, or the raw actions joined by "," when unknown
+    actions: tuple[str, ...]  #: Terraform's actions, e.g. ("delete", "create")
     reason: str  #: Terraform's action_reason, "" when absent
     deposed: bool
+    previous_address: str = ""  #: where a moved resource was, "" when it did not move
+
+    @property
+    def kind(self) -> str:
+        """One of KINDS, "no-op" for nothing to do, else the raw actions joined by ","."""
+        return kind_of(self.actions) or "no-op"
 
     @property
     def loses_data(self) -> bool:
@@ -69,14 +75,21 @@ class Change:
     def describe(self) -> str:
         what = f"{self.kind.upper():8} {self.address}  ({self.type}{', deposed object' if self.deposed else ''})"
         why = f"  [{self.reason}]" if self.reason else ""
-        return f"{what}{why}\n      data in it is lost: {STATEFUL_TYPES[self.type]}"
+        moved = f"\n      moved from {self.previous_address}" if self.previous_address else ""
+        lost = f"\n      data in it is lost: {STATEFUL_TYPES[self.type]}" if self.type in STATEFUL_TYPES else ""
+        return f"{what}{why}{moved}{lost}"
 
 
 @dataclass(frozen=True)
 class Plan:
     stack: str
-    changes: tuple[Change, ...]
+    resources: tuple[Change, ...]  #: every managed resource instance, no-ops included
     output_changes: int
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The resources the plan does something to."""
+        return tuple(change for change in self.resources if change.kind != "no-op")
 
 
 def kind_of(actions: Sequence[str]) -> str | None:
@@ -104,26 +117,23 @@ def read_plan(path: Path) -> Plan:
         raise PlanError(f"{path}: cannot read a JSON plan: {error}") from error
     if not isinstance(document, dict) or "format_version" not in document or "planned_values" not in document:
         raise PlanError(f"{path}: not a Terraform plan (expected the output of `terraform show -json <plan>`)")
-    changes = []
-    for entry in document.get("resource_changes") or []:
-        if entry.get("mode", "managed") != "managed":
-            continue
-        kind = kind_of(entry["change"]["actions"])
-        if kind is not None:
-            changes.append(
-                Change(
-                    stack=stack,
-                    address=entry["address"],
-                    type=entry["type"],
-                    kind=kind,
-                    reason=entry.get("action_reason", ""),
-                    deposed="deposed" in entry,
-                )
-            )
+    resources = tuple(
+        Change(
+            stack=stack,
+            address=entry["address"],
+            type=entry["type"],
+            actions=tuple(entry["change"]["actions"]),
+            reason=entry.get("action_reason", ""),
+            deposed="deposed" in entry,
+            previous_address=entry.get("previous_address", ""),
+        )
+        for entry in document.get("resource_changes") or []
+        if entry.get("mode", "managed") == "managed"
+    )
     outputs = sum(
         1 for change in (document.get("output_changes") or {}).values() if kind_of(change["actions"]) is not None
     )
-    return Plan(stack, tuple(changes), outputs)
+    return Plan(stack, resources, outputs)
 
 
 def banner(losses: Sequence[Change]) -> list[str]:

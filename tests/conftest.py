@@ -13,6 +13,7 @@ and a temporary state directory), so tests never touch a ``make up`` emulator.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -60,17 +61,18 @@ class EmulatorSettings:
     port: int
     state_dir: Path
 
+    @functools.cached_property
     def config(self) -> AppConfig:
-        """The configuration the tools read with ``env()`` (and the project's config.toml)."""
+        """The configuration the tools read with ``env()`` (and the project's config.toml), loaded once."""
         return load_config(environ=self.env())
 
     @property
     def endpoint(self) -> str:
-        return self.config().emulator_endpoint
+        return self.config.emulator_endpoint
 
     @property
     def ca_bundle(self) -> Path:
-        return self.config().emulator_ca_bundle
+        return self.config.emulator_ca_bundle
 
     def env(self) -> dict[str, str]:
         return {

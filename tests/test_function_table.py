@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -124,18 +125,16 @@ def test_a_fourth_row_is_routed_keyed_and_allowed_to_be_invoked(four: Doc) -> No
     assert deployment["triggers"]["served"] != three
 
 
-#: A row that asks to write backups from a role the backup bucket's policy does not admit.
+#: A second row that asks to write backups: the backup bucket's policy admits one writer role.
 ROGUE_WRITER = (
     *functions.FUNCTIONS,
-    FunctionSpec(
+    dataclasses.replace(
+        REPORT,
         key=FunctionKey("rogue"),
         name="rogueWriter",
-        package="backup",
-        description="Writes backups from a second role.",
         role_name="LambdaRogueWriterRole",
-        role_description="Would write backups.",
-        timeout_seconds=10,
         access=(Access.WRITE_BACKUPS,),
+        routes=(),
     ),
 )
 

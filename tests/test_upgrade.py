@@ -12,9 +12,9 @@ synthesized backends). No resource may be destroyed or replaced: a construct
 whose Terraform address changed must carry a move (a ``moved`` block), which
 Terraform plans as a no-op or an update with ``previous_address`` set.
 
-``pytest -s`` shows a summary of each plan (no-op / update / create / delete /
-moved by resource type, and each update's address); the plan JSON is kept
-under pytest's temporary directory.
+``pytest -n 0 -s`` shows each plan as ``make plan`` summarises it (read by
+``scripts/plan_summary.py``, the one reader of plan JSON), then each move and
+each update; the plan JSON is kept under pytest's temporary directory.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,46 +48,15 @@ EMULATOR_SCRIPT = ROOT / "scripts" / "emulator.sh"
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One managed resource instance of a plan's ``resource_changes``."""
-
-    address: str
-    type: str
-    actions: tuple[str, ...]
-    reason: str
-    previous_address: str
-    deposed: bool
-
-    @property
-    def column(self) -> str:
-        """The summary column: no-op, update, create, delete (any plan that deletes), else the actions."""
-        if "delete" in self.actions:
-            return "delete"
-        kind = plan_summary.kind_of(self.actions)
-        return "no-op" if kind is None else {"add": "create", "change": "update"}.get(kind, kind)
-
-    def describe(self) -> str:
-        what = f"{self.address} {list(self.actions)}"
-        if self.reason:
-            what += f" action_reason={self.reason}"
-        if self.previous_address:
-            what += f" (moved from {self.previous_address})"
-        if self.deposed:
-            what += " (deposed object)"
-        if self.type in plan_summary.STATEFUL_TYPES:
-            what += f"; stateful, lost: {plan_summary.STATEFUL_TYPES[self.type]}"
-        return what
-
-
-@dataclass(frozen=True)
 class StackPlan:
-    stack: str
+    """A stack's plan as ``scripts/plan_summary.py`` reads it, and the state it was planned against."""
+
+    plan: plan_summary.Plan
     json_path: Path
-    entries: tuple[Entry, ...]
     prior_addresses: frozenset[str]
 
-    def of_type(self, kind: str) -> list[Entry]:
-        return [entry for entry in self.entries if entry.type == kind]
+    def of_type(self, kind: str) -> list[plan_summary.Change]:
+        return [change for change in self.plan.resources if change.type == kind]
 
 
 @dataclass(frozen=True)
@@ -173,45 +141,17 @@ def plan_stack(stack_dir: Path, env: dict[str, str], keep: Path) -> StackPlan:
     assert show.returncode == 0, f"terraform show -json of {stack} failed:\n{show.stderr[-5000:]}"
     json_path = keep / f"{stack}.json"
     json_path.write_text(show.stdout, encoding="utf-8")
-    plan_summary.read_plan(json_path)  # the project's reader: raises unless this is a Terraform JSON plan
-    document = json.loads(show.stdout)
-    entries = tuple(
-        Entry(
-            address=change["address"],
-            type=change["type"],
-            actions=tuple(change["change"]["actions"]),
-            reason=change.get("action_reason", ""),
-            previous_address=change.get("previous_address", ""),
-            deposed="deposed" in change,
-        )
-        for change in document.get("resource_changes") or []
-        if change.get("mode", "managed") == "managed"
-    )
-    prior = document.get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
+    prior = json.loads(show.stdout).get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
     prior_addresses = frozenset(r["address"] for r in prior if r.get("mode", "managed") == "managed")
-    return StackPlan(stack, json_path, entries, prior_addresses)
+    return StackPlan(plan_summary.read_plan(json_path), json_path, prior_addresses)
 
 
-def summary(plan: StackPlan) -> list[str]:
-    """One screen: counts by resource type and column, then each update's address."""
-    by_type: dict[str, Counter[str]] = {}
-    for entry in plan.entries:
-        counts = by_type.setdefault(entry.type, Counter())
-        counts[entry.column] += 1
-        counts["moved"] += bool(entry.previous_address)
-    columns = ["no-op", "update", "create", "delete"]
-    columns += sorted({entry.column for entry in plan.entries} - set(columns))
-    columns.append("moved")
-    totals: Counter[str] = sum(by_type.values(), Counter())
-    width = max((len(name) for name in by_type), default=13)
-    lines = [
-        f"== {plan.stack}: " + ", ".join(f"{totals[c]} {c}" for c in columns) + f"  (plan JSON: {plan.json_path})",
-        f"   {'resource type':{width}}  " + "  ".join(f"{c:>6}" for c in columns),
-    ]
-    for name in sorted(by_type):
-        lines.append(f"   {name:{width}}  " + "  ".join(f"{by_type[name][c] or '.':>6}" for c in columns))
-    lines += [f"   update: {entry.describe()}" for entry in plan.entries if entry.column == "update"]
-    lines += [f"   moved:  {e.previous_address} -> {e.address}" for e in plan.entries if e.previous_address]
+def summary(stack_plan: StackPlan) -> list[str]:
+    """``make plan``'s summary of the stack, then each move and each update (the upgrade's expected changes)."""
+    plan = stack_plan.plan
+    lines = [*plan_summary.summary(plan), f"   plan JSON: {stack_plan.json_path}"]
+    lines += [f"   moved:  {c.previous_address} -> {c.address}" for c in plan.resources if c.previous_address]
+    lines += [f"   update: {c.address}" for c in plan.changes if c.kind == "change"]
     return lines
 
 
@@ -278,10 +218,10 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
 def test_upgrade_destroys_and_replaces_nothing(upgrade: Upgrade) -> None:
     """No planned action deletes: that covers destroy (``delete``) and replace (``delete``+``create``, either order)."""
     offending = [
-        f"  {stack}: {entry.describe()}"
-        for stack, plan in upgrade.plans.items()
-        for entry in plan.entries
-        if "delete" in entry.actions
+        f"  {stack}: {change.describe()}"
+        for stack, stack_plan in upgrade.plans.items()
+        for change in stack_plan.plan.resources
+        if "delete" in change.actions
     ]
     assert not offending, (
         f"upgrading a deployment of {upgrade.baseline[:12]} to this tree destroys or replaces"
@@ -293,11 +233,13 @@ def test_upgrade_destroys_and_replaces_nothing(upgrade: Upgrade) -> None:
 def test_plan_is_made_against_the_deployed_baseline(upgrade: Upgrade) -> None:
     """The plans start from the baseline's state (a plan against an empty state would delete nothing too)."""
     assert upgrade.baseline_outputs[APP_STACK], "the baseline deploy wrote no outputs"
-    for stack, plan in upgrade.plans.items():
-        assert plan.prior_addresses, f"{stack}: the plan's prior state is empty: not planned against the deployment"
+    for stack, stack_plan in upgrade.plans.items():
+        prior = stack_plan.prior_addresses
+        assert prior, f"{stack}: the plan's prior state is empty: not planned against the deployment"
         # Every deployed resource is in the plan: kept where it is, or moved (a removed one is a delete).
-        planned = {entry.address for entry in plan.entries} | {entry.previous_address for entry in plan.entries}
-        assert plan.prior_addresses <= planned, sorted(plan.prior_addresses - planned)
+        resources = stack_plan.plan.resources
+        planned = {change.address for change in resources} | {change.previous_address for change in resources}
+        assert prior <= planned, sorted(prior - planned)
     (table,) = upgrade.plans[APP_STACK].of_type("aws_dynamodb_table")
     assert table.actions == ("no-op",), table.describe()
     (state_bucket,) = upgrade.plans[BOOTSTRAP_STACK].of_type("aws_s3_bucket")
