@@ -41,7 +41,22 @@ if __name__ == "__main__" and validated_config() is None:
 provider_bindings.install()
 
 # Imported only after the configuration check and install() (modules/provider_bindings.py).
-from cdktf import App, LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack  # noqa: E402
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+import jsii  # noqa: E402
+from cdktf import (  # noqa: E402
+    App,
+    IResolveContext,
+    IStringProducer,
+    Lazy,
+    LocalBackend,
+    S3Backend,
+    S3BackendEndpointConfig,
+    TerraformOutput,
+    TerraformStack,
+)
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints  # noqa: E402
 from constructs import Construct  # noqa: E402
 
@@ -57,10 +72,13 @@ from modules.python_function import PythonFunction  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
 from modules.student_api import StudentApi, UsageLimits  # noqa: E402
 from modules.student_table import StudentTable  # noqa: E402
+from modules.website import ApiOrigin, SiteCertificate, Website  # noqa: E402
+from modules import api_routes, site_assets  # noqa: E402
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (
     "apigateway",
+    "cloudfront",
     "cloudwatchlogs",
     "dynamodb",
     "iam",
@@ -138,6 +156,10 @@ class StudentManagementStack(TerraformStack):
         super().__init__(scope, id_)
         configure_terraform(self, config)
         self._remote_state(config)
+        # The page's origin is the distribution's domain, which exists only
+        # after the API it fronts: the functions and the API's CORS answers
+        # read it through a lazy value the website fills in below.
+        site_origin = _SiteOrigin(config.fixed_site_origin)
         self.table = StudentTable(self, "students", table_name=config.table_name)
         roles = {
             row.key: FunctionRole(
@@ -157,7 +179,9 @@ class StudentManagementStack(TerraformStack):
         self.email = EmailIdentities(
             self, "email", sender=config.sender_email, recipients=config.recipient_emails, region=config.region
         )
-        self.functions = {row.key: self._function(row, roles[row.key], config) for row in functions}
+        self.functions = {
+            row.key: self._function(row, roles[row.key], config, origin=site_origin.value) for row in functions
+        }
         self.schedules = [
             BackupSchedule(
                 self, row.schedule_construct_id, schedule_name=row.schedule, function=self.functions[row.key].function
@@ -174,7 +198,7 @@ class StudentManagementStack(TerraformStack):
             api_name=config.api_name,
             endpoint_type=config.api_endpoint_type,
             stage_name=config.api_stage_name,
-            allowed_origin=config.allowed_origin,
+            allowed_origin=site_origin.value,
             handlers=[(route, self.functions[key]) for key, route in function_routes(functions)],
             limits=UsageLimits(
                 rate_per_second=config.api_rate_limit,
@@ -185,7 +209,36 @@ class StudentManagementStack(TerraformStack):
             key_secret_name=config.api_key_secret_name,
             stage_depends_on=[account_logging.account] if account_logging else (),
         )
+        self.website = self._website(config, functions)
+        site_origin.resolve_to(self.website.url)
         self._outputs()
+
+    def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:
+        """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
+        site_dir = _build_dir("student-site-")
+        return Website(
+            self,
+            "website",
+            bucket_name=config.website_bucket,
+            api=ApiOrigin(
+                domain_name=f"{self.api.api.id}.execute-api.{config.region}.amazonaws.com",
+                stage_path=f"/{config.api_stage_name}",
+                api_key_value=self.api.api_key.value,
+                paths=list(api_routes.paths(route for _, route in function_routes(functions))),
+            ),
+            site=site_assets.build_site(site_dir, config=site_assets.runtime_config(functions)),
+            site_dir=site_dir,
+            # The one difference between the targets: the emulator cannot create
+            # a response-headers policy, so the local distribution names AWS's
+            # managed security-headers policy instead (the local system serves
+            # the headers of modules/site_headers.py itself).
+            own_response_headers_policy=not config.is_local,
+            certificate=SiteCertificate(domain_name=config.site_domain_name, certificate_arn=config.site_certificate_arn)
+            if config.site_domain_name
+            else None,
+            price_class=config.site_price_class,
+            noncurrent_version_retention_days=config.noncurrent_version_retention_days,
+        )
 
     def _remote_state(self, config: AppConfig) -> None:
         """State in the bootstrap bucket (the emulator's, locally), locked by S3 itself."""
@@ -207,14 +260,14 @@ class StudentManagementStack(TerraformStack):
         # a conditional write of <key>.tflock, no DynamoDB lock table needed.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
-    def _function(self, row: FunctionSpec, role: FunctionRole, config: AppConfig) -> PythonFunction:
+    def _function(self, row: FunctionSpec, role: FunctionRole, config: AppConfig, *, origin: str) -> PythonFunction:
         """Tutorial sections 3.1-3.3: one function, given exactly the access its row lists."""
         function = PythonFunction(
             self,
             row.construct_id,
             spec=row,
             role=role,
-            environment={names.ENV_ALLOWED_ORIGIN: config.allowed_origin},
+            environment={names.ENV_ALLOWED_ORIGIN: origin},
             log_retention_days=config.log_retention_days,
         )
         grants = {
@@ -238,6 +291,33 @@ class StudentManagementStack(TerraformStack):
         TerraformOutput(self, names.OUTPUT_API_ID, value=self.api.api.id)
         TerraformOutput(self, names.OUTPUT_API_KEY_SECRET_ARN, value=self.api.key_secret.arn)
         TerraformOutput(self, names.OUTPUT_SES_IDENTITIES, value=[identity.email for identity in self.email.all])
+        TerraformOutput(self, names.OUTPUT_SITE_URL, value=self.website.url)
+        TerraformOutput(self, names.OUTPUT_SITE_DISTRIBUTION_ID, value=self.website.distribution.id)
+        TerraformOutput(self, names.OUTPUT_WEBSITE_BUCKET, value=self.website.bucket.bucket.bucket)
+
+
+@jsii.implements(IStringProducer)
+class _SiteOrigin:
+    """The site's origin: fixed by the configuration, or the website's URL once it exists."""
+
+    def __init__(self, fixed: str | None) -> None:
+        self._url: str | None = None
+        self.value = fixed or Lazy.string_value(self)
+
+    def resolve_to(self, url: str) -> None:
+        self._url = url
+
+    def produce(self, context: IResolveContext) -> str:
+        if self._url is None:
+            raise ValueError("the site's origin was read before the website was built")
+        return self._url
+
+
+def _build_dir(prefix: str) -> Path:
+    """A private directory for one synth's built files, removed at exit (cdktf copies what it needs)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def _backup_writer(functions: Sequence[FunctionSpec]) -> FunctionKey:

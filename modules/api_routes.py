@@ -20,6 +20,8 @@ from lambdas.common import names, validation
 
 #: Request headers the page sends; the CORS answer allows exactly these.
 CORS_HEADERS: Final = ("Content-Type", "x-api-key")
+#: Stands in the fingerprint for an allowed origin known only after apply (the distribution's domain).
+SITE_ORIGIN: Final = "(the website's own origin)"
 #: Seconds a browser may cache a preflight answer.
 CORS_MAX_AGE: Final = 600
 #: Gateway-generated errors that must carry CORS headers for the page to read them.

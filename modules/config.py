@@ -89,9 +89,26 @@ class AppConfig:
     sender_email: str = "noreply@example.com"
     #: Recipients of backup notices; each becomes a verified SES identity.
     recipient_emails: tuple[str, ...] = ("admin@example.com",)
-    #: The one web origin the API answers with CORS headers (never ``*``). Until
-    #: the website's CloudFront distribution exists, the page is served locally.
-    allowed_origin: str = "http://localhost:8000"
+    #: The one web origin the API answers with CORS headers (never ``*``). Empty
+    #: (the default): the site's own origin, i.e. ``https://`` and the
+    #: distribution's domain (or ``site_domain_name``) for ``aws``, and
+    #: ``http://localhost:<site_port>`` for ``local``. The page itself calls the
+    #: API on its own origin; this is for other origins you choose to admit.
+    allowed_origin: str = ""
+    #: Website bucket holding the page (tutorial section 6.1).
+    website_bucket_name: str = "student-management-website-2025"
+    #: A custom domain for the site, e.g. ``students.example.org`` (optional).
+    #: Only with a custom domain can CloudFront refuse TLS before 1.2; set
+    #: ``site_certificate_arn`` with it.
+    site_domain_name: str = ""
+    #: ACM certificate (in us-east-1) for ``site_domain_name``.
+    site_certificate_arn: str = ""
+    #: CloudFront price class: ``PriceClass_200`` (default) includes Asia's
+    #: edge locations, where the tutorial's users are; ``PriceClass_100`` is
+    #: North America and Europe only, ``PriceClass_All`` every location.
+    site_price_class: str = "PriceClass_200"
+    #: Loopback port the local system serves the site on (``DEPLOY_TARGET=local``).
+    site_port: int = 8000
     #: REST API name (tutorial section 4.1).
     api_name: str = "student"
     #: ``REGIONAL`` (default: CloudFront fronts the API, and an edge-optimized
@@ -148,6 +165,21 @@ class AppConfig:
         return f"{base}-{self.name_suffix}" if self.name_suffix else base
 
     @property
+    def fixed_site_origin(self) -> str | None:
+        """The site's origin when it is known before deploying; None: the distribution's domain decides."""
+        if self.allowed_origin:
+            return self.allowed_origin
+        if self.is_local:
+            return f"http://localhost:{self.site_port}"
+        if self.site_domain_name:
+            return f"https://{self.site_domain_name}"
+        return None
+
+    @property
+    def website_bucket(self) -> str:
+        return self.bucket(self.website_bucket_name)
+
+    @property
     def backup_bucket(self) -> str:
         return self.bucket(self.backup_bucket_name)
 
@@ -171,6 +203,9 @@ _TABLE_RE: Final = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _STATE_KEY_RE: Final = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$")
 _TAG_KEY_RE: Final = re.compile(r"^[\w .:/=+@-]{1,128}$")
 _ORIGIN_RE: Final = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_DOMAIN_RE: Final = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ACM_ARN_RE: Final = re.compile(r"^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}$")
+_PRICE_CLASSES: Final = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 #: The retention periods CloudWatch Logs accepts.
 _LOG_RETENTION_DAYS: Final = (
     1,
@@ -249,12 +284,12 @@ def _check_target_and_names(cfg: AppConfig) -> None:
 
 def _check_buckets(cfg: AppConfig) -> None:
     """Each bucket name is checked with the suffix applied: that is the name S3 sees."""
-    for name in ("backup_bucket_name", "backup_log_bucket_name", "state_bucket_name"):
+    for name in ("backup_bucket_name", "backup_log_bucket_name", "state_bucket_name", "website_bucket_name"):
         full = cfg.bucket(getattr(cfg, name))
         problem = _bucket_problem(full)
         if problem:
             raise _fail(name, full, problem, "choose another name or name_suffix")
-    buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket]
+    buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket, cfg.website_bucket]
     if len(set(buckets)) != len(buckets):
         raise _fail("backup_log_bucket_name", buckets, "names two buckets alike", "give every bucket its own name")
 
@@ -281,12 +316,13 @@ def _check_retention_and_origin(cfg: AppConfig) -> None:
         days = getattr(cfg, name)
         if not _whole_number_in(days, 1, 36500):
             raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")
-    if not _ORIGIN_RE.match(cfg.allowed_origin):
+    if cfg.allowed_origin and not _ORIGIN_RE.match(cfg.allowed_origin):
         raise _fail(
             "allowed_origin",
             cfg.allowed_origin,
             "is not a single web origin ('*' is refused on purpose)",
-            "use scheme://host[:port] with nothing after it, e.g. 'https://d123.cloudfront.net'",
+            "use scheme://host[:port] with nothing after it, e.g. 'https://d123.cloudfront.net', or leave it"
+            " empty for the site's own origin",
         )
     if cfg.log_retention_days not in _LOG_RETENTION_DAYS:
         raise _fail(
@@ -333,6 +369,37 @@ def _check_state_tags_and_emulator(cfg: AppConfig) -> None:
         raise _fail("emulator_port", cfg.emulator_port, "is not a usable port", "use a number from 1024 to 65535")
 
 
+def _check_site(cfg: AppConfig) -> None:
+    if cfg.site_price_class not in _PRICE_CLASSES:
+        raise _fail(
+            "site_price_class", cfg.site_price_class, "is not a price class", f"use one of {', '.join(_PRICE_CLASSES)}"
+        )
+    if cfg.site_domain_name and not _DOMAIN_RE.match(cfg.site_domain_name):
+        raise _fail(
+            "site_domain_name",
+            cfg.site_domain_name,
+            "is not a domain name",
+            "use a name such as 'students.example.org'",
+        )
+    if cfg.site_certificate_arn and not _ACM_ARN_RE.match(cfg.site_certificate_arn):
+        raise _fail(
+            "site_certificate_arn",
+            cfg.site_certificate_arn,
+            "is not an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)",
+            "use arn:aws:acm:us-east-1:<account>:certificate/<id>",
+        )
+    if bool(cfg.site_domain_name) != bool(cfg.site_certificate_arn):
+        missing = "site_certificate_arn" if cfg.site_domain_name else "site_domain_name"
+        raise _fail(
+            missing,
+            "",
+            "is empty while the other half of the custom domain is set",
+            "set both site_domain_name and site_certificate_arn, or neither",
+        )
+    if not _whole_number_in(cfg.site_port, 1024, 65535):
+        raise _fail("site_port", cfg.site_port, "is not a usable port", "use a number from 1024 to 65535")
+
+
 #: The checks in the order they run: the first field found invalid is the one reported.
 _CHECKS: Final = (
     _check_target_and_names,
@@ -340,6 +407,7 @@ _CHECKS: Final = (
     _check_emails,
     _check_retention_and_origin,
     _check_api,
+    _check_site,
     _check_state_tags_and_emulator,
 )
 

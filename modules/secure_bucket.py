@@ -1,12 +1,12 @@
 """A private, encrypted, versioned S3 bucket: the secure defaults in one place.
 
-Every bucket of the system (Terraform state, backups, access logs) is built
+Every bucket of the system (Terraform state, backups, access logs, website) is built
 from this construct, the way AWS Solutions Constructs keep their defaults in
 ``core/lib/s3-bucket-defaults.ts``: all four Block Public Access flags, object
 ownership enforced (ACLs disabled), SSE-S3 default encryption, and a bucket
 policy that denies every request made without TLS, and versioning, always on.
-Callers add statements to the policy through ``policy_statements`` and choose
-lifecycle and logging explicitly.
+Callers add statements to the policy through ``policy_statements`` (or later,
+``add_to_resource_policy``) and choose lifecycle and logging explicitly.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ class SecureBucket(Construct):
             self._apply_lifecycle(lifecycle_rules)
         if access_logs is not None:
             self._log_access(access_logs)
-        self.policy_document, self.policy = self._attach_policy(policy_statements)
+        self._statements = list(policy_statements)
+        self.policy_document, self.policy = self._attach_policy()
 
     def _block_public_access(self) -> S3BucketPublicAccessBlock:
         return S3BucketPublicAccessBlock(
@@ -181,15 +182,9 @@ class SecureBucket(Construct):
             depends_on=[target.bucket.policy],
         )
 
-    def _attach_policy(
-        self, statements: Sequence[DataAwsIamPolicyDocumentStatement]
-    ) -> tuple[DataAwsIamPolicyDocument, S3BucketPolicy]:
+    def _attach_policy(self) -> tuple[DataAwsIamPolicyDocument, S3BucketPolicy]:
         """The callers' statements, then the TLS-only one, as the bucket policy."""
-        document = DataAwsIamPolicyDocument(
-            self,
-            "policy-document",
-            statement=[*statements, deny_insecure_transport(self.bucket)],
-        )
+        document = DataAwsIamPolicyDocument(self, "policy-document", statement=self._policy_statements())
         policy = S3BucketPolicy(
             self,
             "policy",
@@ -200,3 +195,15 @@ class SecureBucket(Construct):
             depends_on=[self.public_access_block],
         )
         return document, policy
+
+    def _policy_statements(self) -> list[DataAwsIamPolicyDocumentStatement]:
+        return [*self._statements, deny_insecure_transport(self.bucket)]
+
+    def add_to_resource_policy(self, statement: DataAwsIamPolicyDocumentStatement) -> None:
+        """Adds ``statement`` to the bucket policy, for a principal that exists only after the bucket.
+
+        (CloudFront's distribution names the bucket as its origin, and the
+        policy names the distribution.)
+        """
+        self._statements.append(statement)
+        self.policy_document.put_statement(self._policy_statements())

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
@@ -131,8 +131,11 @@ class StudentApi(Construct):
             schema=json.dumps(api_routes.student_schema(), sort_keys=True),
         )
         served = self._methods(handlers, allowed_origin=allowed_origin, stage_name=stage_name)
+        # An origin known only after apply (the distribution's domain) cannot
+        # be hashed here; it becomes a trigger of its own instead.
+        origin_known = not Token.is_unresolved(allowed_origin)
         self.deployment_fingerprint = api_routes.fingerprint(
-            allowed_origin=allowed_origin,
+            allowed_origin=allowed_origin if origin_known else api_routes.SITE_ORIGIN,
             routes=[(function.spec.key, route) for route, function in handlers],
             function_names={function.spec.key: function.function_name for _, function in handlers},
             endpoint_type=endpoint_type,
@@ -142,7 +145,9 @@ class StudentApi(Construct):
             "deployment",
             rest_api_id=self.api.id,
             description="Redeployed whenever a method, integration, model or CORS answer changes.",
-            triggers={"served": self.deployment_fingerprint},
+            triggers={"served": self.deployment_fingerprint}
+            if origin_known
+            else {"served": self.deployment_fingerprint, "origin": allowed_origin},
             # The stage moves to the new deployment before the old one goes.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=served,

@@ -33,6 +33,14 @@ and the function has not changed since (configuration, tags, reserved
 concurrency). Any other create for an existing name still gets moto's 409, as in
 AWS. Creates are serialised so that two identical ones racing cannot both
 create.
+
+CloudFront distributions. moto answers ``GetDistribution`` with a config that
+differs from the one it was given, so every ``terraform plan`` after an apply
+showed the distribution changed (and every ``make up`` rewrote it): it drops
+each origin's ``OriginAccessControlId``, adds ``ForwardedValues`` to cache
+behaviours that use a cache policy (AWS sends none: the two are exclusive), and
+invents ``SSLSupportMethod: sni-only`` for the default certificate. The patches
+below keep what was sent and add nothing.
 """
 
 from __future__ import annotations
@@ -42,17 +50,20 @@ import binascii
 import contextlib
 import copy
 import fnmatch
+import functools
 import hashlib
 import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import moto.server
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.responses import LambdaResponse
+from moto.cloudfront import models as cloudfront_models
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
@@ -206,6 +217,47 @@ def create_function(self: LambdaResponse) -> Any:
 
 
 LambdaResponse.create_function = create_function  # type: ignore[method-assign]
+
+
+# --- CloudFront: answer with the distribution that was created ---------------
+
+
+def _keep_origin_access_control(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapped(self: Any, origin: dict[str, Any]) -> None:
+        init(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+
+    return wrapped
+
+
+def _forwarded_values_only_if_given(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapped(self: Any, config: dict[str, Any]) -> None:
+        init(self, config)
+        if "ForwardedValues" not in config:
+            self.forwarded_values = None
+
+    return wrapped
+
+
+def _ssl_support_method_only_if_given(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapped(self: Any, config: dict[str, Any]) -> None:
+        init(self, config)
+        if not config.get("SSLSupportMethod"):
+            self.ssl_support_method = None
+
+    return wrapped
+
+
+cloudfront_models.Origin.__init__ = _keep_origin_access_control(cloudfront_models.Origin.__init__)  # type: ignore[method-assign]
+cloudfront_models.DefaultCacheBehaviour.__init__ = _forwarded_values_only_if_given(  # type: ignore[method-assign]
+    cloudfront_models.DefaultCacheBehaviour.__init__
+)
+cloudfront_models.ViewerCertificate.__init__ = _ssl_support_method_only_if_given(  # type: ignore[method-assign]
+    cloudfront_models.ViewerCertificate.__init__
+)
 
 if __name__ == "__main__":
     moto.server.main()

@@ -37,5 +37,8 @@ OUTPUT_SES_IDENTITIES: Final = "ses_identities"
 OUTPUT_API_URL: Final = "api_invoke_url"
 OUTPUT_API_ID: Final = "api_id"
 OUTPUT_API_KEY_SECRET_ARN: Final = "api_key_secret_arn"  # noqa: S105 - an output name, not a secret
+OUTPUT_SITE_URL: Final = "site_url"
+OUTPUT_SITE_DISTRIBUTION_ID: Final = "site_distribution_id"
+OUTPUT_WEBSITE_BUCKET: Final = "website_bucket_name"
 #: Outputs of the bootstrap stack.
 OUTPUT_STATE_BUCKET: Final = "state_bucket_name"

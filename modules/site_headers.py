@@ -1,0 +1,47 @@
+"""The security headers every response of the website carries: one source.
+
+The aws target's CloudFront response-headers policy (``modules/website.py``)
+is built from these values, and anything that serves the page elsewhere (the
+browser tests, the local system) sends the same ones, so the page is always
+exercised under the policy it meets in production. Standard library only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Everything the page loads comes from its own origin: no inline script or
+#: style, no framework from a CDN, no third-party request of any kind.
+CONTENT_SECURITY_POLICY_DIRECTIVES: Final = (
+    ("default-src", "'self'"),
+    ("script-src", "'self'"),
+    ("style-src", "'self'"),
+    ("img-src", "'self'"),
+    ("font-src", "'self'"),
+    ("connect-src", "'self'"),
+    ("manifest-src", "'self'"),
+    ("object-src", "'none'"),
+    ("base-uri", "'none'"),
+    ("form-action", "'self'"),
+    ("frame-ancestors", "'none'"),
+)
+CONTENT_SECURITY_POLICY: Final = "; ".join(f"{name} {value}" for name, value in CONTENT_SECURITY_POLICY_DIRECTIVES)
+
+#: Two years, subdomains included. No ``preload``: that is a promise about a
+#: domain the project does not own (``*.cloudfront.net``).
+HSTS_MAX_AGE_SECONDS: Final = 63_072_000
+STRICT_TRANSPORT_SECURITY: Final = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
+#: The page needs no powerful browser feature: deny each one it could be tricked into asking for.
+PERMISSIONS_POLICY: Final = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+REFERRER_POLICY: Final = "strict-origin-when-cross-origin"
+FRAME_OPTIONS: Final = "DENY"
+
+#: Header name to value, as a browser receives them.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": FRAME_OPTIONS,
+    "Referrer-Policy": REFERRER_POLICY,
+    "Permissions-Policy": PERMISSIONS_POLICY,
+}
