@@ -61,6 +61,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct  # noqa: E402
 
 from lambdas.common import names  # noqa: E402
+from modules import api_routes, site_assets  # noqa: E402
 from modules.api_gateway_account import ApiGatewayAccountLogging  # noqa: E402
 from modules.backup_schedule import BackupSchedule  # noqa: E402
 from modules.backup_storage import BackupStorage  # noqa: E402
@@ -69,11 +70,11 @@ from modules.function_role import FunctionRole  # noqa: E402
 from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
 from modules.functions import routes as function_routes  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
+from modules.site_firewall import SiteFirewall  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
 from modules.student_api import StudentApi, UsageLimits  # noqa: E402
 from modules.student_table import StudentTable  # noqa: E402
 from modules.website import ApiOrigin, SiteCertificate, Website  # noqa: E402
-from modules import api_routes, site_assets  # noqa: E402
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (
@@ -216,6 +217,11 @@ class StudentManagementStack(TerraformStack):
     def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:
         """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
         site_dir = _build_dir("student-site-")
+        firewall = (
+            SiteFirewall(self, "firewall", name="StudentWebsiteFirewall", rate_limit=config.site_waf_rate_limit)
+            if config.site_waf
+            else None
+        )
         return Website(
             self,
             "website",
@@ -233,11 +239,14 @@ class StudentManagementStack(TerraformStack):
             # managed security-headers policy instead (the local system serves
             # the headers of modules/site_headers.py itself).
             own_response_headers_policy=not config.is_local,
-            certificate=SiteCertificate(domain_name=config.site_domain_name, certificate_arn=config.site_certificate_arn)
+            certificate=SiteCertificate(
+                domain_name=config.site_domain_name, certificate_arn=config.site_certificate_arn
+            )
             if config.site_domain_name
             else None,
             price_class=config.site_price_class,
             noncurrent_version_retention_days=config.noncurrent_version_retention_days,
+            web_acl_arn=firewall.web_acl.arn if firewall else None,
         )
 
     def _remote_state(self, config: AppConfig) -> None:

@@ -107,6 +107,12 @@ class AppConfig:
     #: edge locations, where the tutorial's users are; ``PriceClass_100`` is
     #: North America and Europe only, ``PriceClass_All`` every location.
     site_price_class: str = "PriceClass_200"
+    #: Put an AWS WAF web ACL (managed common rules + a per-address rate rule)
+    #: in front of the site; about $5/month plus $1/rule and per-request fees
+    #: (README: "Cost"). ``aws`` target in us-east-1 only.
+    site_waf: bool = False
+    #: Requests one address may send in five minutes before the web ACL blocks it.
+    site_waf_rate_limit: int = 1000
     #: Loopback port the local system serves the site on (``DEPLOY_TARGET=local``).
     site_port: int = 8000
     #: REST API name (tutorial section 4.1).
@@ -395,6 +401,21 @@ def _check_site(cfg: AppConfig) -> None:
             "",
             "is empty while the other half of the custom domain is set",
             "set both site_domain_name and site_certificate_arn, or neither",
+        )
+    if cfg.site_waf and cfg.is_local:
+        raise _fail(
+            "site_waf", cfg.site_waf, "is on for the local target", "the emulator has no WAF: leave it off locally"
+        )
+    if cfg.site_waf and cfg.region != "us-east-1":
+        raise _fail(
+            "site_waf",
+            cfg.site_waf,
+            f"is on in {cfg.region}, but CloudFront's web ACLs exist only in us-east-1",
+            "deploy in us-east-1 or turn site_waf off",
+        )
+    if not _whole_number_in(cfg.site_waf_rate_limit, 10, 2_000_000_000):
+        raise _fail(
+            "site_waf_rate_limit", cfg.site_waf_rate_limit, "is not a WAF rate limit", "use a whole number from 10 up"
         )
     if not _whole_number_in(cfg.site_port, 1024, 65535):
         raise _fail("site_port", cfg.site_port, "is not a usable port", "use a number from 1024 to 65535")

@@ -76,7 +76,8 @@ def runtime_config(functions: Sequence[FunctionSpec] = FUNCTIONS) -> dict[str, A
     return {
         "api": {path.strip("/"): path for path in paths},
         "studentFields": list(names.STUDENT_FIELDS),
-        "studentSchema": api_routes.student_schema(),
+        # The schema's "$schema" names its dialect by URL; the page knows the dialect.
+        "studentSchema": {k: v for k, v in api_routes.student_schema().items() if k != "$schema"},
         "earliestBirthdate": validation.EARLIEST_BIRTHDATE.isoformat(),
         "pageSize": 20,
     }
@@ -114,10 +115,12 @@ def build_site(
         _refuse_references(path, name, content, sources, source_dir)
         renamed[name] = fingerprinted(name, content)
         objects.append(_write(out_dir, renamed[name], content, IMMUTABLE, name=name, origin=path))
-    index = _rewrite_references((source_dir / INDEX).read_text(encoding="utf-8"), renamed)
+    index = _rewrite_references(source_dir / INDEX, renamed)
     page = _write(out_dir, INDEX, index.encode("utf-8"), REVALIDATE, name=INDEX, origin=source_dir / INDEX)
     settings = json.dumps(runtime_config() if config is None else config, indent=2, sort_keys=True) + "\n"
-    objects.append(_write(out_dir, RUNTIME_CONFIG, settings.encode("utf-8"), REVALIDATE, name=RUNTIME_CONFIG, origin=None))
+    objects.append(
+        _write(out_dir, RUNTIME_CONFIG, settings.encode("utf-8"), REVALIDATE, name=RUNTIME_CONFIG, origin=None)
+    )
     return [page, *sorted(objects, key=lambda item: item.key)]
 
 
@@ -156,12 +159,21 @@ def _refuse_references(path: Path, name: str, content: bytes, sources: list[Path
             )
 
 
-def _rewrite_references(html: str, renamed: Mapping[str, str]) -> str:
-    """Point every ``src``/``href`` that names an asset at its fingerprinted name."""
+def _rewrite_references(page: Path, renamed: Mapping[str, str]) -> str:
+    """Point every ``src``/``href`` of the page at its asset's fingerprinted name.
+
+    Each must name a file of the site (or be an in-page ``#anchor``): a
+    reference to another host would break the CSP and the no-CDN rule, and
+    one to a missing file would be a broken page.
+    """
 
     def rewrite(match: re.Match[str]) -> str:
         value = match.group("value")
+        if value.startswith("#"):
+            return match.group(0)
         target = renamed.get(value.removeprefix("/").removeprefix("./"))
-        return f'{match.group("attr")}="/{target}"' if target else match.group(0)
+        if target is None:
+            raise SiteBuildError(f'{page}: {match.group("attr")}="{value}" names no file of the site')
+        return f'{match.group("attr")}="/{target}"'
 
-    return _REFERENCE.sub(rewrite, html)
+    return _REFERENCE.sub(rewrite, page.read_text(encoding="utf-8"))

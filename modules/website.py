@@ -123,6 +123,7 @@ class Website(Construct):
         certificate: SiteCertificate | None,
         price_class: str,
         noncurrent_version_retention_days: int,
+        web_acl_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.bucket = SecureBucket(
@@ -142,8 +143,10 @@ class Website(Construct):
             signing_protocol="sigv4",
         )
         self.response_headers_policy = self._security_headers() if own_response_headers_policy else None
-        headers_policy_id = self.response_headers_policy.id if self.response_headers_policy else MANAGED_SECURITY_HEADERS
-        self.distribution = self._distribution(api, headers_policy_id, certificate, price_class)
+        headers_policy_id = (
+            self.response_headers_policy.id if self.response_headers_policy else MANAGED_SECURITY_HEADERS
+        )
+        self.distribution = self._distribution(api, headers_policy_id, certificate, price_class, web_acl_arn)
         self._admit_distribution()
         domain = certificate.domain_name if certificate else self.distribution.domain_name
         self.url = f"https://{domain}"
@@ -214,7 +217,12 @@ class Website(Construct):
         )
 
     def _distribution(
-        self, api: ApiOrigin, headers_policy_id: str, certificate: SiteCertificate | None, price_class: str
+        self,
+        api: ApiOrigin,
+        headers_policy_id: str,
+        certificate: SiteCertificate | None,
+        price_class: str,
+        web_acl_arn: str | None,
     ) -> CloudfrontDistribution:
         return CloudfrontDistribution(
             self,
@@ -256,6 +264,7 @@ class Website(Construct):
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
             viewer_certificate=_viewer_certificate(certificate),
+            web_acl_id=web_acl_arn,
             tags={"Name": DISTRIBUTION_NAME},
         )
 

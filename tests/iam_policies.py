@@ -23,6 +23,7 @@ _PLACEHOLDERS = {
     ("aws_lambda_function", "arn"): lambda name: f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}",
     ("aws_cloudwatch_log_group", "arn"): lambda name: f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{name}",
     ("aws_ses_email_identity", "arn"): lambda name: f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/{name}@example.com",
+    ("aws_cloudfront_distribution", "arn"): lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHAPOMQZL",
     ("data.aws_caller_identity", "account_id"): lambda name: ACCOUNT,
     ("data.aws_partition", "partition"): lambda name: "aws",
     ("data.aws_region", "name"): lambda name: "us-east-1",
