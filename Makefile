@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status synth plan bootstrap deploy test lint pytest bench lock clean
+.PHONY: help setup up down status synth plan bootstrap deploy invalidate test lint pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 	  json.dump({"student-management": {k: v["value"] for k, v in json.load(sys.stdin).items() if not v["sensitive"]}}, \
 	            sys.stdout, indent=2)' >cdktf.out/outputs.json
 	@echo "==> outputs: cdktf.out/outputs.json"
+
+invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed, see the README
+	@$(VENV)/bin/python scripts/invalidate.py --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
 # --- tests --------------------------------------------------------------------
 

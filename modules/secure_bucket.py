@@ -86,12 +86,16 @@ class SecureBucket(Construct):
         lifecycle_rules: Sequence[S3BucketLifecycleConfigurationRule] = (),
         access_logs: AccessLogTarget | None = None,
         prevent_destroy: bool = False,
+        force_destroy: bool = False,
     ) -> None:
+        """``force_destroy`` lets Terraform delete the bucket with every object version in it: only
+        for a bucket whose every object Terraform itself uploads from the repository."""
         super().__init__(scope, id_)
         self.bucket = S3Bucket(
             self,
             "bucket",
             bucket=bucket_name,
+            force_destroy=True if force_destroy else None,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
         )
         self.public_access_block = self._block_public_access()

@@ -131,13 +131,15 @@ class Website(Construct):
             "bucket",
             bucket_name=bucket_name,
             lifecycle_rules=[expire_noncurrent_versions(noncurrent_version_retention_days)],
+            # Every object is uploaded by Terraform from frontend/: nothing here is lost with the bucket.
+            force_destroy=True,
         )
         self.objects = self._upload(site, site_dir)
         self.origin_access_control = CloudfrontOriginAccessControl(
             self,
             "origin-access-control",
             name=bucket_name,
-            description=f"{DISTRIBUTION_NAME} reads {bucket_name}, signing with SigV4.",
+            description=f"{DISTRIBUTION_NAME} reads the website bucket, signing each request with SigV4.",
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
@@ -161,11 +163,15 @@ class Website(Construct):
         """
         files = TerraformAsset(self, "files", path=str(site_dir), type=AssetType.DIRECTORY)
         page, *assets = site
+        if page.key != site_assets.INDEX:
+            raise ValueError(f"the site's first object must be {site_assets.INDEX}, not {page.key}")
         objects = {item.key: self._object(item, files, depends_on=()) for item in assets}
         objects[page.key] = self._object(page, files, depends_on=list(objects.values()))
         return objects
 
-    def _object(self, item: site_assets.SiteObject, files: TerraformAsset, *, depends_on: list[S3Object]) -> S3Object:
+    def _object(
+        self, item: site_assets.SiteObject, files: TerraformAsset, *, depends_on: Sequence[S3Object]
+    ) -> S3Object:
         return S3Object(
             self,
             f"object-{_construct_name(item.source_name)}",
@@ -177,7 +183,7 @@ class Website(Construct):
             content_type=item.content_type,
             cache_control=item.cache_control,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=depends_on or None,
+            depends_on=list(depends_on) or None,
         )
 
     def _security_headers(self) -> CloudfrontResponseHeadersPolicy:

@@ -66,6 +66,10 @@ def walk(node: Any) -> Iterator[Any]:
 _ASSET_HASH = re.compile(r"(?<=/)[0-9A-F]{32}(?=/)")
 
 
+_FINGERPRINT = re.compile(r"([\w-]+)\.[0-9a-f]{12}\.")
+_SOURCE_HASH = re.compile(r'("source_hash": )"[0-9a-f]{64}"')
+
+
 def normalise(stack: Doc, emulator: EmulatorSettings | None) -> Doc:
     """A stack with machine- and build-specific values replaced by placeholders.
 
@@ -79,6 +83,26 @@ def normalise(stack: Doc, emulator: EmulatorSettings | None) -> Doc:
         text = text.replace(f"127.0.0.1:{emulator.port}", "127.0.0.1:<EMULATOR_PORT>")
     text = text.replace(str(ROOT), "<PROJECT_ROOT>")
     text = _ASSET_HASH.sub("<ASSET_HASH>", text)
+    # The page's files: a content hash in each asset's name and in every object's source_hash.
+    text = _FINGERPRINT.sub(r"\1.<CONTENT_HASH>.", text)
+    text = _SOURCE_HASH.sub(r'\1"<CONTENT_HASH>"', text)
     normalised: Doc = json.loads(text)
     normalised["//"]["metadata"]["version"] = "<CDKTF_VERSION>"
     return normalised
+
+
+#: The local system serves the page here (``site_port``'s default), so the API admits this origin locally.
+LOCAL_ORIGIN = "http://localhost:8000"
+
+
+def is_local(stack: Doc) -> bool:
+    """Whether the stack was synthesized for the emulator: only then is the provider routed elsewhere."""
+    return bool(stack["provider"]["aws"][0].get("endpoints"))
+
+
+def site_origin(stack: Doc) -> str:
+    """The origin the API must admit: the distribution's domain on AWS, the local system's locally."""
+    if is_local(stack):
+        return LOCAL_ORIGIN
+    distribution = "student-management/website/distribution"
+    return f"https://{ref(stack, 'aws_cloudfront_distribution', distribution, 'domain_name')}"

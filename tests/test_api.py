@@ -11,7 +11,7 @@ from lambdas.common import names
 from modules import api_routes, functions
 from modules.config import APP_STACK
 from tests.conftest import TARGETS, Synth
-from tests.synth_helpers import Doc, address, policy_statements, ref, resource, resources
+from tests.synth_helpers import LOCAL_ORIGIN, Doc, address, policy_statements, ref, resource, resources, site_origin
 
 APP = APP_STACK
 API = f"{APP}/api"
@@ -19,7 +19,6 @@ ACCOUNT = f"{APP}/api-gateway-account"
 #: Each function's name, by key, from the table main.py builds them from.
 FUNCTIONS = {row.key: row.name for row in functions.FUNCTIONS}
 ROUTES = functions.routes()
-ORIGIN = "http://localhost:8000"
 
 
 @pytest.fixture(params=TARGETS)
@@ -107,7 +106,7 @@ def test_cors_preflight_is_a_mock_for_the_configured_origin(app: Doc, path: str,
     assert integration["type"] == "MOCK"
     answer = resource(app, "aws_api_gateway_integration_response", f"{API}/{name}-integration-response")
     assert answer["response_parameters"] == {
-        "method.response.header.Access-Control-Allow-Origin": f"'{ORIGIN}'",
+        "method.response.header.Access-Control-Allow-Origin": f"'{site_origin(app)}'",
         "method.response.header.Vary": "'Origin'",
         "method.response.header.Access-Control-Allow-Methods": f"'{methods}'",
         "method.response.header.Access-Control-Allow-Headers": "'Content-Type,x-api-key'",
@@ -125,7 +124,8 @@ def test_no_cors_answer_allows_every_origin(app: Doc) -> None:
 def test_gateway_errors_carry_cors_headers(app: Doc, response_type: str) -> None:
     response = resource(app, "aws_api_gateway_gateway_response", f"{API}/gateway-{response_type.lower()}")
     assert response["response_type"] == response_type
-    assert response["response_parameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+    origin = response["response_parameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+    assert origin == f"'{site_origin(app)}'"
 
 
 def test_usage_plan_key_and_stage(app: Doc) -> None:
@@ -169,10 +169,18 @@ def test_prod_stage_logs_traces_and_throttles(app: Doc) -> None:
 def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> None:
     deployment = resource(app, "aws_api_gateway_deployment", f"{API}/deployment")
     assert deployment["lifecycle"] == {"create_before_destroy": True}
-    expected = api_routes.fingerprint(
-        allowed_origin=ORIGIN, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
-    )
-    assert deployment["triggers"] == {"served": expected}
+    origin = site_origin(app)
+    if origin == LOCAL_ORIGIN:
+        expected = api_routes.fingerprint(
+            allowed_origin=origin, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
+        )
+        assert deployment["triggers"] == {"served": expected}
+    else:
+        # The distribution's domain is known only after apply: a trigger of its own.
+        expected = api_routes.fingerprint(
+            allowed_origin=api_routes.SITE_ORIGIN, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
+        )
+        assert deployment["triggers"] == {"served": expected, "origin": origin}
     assert len(deployment["depends_on"]) >= 3 * 2 + 2 * 4 + len(api_routes.GATEWAY_RESPONSES)
 
 
@@ -187,7 +195,7 @@ def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> No
     ],
 )
 def test_a_change_to_what_is_served_changes_the_trigger(change: str) -> None:
-    base = {"allowed_origin": ORIGIN, "routes": ROUTES, "function_names": FUNCTIONS, "endpoint_type": "REGIONAL"}
+    base = {"allowed_origin": LOCAL_ORIGIN, "routes": ROUTES, "function_names": FUNCTIONS, "endpoint_type": "REGIONAL"}
     before = api_routes.fingerprint(**base)  # type: ignore[arg-type]
     (read, get), (insert, post), backup = ROUTES
     changed = dict(base)

@@ -11,6 +11,8 @@ import pytest
 from modules.config import AppConfig, ConfigError, DeployTarget, load_config
 from tests.conftest import ROOT, tool_env
 
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
 
 def test_defaults_are_the_tutorial_names() -> None:
     config = AppConfig()
@@ -82,6 +84,19 @@ def test_config_is_frozen() -> None:
         ("STUDENT_MGMT_STATE_KEY", "/abs/state", "state_key"),
         ("STUDENT_MGMT_TAGS", "aws:reserved=1", "tags"),
         ("STUDENT_MGMT_TAGS", "no-equals-sign", "tags"),
+        ("STUDENT_MGMT_WEBSITE_BUCKET_NAME", "student-backup-20250706", "backup_log_bucket_name"),
+        ("STUDENT_MGMT_WEBSITE_BUCKET_NAME", "Website!", "website_bucket_name"),
+        ("STUDENT_MGMT_ALLOWED_ORIGIN", "*", "allowed_origin"),
+        ("STUDENT_MGMT_SITE_PRICE_CLASS", "PriceClass_Cheap", "site_price_class"),
+        ("STUDENT_MGMT_SITE_DOMAIN_NAME", "students.example.org", "site_certificate_arn"),
+        ("STUDENT_MGMT_SITE_DOMAIN_NAME", "not a domain", "site_domain_name"),
+        (
+            "STUDENT_MGMT_SITE_CERTIFICATE_ARN",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+            "site_certificate_arn",
+        ),
+        ("STUDENT_MGMT_SITE_WAF_RATE_LIMIT", "5", "site_waf_rate_limit"),
+        ("STUDENT_MGMT_SITE_PORT", "80", "site_port"),
     ],
 )
 def test_invalid_value_is_rejected_naming_the_field(variable: str, value: str, field: str) -> None:
@@ -124,3 +139,35 @@ def test_readme_documents_every_configuration_field() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for field in dataclasses.fields(AppConfig):
         assert f"| `{field.name}` |" in readme, f"README's configuration table lacks {field.name}"
+
+
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_WAF": "true"}, "the emulator has no WAF"),
+        ({"STUDENT_MGMT_SITE_WAF": "true", "STUDENT_MGMT_REGION": "eu-west-1"}, "only in us-east-1"),
+        ({"STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE}, "other half of the custom domain"),
+    ],
+    ids=["waf locally", "waf outside us-east-1", "certificate without domain"],
+)
+def test_site_settings_that_cannot_work_together_are_refused(environ: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        load_config(environ=environ, config_file=ROOT / "config.toml")
+
+
+@pytest.mark.parametrize(
+    ("environ", "origin"),
+    [
+        ({}, None),
+        ({"DEPLOY_TARGET": "local"}, "http://localhost:8000"),
+        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_PORT": "8080"}, "http://localhost:8080"),
+        (
+            {"STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org", "STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE},
+            "https://students.example.org",
+        ),
+        ({"STUDENT_MGMT_ALLOWED_ORIGIN": "https://staff.example.org"}, "https://staff.example.org"),
+    ],
+    ids=["aws: the distribution decides", "local site", "local site port", "custom domain", "configured"],
+)
+def test_allowed_origin_follows_the_site_unless_configured(environ: dict[str, str], origin: str | None) -> None:
+    assert load_config(environ=environ, config_file=ROOT / "config.toml").fixed_site_origin == origin

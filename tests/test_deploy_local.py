@@ -9,6 +9,7 @@ the deployed state, and the documented teardown ends the module.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -20,10 +21,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdas.common import names
-from modules import functions
+from modules import functions, site_assets
 from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
+from tests.asset_scan import findings
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
 
 pytestmark = pytest.mark.emulator
@@ -32,6 +35,7 @@ STATE_BUCKET = "student-management-tfstate"
 STATE_KEY = "student-management/terraform.tfstate"
 BACKUP_BUCKET = "student-backup-20250706"
 LOG_BUCKET = "student-backup-logs-20250706"
+WEBSITE_BUCKET = "student-management-website-2025"
 BACKUP = functions.spec(functions.BACKUP)
 
 
@@ -54,6 +58,11 @@ class Deployment:
             aws_secret_access_key=credentials.get("secret", "emulator"),
             aws_session_token=credentials.get("token"),
         )
+
+    def api_key_value(self) -> str:
+        """The value of the deployed ``StudentApiKey``, as API Gateway holds it."""
+        keys = self.client("apigateway").get_api_keys(includeValues=True)["items"]
+        return str(next(key for key in keys if key["name"] == "StudentApiKey")["value"])
 
     def terraform(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return run(
@@ -287,13 +296,88 @@ def test_usage_plan_binds_the_key_to_prod_with_its_limits(deployment: Deployment
 
 
 def test_secret_holds_the_api_key_value(deployment: Deployment) -> None:
-    apigateway = deployment.client("apigateway")
-    key = next(k for k in apigateway.get_api_keys(includeValues=True)["items"] if k["name"] == "StudentApiKey")
+    key = deployment.api_key_value()
     secret = deployment.client("secretsmanager").get_secret_value(
         SecretId=deployment.outputs[names.OUTPUT_API_KEY_SECRET_ARN]
     )
-    assert secret["SecretString"] == key["value"]
-    assert key["value"] not in json.dumps(deployment.outputs)
+    assert secret["SecretString"] == key
+    assert key not in json.dumps(deployment.outputs)
+
+
+def test_website_bucket_is_private_and_readable_only_by_the_distribution(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    bucket = deployment.outputs[names.OUTPUT_WEBSITE_BUCKET]
+    assert bucket == WEBSITE_BUCKET
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert set(block.values()) == {True} and len(block) == 4
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    with pytest.raises(ClientError, match="NoSuchWebsiteConfiguration"):
+        s3.get_bucket_website(Bucket=bucket)
+    distribution = deployment.client("cloudfront").get_distribution(
+        Id=deployment.outputs[names.OUTPUT_SITE_DISTRIBUTION_ID]
+    )["Distribution"]
+    allows = [
+        s for s in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert {s["Sid"] for s in allows} == {"AllowCloudFrontReadObjects", "AllowCloudFrontListKeys"}
+    for statement in allows:
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution["ARN"]}}
+
+
+def test_website_bucket_holds_every_asset_with_its_type_and_cache_header(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    s3 = deployment.client("s3")
+    built = {item.key: item for item in site_assets.build_site(tmp_path / "site")}
+    stored = {item["Key"] for item in s3.list_objects_v2(Bucket=WEBSITE_BUCKET)["Contents"]}
+    assert stored == set(built)
+    for key, item in built.items():
+        head = s3.head_object(Bucket=WEBSITE_BUCKET, Key=key)
+        assert (key, head["ContentType"], head["CacheControl"]) == (key, item.content_type, item.cache_control)
+        body = s3.get_object(Bucket=WEBSITE_BUCKET, Key=key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == item.sha256, key
+
+
+def test_no_uploaded_object_holds_the_deployed_key_or_account(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    key = deployment.api_key_value()
+    account = deployment.client("sts").get_caller_identity()["Account"]
+    problems = []
+    for item in s3.list_objects_v2(Bucket=WEBSITE_BUCKET)["Contents"]:
+        text = s3.get_object(Bucket=WEBSITE_BUCKET, Key=item["Key"])["Body"].read().decode("utf-8")
+        problems += findings(item["Key"], text, secrets=(key, account, deployment.outputs[names.OUTPUT_API_ID]))
+    assert problems == []
+
+
+def test_distribution_reads_back_with_its_oac_both_origins_and_the_key_header(deployment: Deployment) -> None:
+    cloudfront = deployment.client("cloudfront")
+    config = cloudfront.get_distribution_config(Id=deployment.outputs[names.OUTPUT_SITE_DISTRIBUTION_ID])[
+        "DistributionConfig"
+    ]
+    assert config["Comment"] == "StudentWebsiteDistribution"
+    assert config["DefaultRootObject"] == "index.html"
+    origins = {origin["Id"]: origin for origin in config["Origins"]["Items"]}
+    assert set(origins) == {"website-bucket", "student-api"}
+    controls = cloudfront.list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    control = next(c for c in controls if c["Name"] == WEBSITE_BUCKET)
+    assert (control["SigningBehavior"], control["SigningProtocol"]) == ("always", "sigv4")
+    assert origins["website-bucket"]["OriginAccessControlId"] == control["Id"]
+    assert origins["website-bucket"]["DomainName"].startswith(f"{WEBSITE_BUCKET}.s3.")
+    api = origins["student-api"]
+    assert api["DomainName"] == f"{deployment.outputs[names.OUTPUT_API_ID]}.execute-api.us-east-1.amazonaws.com"
+    assert api["OriginPath"] == "/prod"
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert api["CustomHeaders"]["Items"] == [{"HeaderName": "x-api-key", "HeaderValue": deployment.api_key_value()}]
+    paths = {behaviour["PathPattern"]: behaviour for behaviour in config["CacheBehaviors"]["Items"]}
+    assert set(paths) == {"/students", "/backup"}
+    assert {behaviour["TargetOriginId"] for behaviour in paths.values()} == {"student-api"}
+    site = deployment.outputs[names.OUTPUT_SITE_URL]
+    domain = cloudfront.get_distribution(Id=deployment.outputs[names.OUTPUT_SITE_DISTRIBUTION_ID])["Distribution"][
+        "DomainName"
+    ]
+    assert site == f"https://{domain}"
 
 
 def test_make_plan_reports_no_changes_for_either_stack(deployment: Deployment) -> None:
@@ -393,6 +477,7 @@ def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment
     assert deployment.terraform("state", "list").stdout.strip() == ""
     remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert remaining == {STATE_BUCKET}
+    assert deployment.client("cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
     assert [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]] == []
     assert deployment.client("lambda").list_functions()["Functions"] == []
     assert deployment.client("dynamodb").describe_table(TableName="studentData")["Table"]["TableStatus"] == "ACTIVE"

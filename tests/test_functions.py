@@ -13,7 +13,7 @@ from modules.config import APP_STACK
 from tests.conftest import TARGETS, Synth
 from tests.iam_policies import policy_documents
 from tests.lambdas.scenarios import record_handler_calls
-from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
+from tests.synth_helpers import Doc, policy_statements, ref, resource, resources, site_origin
 
 APP = APP_STACK
 #: Every function, by name, from the table main.py builds them from.
@@ -55,7 +55,7 @@ def test_function_runtime_handler_and_role(app: Doc, name: str) -> None:
     assert body["environment"]["variables"][names.ENV_TABLE_NAME] == ref(
         app, "aws_dynamodb_table", f"{APP}/students/table", "name"
     )
-    assert body["environment"]["variables"][names.ENV_ALLOWED_ORIGIN] == "http://localhost:8000"
+    assert body["environment"]["variables"][names.ENV_ALLOWED_ORIGIN] == site_origin(app)
     assert body["source_code_hash"] == '${filebase64sha256("' + body["filename"] + '")}'
 
 

@@ -189,6 +189,7 @@ def test_name_suffix_ends_every_bucket_name_in_both_stacks(variants: dict[str, S
         f"student-backup-20250706-{SUFFIX}",
         f"student-backup-logs-20250706-{SUFFIX}",
         f"student-management-tfstate-{SUFFIX}",
+        f"student-management-website-2025-{SUFFIX}",
     ]
 
 
