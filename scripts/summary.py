@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lambdas.common import names  # noqa: E402
 from modules.config import APP_STACK, BOOTSTRAP_STACK, load_config  # noqa: E402
 from scripts.deploy_local import terraform_env  # noqa: E402
 
@@ -39,6 +40,10 @@ def main(argv: list[str]) -> None:
     print("\nDeployed into the local emulator")
     print(f"  emulator endpoint  {config.emulator_endpoint}  (CA: {config.emulator_ca_bundle})")
     print(f"  emulator dashboard {config.emulator_endpoint}/moto-api/")
+    site = outputs.get(APP_STACK, {}).get(names.OUTPUT_SITE_URL)
+    if site:
+        # moto stores the distribution but answers no request sent to it.
+        print(f"  site {site}  (the distribution as deployed; the emulator does not serve CloudFront traffic)")
     for stack in (BOOTSTRAP_STACK, APP_STACK):
         addresses = resources(outdir / "stacks" / stack)
         by_type = collections.Counter(address.split(".")[0] for address in addresses)

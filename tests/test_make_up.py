@@ -36,9 +36,13 @@ class Run:
         return self
 
 
-def make(command: str, emulator: EmulatorSettings) -> Run:
+def make(command: str, emulator: EmulatorSettings, **extra_env: str) -> Run:
     # A new user's make: not a sub-make of `make test` (whose job server it cannot reach).
-    env = {k: v for k, v in tool_env(**emulator.env()).items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env = {
+        k: v
+        for k, v in tool_env(**emulator.env(), **extra_env).items()
+        if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
     result = run(["make", command], cwd=ROOT, env=env, timeout=900)
     return Run(command, result.returncode, result.stdout + result.stderr)
 
@@ -99,6 +103,14 @@ def test_make_up_twice_down_up_down_leaves_nothing_behind(tmp_path: Path) -> Non
         deployed = outputs(emulator)
         assert deployed[BOOTSTRAP_STACK][names.OUTPUT_STATE_BUCKET] == "student-management-tfstate"
         api_id = deployed[APP_STACK][names.OUTPUT_API_ID]
+        site_url = deployed[APP_STACK][names.OUTPUT_SITE_URL]
+        assert site_url.startswith("https://") and site_url.endswith(".cloudfront.net")
+        assert f"site {site_url}" in first.output
+
+        invalidated = make("invalidate", emulator, DEPLOY_TARGET="local").ok()
+        distribution = deployed[APP_STACK][names.OUTPUT_SITE_DISTRIBUTION_ID]
+        assert f"of /* on {distribution}" in invalidated.output
+        assert "completed" in invalidated.output.splitlines()[-1]
 
         again = make("up", emulator).ok()
         assert f"already running at {emulator.endpoint} (pid {server}; state kept)" in again.output
