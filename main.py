@@ -70,11 +70,12 @@ from modules.function_role import FunctionRole  # noqa: E402
 from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
 from modules.functions import routes as function_routes  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
+from modules.site_access_logs import SiteAccessLogs  # noqa: E402
 from modules.site_firewall import SiteFirewall  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
 from modules.student_api import StudentApi, UsageLimits  # noqa: E402
 from modules.student_table import StudentTable  # noqa: E402
-from modules.website import ApiOrigin, SiteCertificate, Website  # noqa: E402
+from modules.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Website  # noqa: E402
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (
@@ -212,6 +213,18 @@ class StudentManagementStack(TerraformStack):
         )
         self.website = self._website(config, functions)
         site_origin.resolve_to(self.website.url)
+        self.site_logs = (
+            SiteAccessLogs(
+                self,
+                "site-logs",
+                distribution=self.website.distribution,
+                name=DISTRIBUTION_NAME,
+                bucket_name=config.website_log_bucket,
+                retention_days=config.access_log_retention_days,
+            )
+            if config.site_access_logs
+            else None
+        )
         self._outputs()
 
     def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:

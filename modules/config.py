@@ -113,6 +113,12 @@ class AppConfig:
     site_waf: bool = False
     #: Requests one address may send in five minutes before the web ACL blocks it.
     site_waf_rate_limit: int = 1000
+    #: Deliver CloudFront's access logs (standard logging v2) to their own
+    #: bucket; $0.25 per GB delivered plus storage (README: "Cost"). ``aws``
+    #: target in us-east-1 only. Kept ``access_log_retention_days``.
+    site_access_logs: bool = False
+    #: Bucket that receives the site's access logs when ``site_access_logs`` is on.
+    website_log_bucket_name: str = "student-management-website-logs-2025"
     #: Loopback port the local system serves the site on (``DEPLOY_TARGET=local``).
     site_port: int = 8000
     #: REST API name (tutorial section 4.1).
@@ -184,6 +190,10 @@ class AppConfig:
     @property
     def website_bucket(self) -> str:
         return self.bucket(self.website_bucket_name)
+
+    @property
+    def website_log_bucket(self) -> str:
+        return self.bucket(self.website_log_bucket_name)
 
     @property
     def backup_bucket(self) -> str:
@@ -290,12 +300,18 @@ def _check_target_and_names(cfg: AppConfig) -> None:
 
 def _check_buckets(cfg: AppConfig) -> None:
     """Each bucket name is checked with the suffix applied: that is the name S3 sees."""
-    for name in ("backup_bucket_name", "backup_log_bucket_name", "state_bucket_name", "website_bucket_name"):
+    for name in (
+        "backup_bucket_name",
+        "backup_log_bucket_name",
+        "state_bucket_name",
+        "website_bucket_name",
+        "website_log_bucket_name",
+    ):
         full = cfg.bucket(getattr(cfg, name))
         problem = _bucket_problem(full)
         if problem:
             raise _fail(name, full, problem, "choose another name or name_suffix")
-    buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket, cfg.website_bucket]
+    buckets = [cfg.backup_bucket, cfg.backup_log_bucket, cfg.state_bucket, cfg.website_bucket, cfg.website_log_bucket]
     if len(set(buckets)) != len(buckets):
         raise _fail("backup_log_bucket_name", buckets, "names two buckets alike", "give every bucket its own name")
 
@@ -402,17 +418,18 @@ def _check_site(cfg: AppConfig) -> None:
             "is empty while the other half of the custom domain is set",
             "set both site_domain_name and site_certificate_arn, or neither",
         )
-    if cfg.site_waf and cfg.is_local:
-        raise _fail(
-            "site_waf", cfg.site_waf, "is on for the local target", "the emulator has no WAF: leave it off locally"
-        )
-    if cfg.site_waf and cfg.region != "us-east-1":
-        raise _fail(
-            "site_waf",
-            cfg.site_waf,
-            f"is on in {cfg.region}, but CloudFront's web ACLs exist only in us-east-1",
-            "deploy in us-east-1 or turn site_waf off",
-        )
+    for name, what in (("site_waf", "web ACLs"), ("site_access_logs", "log deliveries")):
+        if getattr(cfg, name) and cfg.is_local:
+            raise _fail(
+                name, True, "is on for the local target", f"the emulator has no CloudFront {what}: leave it off"
+            )
+        if getattr(cfg, name) and cfg.region != "us-east-1":
+            raise _fail(
+                name,
+                True,
+                f"is on in {cfg.region}, but CloudFront's {what} exist only in us-east-1",
+                f"deploy in us-east-1 or turn {name} off",
+            )
     if not _whole_number_in(cfg.site_waf_rate_limit, 10, 2_000_000_000):
         raise _fail(
             "site_waf_rate_limit", cfg.site_waf_rate_limit, "is not a WAF rate limit", "use a whole number from 10 up"

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -132,9 +133,11 @@ class Apply:
         return elapsed
 
 
-def s3_client(config: AppConfig) -> Any:
-    return boto3.client(
-        "s3",
+def emulator_client(service: str, config: AppConfig) -> Any:
+    """A boto3 client of the emulator: its endpoint, its CA, its (non-secret) credentials."""
+    make_client: Callable[..., Any] = boto3.client  # the stubs type one literal service name at a time
+    return make_client(
+        service,
         endpoint_url=config.emulator_endpoint,
         region_name=config.region,
         verify=str(config.emulator_ca_bundle),
@@ -145,7 +148,7 @@ def s3_client(config: AppConfig) -> Any:
 
 def wait_for_bucket(bucket: str, config: AppConfig, bootstrap: Apply) -> None:
     """Returns once the state bucket exists; raises when the bootstrap apply ended without it."""
-    s3 = s3_client(config)
+    s3 = emulator_client("s3", config)
     while True:
         try:
             s3.head_bucket(Bucket=bucket)

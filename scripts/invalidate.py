@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lambdas.common import names  # noqa: E402
-from modules.config import APP_STACK, EMULATOR_CREDENTIALS, AppConfig, ConfigError, load_config  # noqa: E402
+from modules.config import APP_STACK, AppConfig, ConfigError, load_config  # noqa: E402
+from scripts.deploy_local import emulator_client  # noqa: E402
 
 POLL_SECONDS = 5
 MAX_WAIT_SECONDS = 900
@@ -55,14 +56,7 @@ def distribution_id(config: AppConfig) -> str:
 
 def cloudfront(config: AppConfig) -> Any:
     if config.is_local:
-        return boto3.client(
-            "cloudfront",
-            region_name=config.region,
-            endpoint_url=config.emulator_endpoint,
-            verify=str(config.emulator_ca_bundle),
-            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return emulator_client("cloudfront", config)
     return boto3.client("cloudfront", region_name=config.region)
 
 

@@ -164,6 +164,48 @@ def synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, Sy
     return {target: Synth(target, Path(outdir)) for target, outdir in outdirs.items()}
 
 
+#: Configuration variants of the aws target (settings on top of the checked-in configuration),
+#: synthesized once per session for tests/test_variants.py and the security gates.
+SITE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+VARIANTS = {
+    "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
+    "unmanaged-account": {"STUDENT_MGMT_MANAGE_API_GATEWAY_ACCOUNT": "false"},
+    "suffix": {"STUDENT_MGMT_NAME_SUFFIX": "abc123"},
+    # Every optional protection of the site on: a custom domain, AWS WAF, access logs.
+    "protected-site": {
+        "STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org",
+        "STUDENT_MGMT_SITE_CERTIFICATE_ARN": SITE_CERTIFICATE,
+        "STUDENT_MGMT_SITE_WAF": "true",
+        "STUDENT_MGMT_SITE_ACCESS_LOGS": "true",
+    },
+}
+
+
+def synthesize_variants(base: Path) -> dict[str, str]:
+    """Every variant synthesized for aws by ``scripts/synth.py``, in parallel; the output directory of each."""
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / name)],
+            cwd=ROOT,
+            env=tool_env(DEPLOY_TARGET="aws", **settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, settings in VARIANTS.items()
+    }
+    for name, process in runs.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"synth ({VARIANTS[name]}) failed:\n{output[-5000:]}"
+    return {name: str(base / name) for name in VARIANTS}
+
+
+@pytest.fixture(scope="session")
+def variants(shared_dir: Path) -> dict[str, Synth]:
+    outdirs = once(shared_dir, "variants", lambda: synthesize_variants(shared_dir / "variants"))
+    return {name: Synth("aws", Path(outdir)) for name, outdir in outdirs.items()}
+
+
 @pytest.fixture(scope="session")
 def emulator(emulator_settings: EmulatorSettings) -> Iterator[EmulatorSettings]:
     """A fresh moto server for this session, started and stopped by the project's script."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT, EmulatorSettings
+from tests.conftest import ROOT, EmulatorSettings, Synth, copy_stack, run, tool_env
 
 Doc = dict[str, Any]
 
@@ -106,3 +108,28 @@ def site_origin(stack: Doc) -> str:
         return LOCAL_ORIGIN
     distribution = "student-management/website/distribution"
     return f"https://{ref(stack, 'aws_cloudfront_distribution', distribution, 'domain_name')}"
+
+
+def assert_check_catches(stack: Doc, check: Callable[[Doc], None], mutate: Callable[[Doc], None]) -> None:
+    """``check`` passes on a copy of ``stack``, and fails once ``mutate`` broke the copy."""
+    broken = copy.deepcopy(stack)
+    check(broken)
+    mutate(broken)
+    try:
+        check(broken)
+    except AssertionError:
+        return
+    raise AssertionError(f"{check.__name__} did not notice {mutate.__name__}")
+
+
+def assert_valid_terraform(synthesized: Synth, stack: str, workdir: Path) -> None:
+    """``terraform validate`` of a copy of the stack, offline, with the real provider: no error, no warning."""
+    directory = copy_stack(synthesized, stack, workdir)
+    env = tool_env()
+    init = run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], cwd=directory, env=env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = run(["terraform", "validate", "-json", "-no-color"], cwd=directory, env=env)
+    result = json.loads(validate.stdout)
+    assert result["valid"] is True, result["diagnostics"]
+    assert result["error_count"] == 0
+    assert result["warning_count"] == 0, result["diagnostics"]

@@ -144,11 +144,19 @@ def test_readme_documents_every_configuration_field() -> None:
 @pytest.mark.parametrize(
     ("environ", "problem"),
     [
-        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_WAF": "true"}, "the emulator has no WAF"),
+        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_WAF": "true"}, "the emulator has no CloudFront web ACLs"),
         ({"STUDENT_MGMT_SITE_WAF": "true", "STUDENT_MGMT_REGION": "eu-west-1"}, "only in us-east-1"),
+        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_ACCESS_LOGS": "true"}, "no CloudFront log deliveries"),
+        ({"STUDENT_MGMT_SITE_ACCESS_LOGS": "yes", "STUDENT_MGMT_REGION": "ap-southeast-1"}, "only in us-east-1"),
         ({"STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE}, "other half of the custom domain"),
     ],
-    ids=["waf locally", "waf outside us-east-1", "certificate without domain"],
+    ids=[
+        "waf locally",
+        "waf outside us-east-1",
+        "logs locally",
+        "logs outside us-east-1",
+        "certificate without domain",
+    ],
 )
 def test_site_settings_that_cannot_work_together_are_refused(environ: dict[str, str], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):

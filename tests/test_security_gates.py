@@ -23,12 +23,18 @@ def run_gate(*files: Path, all_stacks: bool = False, skips: Path | None = None) 
     return subprocess.run([*GATE, *options, *map(str, files)], capture_output=True, text=True, check=False, timeout=600)
 
 
-def every_stack(synth: dict[str, Synth]) -> list[Path]:
-    return [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
+#: The variant with every optional resource of the site (WAF, access logs, custom domain).
+PROTECTED_SITE = "protected-site"
 
 
-def test_checkov_gate_passes_on_every_synthesized_stack(synth: dict[str, Synth]) -> None:
-    files = every_stack(synth)
+def every_stack(synth: dict[str, Synth], variants: dict[str, Synth]) -> list[Path]:
+    """Both stacks of both targets, and the application stack with every optional resource on."""
+    default = [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
+    return [*default, variants[PROTECTED_SITE].stack_dir(APP_STACK) / "cdk.tf.json"]
+
+
+def test_checkov_gate_passes_on_every_synthesized_stack(synth: dict[str, Synth], variants: dict[str, Synth]) -> None:
+    files = every_stack(synth, variants)
     gate = run_gate(*files, all_stacks=True)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     reports = [line for line in gate.stdout.splitlines() if line.startswith("checkov ")]
@@ -65,13 +71,15 @@ def test_checkov_gate_fails_when_checkov_runs_no_check(tmp_path: Path) -> None:
     assert "ran no check" in gate.stderr
 
 
-def test_checkov_gate_fails_on_a_stale_skip(synth: dict[str, Synth], tmp_path: Path) -> None:
+def test_checkov_gate_fails_on_a_stale_skip(
+    synth: dict[str, Synth], variants: dict[str, Synth], tmp_path: Path
+) -> None:
     skips = tmp_path / "skips.toml"
     skips.write_text(
         (ROOT / "security" / "checkov-skips.toml").read_text()
         + '\n[[skip]]\ncheck = "CKV_AWS_21"\npath = "*/bucket"\nreason = "versioning is on: this never matches"\n'
     )
-    gate = run_gate(*every_stack(synth), all_stacks=True, skips=skips)
+    gate = run_gate(*every_stack(synth, variants), all_stacks=True, skips=skips)
     assert gate.returncode == 1
     assert "CKV_AWS_21 */bucket matched no failed check" in gate.stderr
 
@@ -90,19 +98,20 @@ def _is_allowed(issue: str, detail: str, policy: str) -> dict[str, str] | None:
     return next((a for a in _allowed() if (a["issue"], a["detail"], a["kind"]) == (issue, detail, kind)), None)
 
 
-def test_parliament_finds_nothing_in_any_policy_document(synth: dict[str, Synth]) -> None:
+def test_parliament_finds_nothing_in_any_policy_document(synth: dict[str, Synth], variants: dict[str, Synth]) -> None:
     unexpected, used = [], set()
     documents = 0
-    for target in TARGETS:
-        for stack in STACKS:
-            for path, policy in policy_documents(synth[target].stack(stack)).items():
-                documents += 1
-                for issue, detail in _findings(policy):
-                    allowed = _is_allowed(issue, detail, policy)
-                    if allowed is None:
-                        unexpected.append(f"{target} {path}: {issue} {detail}")
-                    else:
-                        used.add(allowed["detail"])
+    stacks = [(target, synth[target].stack(stack)) for target in TARGETS for stack in STACKS]
+    stacks.append((PROTECTED_SITE, variants[PROTECTED_SITE].stack(APP_STACK)))
+    for name, stack in stacks:
+        for path, policy in policy_documents(stack).items():
+            documents += 1
+            for issue, detail in _findings(policy):
+                allowed = _is_allowed(issue, detail, policy)
+                if allowed is None:
+                    unexpected.append(f"{name} {path}: {issue} {detail}")
+                else:
+                    used.add(allowed["detail"])
     assert documents >= 8
     assert unexpected == []
     assert used == {allowed["detail"] for allowed in _allowed()}, "an allow-list entry matches nothing"

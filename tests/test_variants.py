@@ -1,9 +1,11 @@
 """Configuration variants no other test synthesizes: an edge-optimized API, an
-API Gateway account setting left to someone else, and a bucket-name suffix.
+API Gateway account setting left to someone else, a bucket-name suffix, and
+the site with every optional protection (custom domain, WAF, access logs).
 
 Each variant is synthesized for ``DEPLOY_TARGET=aws`` by the project's own
-``scripts/synth.py`` (all three at once) and compared with the default aws
-synth: a snapshot per variant and stack, and the property each setting exists for.
+``scripts/synth.py`` (all at once, ``variants`` in tests/conftest.py) and
+compared with the default aws synth: a snapshot per variant and stack, and the
+property each setting exists for.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -20,15 +21,9 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from modules.config import APP_STACK, BOOTSTRAP_STACK
 from modules.student_api import ACCESS_LOG_FORMAT
-from tests.conftest import ROOT, STACKS, Synth, tool_env
-from tests.synth_helpers import Doc, data_sources, normalise, ref, resource, resources
+from tests.conftest import STACKS, VARIANTS, Synth
+from tests.synth_helpers import Doc, assert_valid_terraform, data_sources, normalise, ref, resource, resources
 
-#: Each variant's settings, on top of the checked-in configuration.
-VARIANTS = {
-    "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
-    "unmanaged-account": {"STUDENT_MGMT_MANAGE_API_GATEWAY_ACCOUNT": "false"},
-    "suffix": {"STUDENT_MGMT_NAME_SUFFIX": "abc123"},
-}
 SUFFIX = "abc123"
 API = f"{APP_STACK}/api"
 ACCOUNT = f"{APP_STACK}/api-gateway-account"
@@ -39,27 +34,6 @@ ACCOUNT_ONLY = {
     "aws_iam_role_policy": f"{ACCOUNT}/policy",
 }
 ACCOUNT_ONLY_DATA = (f"{ACCOUNT}/trust", f"{ACCOUNT}/permissions")
-
-
-@pytest.fixture(scope="module")
-def variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synth]:
-    """Every variant synthesized for aws by ``scripts/synth.py``, in parallel."""
-    base = tmp_path_factory.mktemp("variants")
-    runs = {
-        name: subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / name)],
-            cwd=ROOT,
-            env=tool_env(DEPLOY_TARGET="aws", **settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for name, settings in VARIANTS.items()
-    }
-    for name, process in runs.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"synth ({VARIANTS[name]}) failed:\n{output[-5000:]}"
-    return {name: Synth("aws", base / name) for name in VARIANTS}
 
 
 @pytest.fixture
@@ -233,3 +207,90 @@ def test_name_suffix_changes_nothing_but_bucket_names_and_their_arns(
         # The name as a value ("name") and inside ARNs (s3:::name or s3:::name/key).
         expected = re.sub(rf'(?<=[":]){re.escape(name)}(?=["/])', f"{name}-{SUFFIX}", expected)
     assert suffixed == json.loads(expected)
+
+
+PROTECTED = "protected-site"
+SITE = f"{APP_STACK}/website"
+DOMAIN = "students.example.org"
+
+
+def test_custom_domain_gets_its_certificate_and_a_modern_tls_floor(variants: dict[str, Synth]) -> None:
+    stack = variants[PROTECTED].stack(APP_STACK)
+    distribution = resource(stack, "aws_cloudfront_distribution", f"{SITE}/distribution")
+    assert distribution["aliases"] == [DOMAIN]
+    assert distribution["viewer_certificate"] == {
+        "acm_certificate_arn": VARIANTS[PROTECTED]["STUDENT_MGMT_SITE_CERTIFICATE_ARN"],
+        "ssl_support_method": "sni-only",
+        "minimum_protocol_version": "TLSv1.2_2021",
+    }
+    assert stack["output"]["site_url"]["value"] == f"https://{DOMAIN}"
+
+
+def test_custom_domain_is_the_origin_the_api_admits(variants: dict[str, Synth]) -> None:
+    stack = variants[PROTECTED].stack(APP_STACK)
+    origin = f"https://{DOMAIN}"
+    for body in resources(stack, "aws_lambda_function").values():
+        assert body["environment"]["variables"]["ALLOWED_ORIGIN"] == origin
+    deployment = resource(stack, "aws_api_gateway_deployment", f"{API}/deployment")
+    # Known before apply: part of the fingerprint, no trigger of its own.
+    assert set(deployment["triggers"]) == {"served"}
+    preflight = resource(stack, "aws_api_gateway_integration_response", f"{API}/options-students-integration-response")
+    assert preflight["response_parameters"]["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+
+
+def test_waf_web_acl_guards_the_distribution(variants: dict[str, Synth]) -> None:
+    stack = variants[PROTECTED].stack(APP_STACK)
+    acl = resource(stack, "aws_wafv2_web_acl", f"{APP_STACK}/firewall/web-acl")
+    assert acl["scope"] == "CLOUDFRONT"
+    assert acl["default_action"] == {"allow": {}}
+    rules = {rule["name"]: rule for rule in acl["rule"]}
+    assert rules["AWSManagedRulesCommonRuleSet"]["statement"] == {
+        "managed_rule_group_statement": {"name": "AWSManagedRulesCommonRuleSet", "vendor_name": "AWS"}
+    }
+    assert rules["AWSManagedRulesCommonRuleSet"]["override_action"] == {"none": {}}
+    assert rules["RateLimitPerAddress"]["statement"] == {
+        "rate_based_statement": {"limit": 1000, "aggregate_key_type": "IP"}
+    }
+    assert rules["RateLimitPerAddress"]["action"] == {"block": {}}
+    distribution = resource(stack, "aws_cloudfront_distribution", f"{SITE}/distribution")
+    assert distribution["web_acl_id"] == ref(stack, "aws_wafv2_web_acl", f"{APP_STACK}/firewall/web-acl", "arn")
+
+
+def test_access_logs_are_delivered_to_their_own_bucket(variants: dict[str, Synth]) -> None:
+    stack = variants[PROTECTED].stack(APP_STACK)
+    logs = f"{APP_STACK}/site-logs"
+    source = resource(stack, "aws_cloudwatch_log_delivery_source", f"{logs}/source")
+    assert source["log_type"] == "ACCESS_LOGS"
+    assert source["resource_arn"] == ref(stack, "aws_cloudfront_distribution", f"{SITE}/distribution", "arn")
+    destination = resource(stack, "aws_cloudwatch_log_delivery_destination", f"{logs}/destination")
+    assert destination["delivery_destination_configuration"] == [
+        {"destination_resource_arn": ref(stack, "aws_s3_bucket", f"{logs}/bucket/bucket", "arn")}
+    ]
+    delivery = resource(stack, "aws_cloudwatch_log_delivery", f"{logs}/delivery")
+    assert delivery["delivery_source_name"] == ref(
+        stack, "aws_cloudwatch_log_delivery_source", f"{logs}/source", "name"
+    )
+    assert delivery["delivery_destination_arn"] == ref(
+        stack, "aws_cloudwatch_log_delivery_destination", f"{logs}/destination", "arn"
+    )
+    assert resource(stack, "aws_s3_bucket", f"{logs}/bucket/bucket")["bucket"] == "student-management-website-logs-2025"
+    (statement,) = [
+        s
+        for s in data_sources(stack, "aws_iam_policy_document")[f"{logs}/bucket/policy-document"]["statement"]
+        if s["sid"] == "AllowLogDeliveryWrite"
+    ]
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}]
+    assert statement["actions"] == ["s3:PutObject"]
+    assert {c["variable"] for c in statement["condition"]} == {"s3:x-amz-acl", "aws:SourceAccount", "aws:SourceArn"}
+
+
+def test_default_site_has_no_waf_and_no_access_logs(default: Synth) -> None:
+    stack = default.stack(APP_STACK)
+    assert "aws_wafv2_web_acl" not in stack["resource"]
+    assert "aws_cloudwatch_log_delivery" not in stack["resource"]
+    assert "web_acl_id" not in resource(stack, "aws_cloudfront_distribution", f"{SITE}/distribution")
+
+
+def test_protected_site_is_valid_terraform(variants: dict[str, Synth], tmp_path: Path) -> None:
+    """The optional resources exist with these arguments in the provider version of the test machines."""
+    assert_valid_terraform(variants[PROTECTED], APP_STACK, tmp_path)
