@@ -1,4 +1,4 @@
-"""Starts moto server with a health route and two corrections of moto's behaviour.
+"""Starts moto server with routes of its own and corrections of moto's behaviour.
 
 Health route. ``GET /_emulator/health`` answers 200 with this server's pid,
 without touching any service. scripts/emulator.sh asks it whether the emulator
@@ -7,6 +7,11 @@ answers: moto's own ``/moto-api/data.json`` describes every resource and answers
 made a running emulator look stopped. The pid lets the script check that the
 server answering on the port is the process it started. Bucket names cannot
 contain ``_``, so the path cannot shadow an S3 path-style request.
+
+Two read-outs for the local system. ``GET /_emulator/lambda-code/<region>/<name>``
+answers a function's deployed zip (moto's ``GetFunction`` names a location it
+does not serve), which the local edge runs; ``GET /_emulator/ses-messages/<region>``
+answers every e-mail SES accepted, which ``make emails`` shows.
 
 Bucket policy conditions. moto 5.2 evaluates only ``StringEquals`` conditions
 and treats a statement with any other condition operator as if its condition
@@ -62,28 +67,76 @@ from typing import Any
 
 import moto.server
 from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudfront import models as cloudfront_models
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.ses.models import ses_backends
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 LOG = logging.getLogger("moto_server.conditions")
 LAMBDA_LOG = logging.getLogger("moto_server.lambda")
 HEALTH_PATH = "/_emulator/health"
+#: ``GET /_emulator/lambda-code/<region>/<function name>``: the function's deployed zip. Like the
+#: health route, it cannot shadow an S3 path-style request (bucket names have no ``_``).
+LAMBDA_CODE_PATH = "/_emulator/lambda-code/"
+#: ``GET /_emulator/ses-messages/<region>``: every e-mail SES accepted, as JSON.
+SES_MESSAGES_PATH = "/_emulator/ses-messages/"
 
 # --- health route ------------------------------------------------------------
 
 
 class DispatcherWithHealth(DomainDispatcherApplication):
-    """moto's dispatcher, with the health route answered before any service sees the request."""
+    """moto's dispatcher, with the emulator's own routes answered before any service sees the request."""
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+        path = str(environ.get("PATH_INFO", ""))
+        if environ.get("REQUEST_METHOD") == "GET" and path == HEALTH_PATH:
             body = json.dumps({"emulator": "student-management", "pid": os.getpid()}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            return _answer(start_response, "200 OK", "application/json", body)
+        if environ.get("REQUEST_METHOD") == "GET" and path.startswith(LAMBDA_CODE_PATH):
+            return _function_code(path.removeprefix(LAMBDA_CODE_PATH), start_response)
+        if environ.get("REQUEST_METHOD") == "GET" and path.startswith(SES_MESSAGES_PATH):
+            return _sent_messages(path.removeprefix(SES_MESSAGES_PATH), start_response)
         return super().__call__(environ, start_response)
+
+
+def _answer(start_response: Any, status: str, content_type: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _sent_messages(region: str, start_response: Any) -> list[bytes]:
+    """What SES "sent" in a region, oldest first: ``make emails`` shows it (moto delivers nothing)."""
+    messages = [
+        {
+            "id": message.id,
+            "source": message.source,
+            "destinations": message.destinations,
+            "subject": getattr(message, "subject", None),
+            "body": getattr(message, "body", None),
+            "raw": getattr(message, "raw_data", None),
+        }
+        for message in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+    ]
+    return _answer(start_response, "200 OK", "application/json", json.dumps({"messages": messages}).encode())
+
+
+def _function_code(region_and_name: str, start_response: Any) -> list[bytes]:
+    """The zip a function was deployed with, as moto keeps it: what the local edge runs.
+
+    moto's ``GetFunction`` names a code location on an S3 host it does not
+    serve; this route hands out the same bytes, whose SHA-256 the caller checks
+    against the function's ``CodeSha256``.
+    """
+    region, _, name = region_and_name.partition("/")
+    try:
+        function = lambda_backends[DEFAULT_ACCOUNT_ID][region].get_function(name, None)
+    except (UnknownFunctionException, KeyError):
+        return _answer(start_response, "404 Not Found", "application/json", b'{"message": "no such function"}')
+    return _answer(start_response, "200 OK", "application/zip", bytes(function.code_bytes))
 
 
 # moto.server.main builds its application from this module attribute.

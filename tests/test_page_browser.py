@@ -16,56 +16,28 @@ are written to ``$PAGE_SCREENSHOT_DIR`` (default ``.build/screenshots/``).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from lambdas.common import aws, names
 from modules.site_assets import FRONTEND_DIR, IMMUTABLE, REVALIDATE, SiteObject, build_site, runtime_config
 from modules.site_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from tests.browser import DESKTOP, PHONE, WatchedPages, chromium, screenshot_dir, wait_until_listed, watched_pages
 from tests.lambdas.scenarios import World, aws_world, inject_error
 from tests.page_server import RETRY_AFTER_SECONDS, PageServer
 
 pytestmark = pytest.mark.browser
 
-ROOT: Final = Path(__file__).resolve().parent.parent
-CHROMIUM: Final = Path("/usr/bin/chromium")
-#: Headless, as root, on a machine without outside network: nothing may phone home.
-CHROMIUM_ARGS: Final = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-DESKTOP: Final[ViewportSize] = {"width": 1280, "height": 800}
-PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
 LANGUAGE_KEY: Final = "studentManagement.language"
 CONFIG: Final = runtime_config()
 STUDENTS_PATH: Final = CONFIG["api"]["students"]
 BACKUP_PATH: Final = CONFIG["api"]["backup"]
 PAGE_SIZE: Final = CONFIG["pageSize"]
 API_PATHS: Final = frozenset(CONFIG["api"].values())
-# Chromium logs every failed fetch() (an HTTP error answer, or no answer) as a
-# console error; the tests that provoke one from the API (409, 429, offline...)
-# expect those. Any other console error counts.
-FAILED_FETCH_LOG: Final = re.compile(r"^Failed to load resource: ")
-# Reports each violation to the test through a binding, which survives reloads.
-CSP_LISTENER: Final = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`);
-});
-"""
-
 NEW_STUDENT: Final = {
     "studentid": "SV001",
     "name": "Nguyễn Văn A",
@@ -81,10 +53,6 @@ VIETNAMESE_NAMES: Final = (
     "Đặng Thuỳ Dương",
     "Võ Minh Khôi",
 )
-
-
-def screenshot_dir() -> Path:
-    return Path(os.environ.get("PAGE_SCREENSHOT_DIR") or ROOT / ".build" / "screenshots")
 
 
 def seed_students(world: World, count: int) -> list[dict[str, str]]:
@@ -118,12 +86,8 @@ def server(site: list[SiteObject]) -> Iterator[PageServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup` (it installs Debian's chromium and chromium-driver)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -135,79 +99,20 @@ def world(server: PageServer) -> Iterator[World]:
         server.reset()
 
 
-@dataclass
-class Watch:
-    """What went wrong on one page while the test used it."""
-
-    phone: bool
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    csp_violations: list[str] = field(default_factory=list)
-    failed_assets: list[str] = field(default_factory=list)
-
-    def report_csp_violation(self, text: str) -> None:
-        self.csp_violations.append(text)
-
-    def problems(self, page: Page) -> list[str]:
-        found = [
-            *(f"console error: {text}" for text in self.console_errors),
-            *(f"page error: {text}" for text in self.page_errors),
-            *(f"CSP violation: {text}" for text in self.csp_violations),
-            *(f"asset failed: {text}" for text in self.failed_assets),
-        ]
-        if self.phone and not page.is_closed():
-            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            if widths[0] > widths[1]:
-                found.append(f"page is {widths[0]} px wide on a {widths[1]} px screen")
-        return found
-
-
 OpenPage = Callable[..., Page]
 
 
 @pytest.fixture
 def open_page(browser: Browser, server: PageServer, world: World) -> Iterator[OpenPage]:
     """Opens the page in a fresh browser context, waits until its list is loaded, and watches it."""
-    opened: list[tuple[Page, Watch]] = []
+    with watched_pages(browser, api_paths=API_PATHS) as pages:
 
-    def open_(*, viewport: ViewportSize = DESKTOP, locale: str = "en-US") -> Page:
-        watch = Watch(phone=viewport["width"] < 600)
-        context = browser.new_context(viewport=viewport, locale=locale)
-        context.expose_function("reportCspViolation", watch.report_csp_violation)
-        context.add_init_script(CSP_LISTENER)
-        page = context.new_page()
+        def open_(*, viewport: ViewportSize = DESKTOP, locale: str = "en-US") -> Page:
+            page = pages.open(f"{server.origin}/", viewport=viewport, locale=locale)
+            wait_until_listed(page)
+            return page
 
-        def on_console(message: ConsoleMessage) -> None:
-            text = message.text
-            from_api = urlsplit(message.location.get("url", "")).path in API_PATHS
-            if "Content Security Policy" in text:
-                watch.csp_violations.append(text)
-            elif message.type == "error" and not (from_api and FAILED_FETCH_LOG.match(text)):
-                watch.console_errors.append(text)
-
-        def on_response(response: Response) -> None:
-            path = urlsplit(response.url).path
-            if response.status >= 400 and path not in API_PATHS:
-                watch.failed_assets.append(f"{response.status} {path}")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
-        page.on("response", on_response)
-        page.goto(f"{server.origin}/")
-        wait_until_listed(page)
-        opened.append((page, watch))
-        return page
-
-    yield open_
-    problems = [problem for page, watch in opened for problem in watch.problems(page)]
-    for page, _ in opened:
-        page.context.close()
-    assert not problems, "\n".join(problems)
-
-
-def wait_until_listed(page: Page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    expect(page.locator("#table-region")).to_have_attribute("aria-busy", "false")
+        yield open_
 
 
 def fill_student(page: Page, student: dict[str, str]) -> None:
@@ -255,19 +160,16 @@ def test_page_is_served_as_published_with_its_security_headers(open_page: OpenPa
 def test_page_watch_catches_a_csp_violation(browser: Browser, server: PageServer, world: World) -> None:
     # The watch must see what it guards against: here an inline style attribute, which the CSP
     # blocks. (``world`` answers the list request the page makes on load.)
-    watch = Watch(phone=False)
-    context = browser.new_context()
-    context.expose_function("reportCspViolation", watch.report_csp_violation)
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.goto(f"{server.origin}/")
+    pages = WatchedPages(browser, API_PATHS)
+    page = pages.open(f"{server.origin}/")
     page.evaluate("document.body.setAttribute('style', 'color: red')")
     for _ in range(100):
-        if watch.csp_violations:
+        if any("CSP violation: style-src" in problem for problem in pages.problems()):
             break
         page.wait_for_timeout(20)
-    context.close()
-    assert any("CSP violation: style-src" in problem for problem in watch.problems(page)), watch.csp_violations
+    problems = pages.problems()
+    page.context.close()
+    assert any("CSP violation: style-src" in problem for problem in problems), problems
 
 
 # --- Saving a student ------------------------------------------------------------------------
@@ -595,7 +497,6 @@ def test_screenshot_with_students_and_an_inline_error(
     expect(page.locator("#field-email-error")).to_be_visible()
 
     target = screenshot_dir()
-    target.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target / f"page-{layout}-{language}.png"), full_page=True)
     table = page.locator(".table-scroll").bounding_box()
     assert table is not None and table["x"] + table["width"] <= viewport["width"]
