@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status synth plan bootstrap deploy invalidate test lint pytest bench lock clean
+.PHONY: help setup up down status logs api-key seed emails backups backup-now synth plan bootstrap deploy invalidate test lint pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,14 +63,34 @@ lock: ## re-resolve requirements*.txt into the pinned lock files
 
 # --- the local system ---------------------------------------------------------
 
-up: setup ## start the emulator (or keep the running one), deploy what changed, print what was deployed
+up: setup ## start the emulator (or keep the running one), deploy what changed, serve the site and API locally
 	@DEPLOY_TARGET=local scripts/up.sh
 
-down: ## stop the emulator (everything deployed into it is gone)
+down: ## stop the local edge and the emulator (everything deployed into it is gone)
+	@scripts/edge.sh stop
 	@scripts/emulator.sh stop
 
-status: ## is the emulator running?
-	@scripts/emulator.sh status
+status: ## are the emulator and the local edge running?
+	@scripts/emulator.sh status && scripts/edge.sh status
+
+logs: ## follow the local edge's request log (one line per request)
+	@log=$$(DEPLOY_TARGET=local $(VENV)/bin/python scripts/config_get.py emulator_state_dir)/logs/edge.log; \
+	  test -f "$$log" || { echo "make logs: no request log yet ($$log): run 'make up'" >&2; exit 1; }; tail -n 20 -F "$$log"
+
+api-key: ## print the local API key (from the emulator's Secrets Manager)
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py api-key
+
+seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py seed --count $(or $(N),20)
+
+emails: ## show the e-mails the emulator's SES accepted
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py emails
+
+backups: ## list the backups in the emulator (DOWNLOAD=latest or a key to fetch one)
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
+
+backup-now: ## run the daily backup now, as the deployed schedule would
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backup-now
 
 # --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
 

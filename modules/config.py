@@ -121,6 +121,8 @@ class AppConfig:
     website_log_bucket_name: str = "student-management-website-logs-2025"
     #: Loopback port the local system serves the site on (``DEPLOY_TARGET=local``).
     site_port: int = 8000
+    #: Loopback port of the local invoke URL, ``http://localhost:<port>/<stage>`` (``local`` only).
+    api_port: int = 8001
     #: REST API name (tutorial section 4.1).
     api_name: str = "student"
     #: ``REGIONAL`` (default: CloudFront fronts the API, and an edge-optimized
@@ -434,8 +436,16 @@ def _check_site(cfg: AppConfig) -> None:
         raise _fail(
             "site_waf_rate_limit", cfg.site_waf_rate_limit, "is not a WAF rate limit", "use a whole number from 10 up"
         )
-    if not _whole_number_in(cfg.site_port, 1024, 65535):
-        raise _fail("site_port", cfg.site_port, "is not a usable port", "use a number from 1024 to 65535")
+    for name in ("site_port", "api_port"):
+        if not _whole_number_in(getattr(cfg, name), 1024, 65535):
+            raise _fail(name, getattr(cfg, name), "is not a usable port", "use a number from 1024 to 65535")
+    if len({cfg.site_port, cfg.api_port, cfg.emulator_port}) != 3:
+        raise _fail(
+            "api_port",
+            cfg.api_port,
+            "is the port of another local service",
+            "give site_port, api_port and emulator_port each their own",
+        )
 
 
 #: The checks in the order they run: the first field found invalid is the one reported.

@@ -42,8 +42,8 @@ def main(argv: list[str]) -> None:
     print(f"  emulator dashboard {config.emulator_endpoint}/moto-api/")
     site = outputs.get(APP_STACK, {}).get(names.OUTPUT_SITE_URL)
     if site:
-        # moto stores the distribution but answers no request sent to it.
-        print(f"  site {site}  (the distribution as deployed; the emulator does not serve CloudFront traffic)")
+        # moto stores the distribution but answers no request sent to it: the local edge serves it.
+        print(f"  site {site}  (the distribution as deployed; served locally by the edge, below)")
     for stack in (BOOTSTRAP_STACK, APP_STACK):
         addresses = resources(outdir / "stacks" / stack)
         by_type = collections.Counter(address.split(".")[0] for address in addresses)

@@ -23,4 +23,7 @@ emulator=$!
 wait "$emulator"
 "$python" scripts/deploy_local.py --outdir "$out"
 "$python" scripts/summary.py --outdir "$out"
-echo "==> up in $((SECONDS - started)) s. 'make down' stops the emulator and discards everything in it."
+# The edge reads the deployment as it serves; a restart picks up a changed edge or port.
+scripts/edge.sh start
+echo "==> up in $((SECONDS - started)) s. The API key: make api-key. Request log: make logs." \
+  "'make down' stops everything and discards what the emulator holds."

@@ -60,6 +60,10 @@ class EmulatorSettings:
 
     port: int
     state_dir: Path
+    #: The local edge's ports; None keeps the configuration's (the session synth's local
+    #: target then admits the default site origin, as a user's does).
+    site_port: int | None = None
+    api_port: int | None = None
 
     @functools.cached_property
     def config(self) -> AppConfig:
@@ -75,10 +79,15 @@ class EmulatorSettings:
         return self.config.emulator_ca_bundle
 
     def env(self) -> dict[str, str]:
-        return {
+        env = {
             "STUDENT_MGMT_EMULATOR_PORT": str(self.port),
             "STUDENT_MGMT_EMULATOR_STATE_DIR": str(self.state_dir),
         }
+        if self.site_port is not None:
+            env["STUDENT_MGMT_SITE_PORT"] = str(self.site_port)
+        if self.api_port is not None:
+            env["STUDENT_MGMT_API_PORT"] = str(self.api_port)
+        return env
 
 
 @dataclass

@@ -1,0 +1,341 @@
+"""Lambda's part: each deployed function runs its deployed zip in worker processes of its own.
+
+A worker is one Lambda execution environment: a ``runtime.py`` process started
+on first use, from the zip the emulator holds (fetched from its
+``/_emulator/lambda-code/<region>/<name>`` route and checked against the
+function's ``CodeSha256``) extracted into a private temporary directory, with
+exactly the function's deployed environment plus what the Lambda runtime sets
+and what reaches the emulator (its endpoint, CA bundle and non-secret
+credentials). Nothing else of the edge's environment or working tree reaches
+it. Like an execution environment it serves one invocation at a time and is
+kept for the next; concurrent invocations start more workers.
+
+A worker belongs to one configuration: function name, ``CodeSha256``,
+environment, handler, timeout and memory size. When any of them changes in the
+emulator, the next invocation starts a worker of the new configuration and
+the old workers are stopped (a busy one as soon as it answers). The
+function's own ``Timeout`` is enforced here: a worker that has not answered
+in time is killed and the invocation fails as Lambda's would
+(``Sandbox.Timedout``); the next invocation starts a fresh worker.
+
+Difference from AWS: the deployed runtime is ``python3.13``; the workers run
+the project's interpreter (Python 3.11, the one in ``.venv``), with the
+packages installed there (boto3 among them, as Lambda's runtime provides it).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import os
+import select
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Final, cast
+
+from modules.config import EMULATOR_CREDENTIALS, AppConfig
+from scripts.local_edge.deployment import Function
+
+RUNTIME: Final = Path(__file__).with_name("runtime.py")
+#: The route of scripts/moto_server.py that hands out a function's deployed zip.
+CODE_ROUTE: Final = "/_emulator/lambda-code"
+#: What Lambda's runtime puts on PATH (there it also holds /var/lang/bin and /opt/bin).
+RUNTIME_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
+#: Writes one line of a function's log: (function name, line).
+LogLine = Callable[[str, str], None]
+
+
+class CodeError(RuntimeError):
+    """The function's zip could not be fetched, or is not the code Lambda says it runs."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What Lambda answers: the handler's result, or its error (``errorType``, ``errorMessage``)."""
+
+    result: Any = None
+    error: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class WorkerKey:
+    """Everything that makes two execution environments of a function different."""
+
+    name: str
+    code_sha256: str
+    environment: tuple[tuple[str, str], ...]
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+
+    @classmethod
+    def of(cls, function: Function) -> WorkerKey:
+        return cls(
+            function.name,
+            function.code_sha256,
+            function.environment,
+            function.handler,
+            function.timeout_seconds,
+            function.memory_mb,
+        )
+
+
+class CodeStore:
+    """Each function's deployed zip, fetched once per ``CodeSha256`` and extracted into a private directory."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self._config = config
+        self._root: Path | None = None  # made on first use: an edge that never invokes leaves nothing behind
+        self._lock = threading.Lock()
+
+    def directory(self, function: Function) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="student-edge-code-"))
+            target = self._root / f"{function.name}-{hashlib.sha256(function.code_sha256.encode()).hexdigest()[:16]}"
+            if not target.is_dir():
+                self._extract(function, target)
+        return target
+
+    def _extract(self, function: Function, target: Path) -> None:
+        url = f"{self._config.emulator_endpoint}{CODE_ROUTE}/{self._config.region}/{function.name}"
+        try:
+            tls = ssl.create_default_context(cafile=str(self._config.emulator_ca_bundle))
+            with urllib.request.urlopen(url, timeout=30, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+                data = answer.read()
+        except (urllib.error.URLError, OSError) as error:
+            raise CodeError(f"cannot fetch the code of {function.name} from {url}: {error}") from None
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        if digest != function.code_sha256:
+            raise CodeError(
+                f"the zip of {function.name} has SHA-256 {digest}, but the function's CodeSha256 is "
+                f"{function.code_sha256}: the code changed while it was fetched, or the emulator's route is stale"
+            )
+        staging = Path(tempfile.mkdtemp(dir=target.parent))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.extractall(staging)  # extractall drops absolute and '..' member paths
+        staging.rename(target)
+
+    def remove(self) -> None:
+        with self._lock:
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
+
+
+def worker_environment(function: Function, config: AppConfig, task_root: Path) -> dict[str, str]:
+    """The deployed variables, then what Lambda's runtime sets (it reserves those names), then the emulator."""
+    return {
+        **dict(function.environment),
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_seconds),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{os.urandom(16).hex()}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "_HANDLER": function.handler,
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": RUNTIME_PATH,
+        "AWS_ENDPOINT_URL": config.emulator_endpoint,
+        "AWS_CA_BUNDLE": str(config.emulator_ca_bundle),
+        **EMULATOR_CREDENTIALS,
+    }
+
+
+class Worker:
+    """One execution environment: a ``runtime.py`` process, its log copied line by line."""
+
+    def __init__(self, key: WorkerKey, function: Function, code: Path, config: AppConfig, log: LogLine) -> None:
+        self.key = key
+        self.arn = function.arn
+        self._answers, answers_end = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-u", str(RUNTIME), str(answers_end)],
+                cwd=code,
+                env=worker_environment(function, config, code),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(answers_end,),
+                # Its own process group: stopping it stops anything the function started.
+                start_new_session=True,
+            )
+        finally:
+            os.close(answers_end)
+        self._buffer = b""
+        self._calling = threading.Lock()
+        stdout = cast(IO[bytes], self._process.stdout)  # set: stdout=PIPE
+        threading.Thread(target=self._copy_log, args=(stdout, log), name=f"log-{key.name}", daemon=True).start()
+
+    def _copy_log(self, stream: IO[bytes], log: LogLine) -> None:
+        for line in stream:
+            log(self.key.name, line.decode("utf-8", "replace").rstrip("\n"))
+
+    def call(self, request: Mapping[str, Any], timeout_seconds: float) -> Invocation:
+        """Send one invocation and wait for its answer; killed (and the error returned) when it runs too long."""
+        with self._calling:
+            try:
+                return self._call(request, timeout_seconds)
+            finally:
+                if not self.alive:
+                    self._close_answers()
+
+    def _call(self, request: Mapping[str, Any], timeout_seconds: float) -> Invocation:
+        stdin = cast(IO[bytes], self._process.stdin)  # set: stdin=PIPE
+        try:
+            stdin.write(json.dumps(request).encode() + b"\n")
+            stdin.flush()
+        except OSError:
+            return self._exited()
+        deadline = time.monotonic() + timeout_seconds
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._answers], [], [], remaining)[0]:
+                self.stop()
+                stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+                message = f"{stamp} {request['requestId']} Task timed out after {timeout_seconds:.2f} seconds"
+                return Invocation(error={"errorType": "Sandbox.Timedout", "errorMessage": message})
+            chunk = os.read(self._answers, 1 << 16)
+            if not chunk:
+                return self._exited()
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        answer = json.loads(line)
+        return Invocation(result=answer.get("result"), error=answer.get("error"))
+
+    def _exited(self) -> Invocation:
+        self.stop()
+        code = self._process.returncode
+        return Invocation(error={"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with code {code}"})
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the process (and whatever it started); safe from any thread, and more than once."""
+        if self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        # A call in progress reads the answer pipe until it sees the end: it closes the pipe itself.
+        if self._calling.acquire(blocking=False):
+            try:
+                self._close_answers()
+            finally:
+                self._calling.release()
+
+    def _close_answers(self) -> None:
+        if self._answers >= 0:
+            os.close(self._answers)
+            self._answers = -1
+
+
+class Functions:
+    """Invokes deployed functions; keeps idle workers per configuration, stops outdated ones."""
+
+    def __init__(self, config: AppConfig, log: LogLine) -> None:
+        self._config = config
+        self._log = log
+        self._code = CodeStore(config)
+        self._lock = threading.Lock()
+        self._idle: dict[WorkerKey, list[Worker]] = {}
+        self._current: dict[str, WorkerKey] = {}
+        self._busy: set[Worker] = set()
+        self._stopped = False
+
+    def invoke(self, function: Function, event: Mapping[str, Any], request_id: str) -> Future[Invocation]:
+        """Start an invocation; the future holds Lambda's answer once the function answers or times out."""
+        answer: Future[Invocation] = Future()
+        answer.set_running_or_notify_cancel()
+        threading.Thread(
+            target=self._run, args=(function, event, request_id, answer), name=f"invoke-{function.name}", daemon=True
+        ).start()
+        return answer
+
+    def _run(self, function: Function, event: Mapping[str, Any], request_id: str, answer: Future[Invocation]) -> None:
+        try:
+            worker = self._acquire(function)
+        except (CodeError, OSError) as error:
+            self._log(function.name, f"cannot start the function: {error}")
+            answer.set_result(Invocation(error={"errorType": "ServiceException", "errorMessage": str(error)}))
+            return
+        started = time.monotonic()
+        self._log(function.name, f"START RequestId: {request_id} Version: $LATEST")
+        request = {"requestId": request_id, "functionArn": function.arn, "event": event}
+        try:
+            timeout = function.timeout_seconds
+            result = worker.call({**request, "timeoutMs": timeout * 1000}, timeout)
+        finally:
+            self._release(worker)
+        elapsed = (time.monotonic() - started) * 1000
+        self._log(function.name, f"END RequestId: {request_id}")
+        self._log(function.name, f"REPORT RequestId: {request_id}\tDuration: {elapsed:.2f} ms")
+        answer.set_result(result)
+
+    def _acquire(self, function: Function) -> Worker:
+        key = WorkerKey.of(function)
+        with self._lock:
+            if self._stopped:
+                raise CodeError("the edge is stopping")
+            outdated = self._current.get(function.name)
+            if outdated is not None and outdated != key:
+                for worker in self._idle.pop(outdated, []):
+                    worker.stop()
+                self._log(function.name, "configuration changed in the emulator: new workers from now on")
+            self._current[function.name] = key
+            idle = self._idle.setdefault(key, [])
+            while idle:
+                worker = idle.pop()
+                if worker.alive:
+                    self._busy.add(worker)
+                    return worker
+        worker = Worker(key, function, self._code.directory(function), self._config, self._log)
+        with self._lock:
+            self._busy.add(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            if worker.alive and not self._stopped and self._current.get(worker.key.name) == worker.key:
+                self._idle.setdefault(worker.key, []).append(worker)
+                return
+        worker.stop()
+
+    def stop(self) -> None:
+        """Stop every worker and remove the extracted code."""
+        with self._lock:
+            self._stopped = True
+            workers = [w for idle in self._idle.values() for w in idle] + list(self._busy)
+            self._idle.clear()
+        for worker in workers:
+            worker.stop()
+        self._code.remove()

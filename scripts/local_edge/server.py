@@ -1,0 +1,214 @@
+"""The edge's two servers (site and API, loopback only) and its log.
+
+Each is werkzeug's threaded WSGI server: werkzeug parses HTTP, the edge only
+answers. The log file gets one line per request (time, server, method, path,
+status, the function that ran or ``-``, duration), the functions' own log
+lines prefixed with their names, and the edge's notes. Never a body, a query
+string or a header value: the API key travels in a header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Final
+
+from werkzeug.datastructures import Headers
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from modules.config import AppConfig
+from scripts.local_edge.deployment import Deployment, DeploymentError
+from scripts.local_edge.functions import Functions
+from scripts.local_edge.gateway import ApiRequest, Gateway
+from scripts.local_edge.site import Site
+from scripts.local_edge.usage import Meter
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+HEALTH_PATH: Final = "/_edge/health"
+HEALTH_NAME: Final = "student-management"
+#: ``POST /_edge/invoke/<function name>`` on the API port: invoke a function as the scheduler would.
+INVOKE_PATH: Final = "/_edge/invoke/"
+#: Seconds past the function's own timeout the route waits for the worker's answer.
+INVOKE_GRACE_SECONDS: Final = 5
+
+
+class EdgeLog:
+    """The edge's log file: whole lines, from any thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: IO[str] = path.open("a", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+
+    def _write(self, text: str) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self._lock:
+            self._file.write(f"{stamp} {text}\n")
+
+    def request(self, server: str, request: Request, status: int, function: str | None, started: float) -> None:
+        elapsed = (time.monotonic() - started) * 1000
+        self._write(f"{server} {request.method} {request.path} {status} {function or '-'} {elapsed:.0f}ms")
+
+    def function_line(self, name: str, line: str) -> None:
+        self._write(f"[{name}] {line}")
+
+    def note(self, text: str) -> None:
+        self._write(f"edge: {text}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its access log: that one prints query strings; the edge logs its own lines."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class Edge:
+    """The site and the API, built on one reading of the deployment, one meter and one set of workers."""
+
+    def __init__(self, config: AppConfig, log: EdgeLog, function_log: EdgeLog | None = None) -> None:
+        self.config = config
+        self.log = log
+        self.deployment = Deployment(config)
+        self.functions = Functions(config, (function_log or log).function_line)
+        self.gateway = Gateway(self.deployment, self.functions, Meter(), log.note)
+        self.site = Site(self.deployment, self.gateway, log.note)
+        self._servers: list[BaseWSGIServer] = []
+        self._serving = False
+
+    def bind(self) -> None:
+        """Both servers on 127.0.0.1; OSError names the port that could not be bound."""
+        for port, app in ((self.config.site_port, self.site_app), (self.config.api_port, self.api_app)):
+            # Bound here rather than by werkzeug, which answers a taken port by exiting the process.
+            try:
+                listening = socket.create_server(("127.0.0.1", port))
+            except OSError as error:
+                self.close()
+                reason = os.strerror(error.errno) if error.errno else str(error)
+                raise OSError(error.errno, f"cannot listen on 127.0.0.1:{port}: {reason}") from None
+            with listening:
+                self._servers.append(
+                    make_server(
+                        "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, fd=listening.fileno()
+                    )
+                )
+
+    def serve(self) -> None:
+        """Both servers answer from now on, each in a thread of its own."""
+        self._serving = True
+        for server in self._servers:
+            threading.Thread(target=server.serve_forever, name=f"serve-{server.port}", daemon=True).start()
+
+    def close(self) -> None:
+        for server in self._servers:
+            if self._serving:  # shutdown() waits for serve_forever, which never ran otherwise
+                server.shutdown()
+            server.server_close()
+        self._servers.clear()
+        self.functions.stop()
+
+    # -- the two applications ----------------------------------------------------------
+
+    def site_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.monotonic()
+        function = None
+        try:
+            answer = self.site.handle(request)
+            response, function = answer.response, answer.function
+        except Exception as error:  # one broken request must not stop the server
+            self._failed("site", request, error)
+            response = Response("The request could not be satisfied.", status=502, content_type="text/plain")
+        self.log.request("site", request, response.status_code, function, started)
+        return response(environ, start_response)
+
+    def api_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.monotonic()
+        if request.path == HEALTH_PATH and request.method == "GET":
+            health = json.dumps({"edge": HEALTH_NAME, "pid": os.getpid()})
+            return Response(health, content_type="application/json")(environ, start_response)
+        if request.path.startswith(INVOKE_PATH) and request.method == "POST":
+            return self._invoke(request, started)(environ, start_response)
+        function = None
+        try:
+            answer = self.gateway.handle(
+                ApiRequest(
+                    api_id=self.deployment.outputs().api_id,
+                    method=request.method,
+                    path=request.path,
+                    query=tuple(request.args.items(multi=True)),
+                    headers=Headers(request.headers.items()),
+                    body=request.get_data(),
+                    source_ip=request.remote_addr or "127.0.0.1",
+                    host=request.host,
+                )
+            )
+            response, function = answer.response, answer.function
+        except Exception as error:  # one broken request must not stop the server
+            self._failed("api", request, error)
+            body = json.dumps({"message": "Internal server error"})
+            response = Response(body, status=500, content_type="application/json")
+        self.log.request("api", request, response.status_code, function, started)
+        return response(environ, start_response)
+
+    def _invoke(self, request: Request, started: float) -> Response:
+        """Lambda's ``Invoke`` for the scheduler's part (``make backup-now``): the payload in, the result out.
+
+        What EventBridge Scheduler does with the schedule's target: invoke the
+        deployed function with the schedule's input (the caller reads both from
+        the emulator). 200 with the function's result, 502 with Lambda's error.
+        """
+        name = request.path.removeprefix(INVOKE_PATH)
+        try:
+            payload = json.loads(request.get_data() or b"{}")
+            function = self.deployment.function(name)
+            invocation = self.functions.invoke(function, payload, str(uuid.uuid4())).result(
+                timeout=function.timeout_seconds + INVOKE_GRACE_SECONDS
+            )
+        except ValueError:
+            response = Response(
+                json.dumps({"message": "the payload is not JSON"}), 400, content_type="application/json"
+            )
+        except DeploymentError as error:
+            response = Response(json.dumps({"message": str(error)}), 404, content_type="application/json")
+        else:
+            failed = invocation.error is not None
+            body = invocation.error if failed else invocation.result
+            response = Response(
+                json.dumps(body, ensure_ascii=False), 502 if failed else 200, content_type="application/json"
+            )
+        self.log.request("api", request, response.status_code, name, started)
+        return response
+
+    def _failed(self, server: str, request: Request, error: Exception) -> None:
+        if isinstance(error, DeploymentError):
+            self.log.note(f"{server} {request.method} {request.path}: {error}")
+        else:
+            trace = "".join(traceback.format_exception(error)).rstrip()
+            self.log.note(f"{server} {request.method} {request.path} failed (the emulator may be down):\n{trace}")
+
+
+def serve_until(edge: Edge, stopped: Callable[[float], bool]) -> None:
+    """Serve until ``stopped`` (an ``Event.wait``) says so, then close everything."""
+    try:
+        while not stopped(1.0):
+            pass
+    finally:
+        edge.close()

@@ -1,0 +1,207 @@
+"""Everyday operations on the local system (`make up`), as a user of the tutorial would do them.
+
+    local_ops.py api-key              print the API key (from the emulator's Secrets Manager)
+    local_ops.py seed [--count N]     add sample students through the local invoke URL
+    local_ops.py emails               what the emulator's SES accepted: to, subject, body
+    local_ops.py backups [--download KEY|latest]
+                                      list the backup objects; download one into <state dir>/downloads
+    local_ops.py backup-now           run the schedule's target with its deployed input, as the scheduler would
+
+Everything is read from what `make up` deployed: outputs.json, the emulator's
+resources, and the local edge (scripts/edge.sh). Nothing here knows a name,
+key or route of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lambdas.common import names  # noqa: E402
+from modules.config import APP_STACK, AppConfig, ConfigError, load_config  # noqa: E402
+from scripts.deploy_local import emulator_client  # noqa: E402
+
+#: The tutorial's first student, then generated ones.
+FIRST = {"studentid": "SV001", "name": "Nguyễn Văn A", "class": "CNTT1", "birthdate": "2000-01-01"}
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ")
+MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu", "Quốc", "Hải")
+GIVEN = ("An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Khánh", "Linh", "Nam", "Phúc", "Quân", "Thảo", "Yến")
+CLASSES = ("CNTT1", "CNTT2", "CNTT3", "KTPM1", "HTTT1")
+#: Times a throttled insert is retried, a second apart (a daily quota's 429 is not retried).
+THROTTLE_RETRIES = 10
+
+
+class OpsError(RuntimeError):
+    """An operation cannot be done; the message says why and what to run."""
+
+
+def outputs(config: AppConfig) -> dict[str, Any]:
+    path = config.emulator_state_dir / "cdktf.out" / "outputs.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8"))[APP_STACK])
+    except FileNotFoundError:
+        raise OpsError(f"{path} does not exist: run `make up` first") from None
+
+
+def api_key(config: AppConfig) -> str:
+    secret = outputs(config)[names.OUTPUT_API_KEY_SECRET_ARN]
+    return str(emulator_client("secretsmanager", config).get_secret_value(SecretId=secret)["SecretString"])
+
+
+def invoke_url(config: AppConfig) -> str:
+    return f"http://localhost:{config.api_port}/{config.api_stage_name}"
+
+
+def call(url: str, *, method: str = "GET", body: object = None, key: str | None = None) -> tuple[int, Any]:
+    """One request to the local edge: its status and decoded JSON body."""
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback http of ours
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("x-api-key", key)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - a loopback URL of ours
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except urllib.error.URLError as error:
+        raise OpsError(f"the local edge does not answer at {url} ({error.reason}): run `make up`") from None
+
+
+def sample_students(count: int) -> list[dict[str, str]]:
+    students = []
+    for number in range(1, count + 1):
+        if number == 1:
+            student = dict(FIRST)
+        else:
+            name = " ".join((FAMILY[number % len(FAMILY)], MIDDLE[number % len(MIDDLE)], GIVEN[number % len(GIVEN)]))
+            student = {
+                "studentid": f"SV{number:03d}",
+                "name": name,
+                "class": CLASSES[number % len(CLASSES)],
+                "birthdate": f"{1998 + number % 6}-{1 + number % 12:02d}-{1 + number % 28:02d}",
+            }
+        student["email"] = f"{student['studentid'].lower()}@example.com"
+        students.append(student)
+    return students
+
+
+def seed(config: AppConfig, count: int) -> None:
+    key, url = api_key(config), f"{invoke_url(config)}/students"
+    added = existing = 0
+    for student in sample_students(count):
+        status, body = call(url, method="POST", body=student, key=key)
+        for _ in range(THROTTLE_RETRIES):
+            if status != 429 or body != {"message": "Too Many Requests"}:
+                break
+            time.sleep(1)  # the usage plan's rate: its bucket refills every second
+            status, body = call(url, method="POST", body=student, key=key)
+        if status == 201:
+            added += 1
+            print(f"  added {student['studentid']} {student['name']}")
+        elif status == 409:
+            existing += 1
+        else:
+            raise OpsError(f"{student['studentid']}: {status} {body}")
+    print(f"==> seed: {added} added, {existing} already there ({url})")
+
+
+def emails(config: AppConfig) -> None:
+    url = f"{config.emulator_endpoint}/_emulator/ses-messages/{config.region}"
+    context = _emulator_tls(config)
+    with urllib.request.urlopen(url, timeout=10, context=context) as response:  # noqa: S310 - the emulator
+        messages = json.loads(response.read())["messages"]
+    for message in messages:
+        to = ", ".join(message["destinations"].get("ToAddresses", []) if message["destinations"] else [])
+        print(f"--- to {to} from {message['source']}\n    subject: {message['subject']}")
+        for line in (message["body"] or message["raw"] or "").splitlines():
+            print(f"    {line}")
+    print(f"==> {len(messages)} e-mail(s) accepted by the emulator's SES")
+
+
+def backups(config: AppConfig, download: str | None) -> None:
+    bucket = outputs(config)[names.OUTPUT_BACKUP_BUCKET]
+    s3 = emulator_client("s3", config)
+    objects = s3.list_objects_v2(Bucket=bucket, Prefix=names.BACKUP_PREFIX).get("Contents", [])
+    for item in objects:
+        print(f"  {item['LastModified']:%Y-%m-%d %H:%M:%S}  {item['Size']:>9} B  s3://{bucket}/{item['Key']}")
+    print(f"==> {len(objects)} backup object(s) in {bucket}")
+    if download:
+        if not objects:
+            raise OpsError("there is no backup to download: run `make backup-now` first")
+        key = max(objects, key=lambda item: item["LastModified"])["Key"] if download == "latest" else download
+        target = config.emulator_state_dir / "downloads" / Path(key).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, key, str(target))
+        print(f"==> downloaded s3://{bucket}/{key} to {target}")
+
+
+def backup_now(config: AppConfig) -> None:
+    """The schedule's target, invoked by the edge with the schedule's deployed input."""
+    scheduler = emulator_client("scheduler", config)
+    schedules = scheduler.list_schedules()["Schedules"]
+    if not schedules:
+        raise OpsError("no schedule is deployed: run `make up`")
+    for summary in schedules:
+        schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
+        function = schedule["Target"]["Arn"].rsplit(":", 1)[-1]
+        payload = json.loads(schedule["Target"].get("Input") or "{}")
+        print(f"==> {schedule['Name']}: invoking {function} with its deployed input")
+        status, result = call(
+            f"http://localhost:{config.api_port}/_edge/invoke/{function}", method="POST", body=payload
+        )
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        if status != 200:
+            raise OpsError(f"{function} failed ({status})")
+
+
+def _emulator_tls(config: AppConfig) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("api-key", help="print the API key")
+    seeding = commands.add_parser("seed", help="add sample students through the API")
+    seeding.add_argument("--count", type=int, default=20, help="how many (default 20)")
+    commands.add_parser("emails", help="show what SES accepted")
+    listing = commands.add_parser("backups", help="list backups, optionally download one")
+    listing.add_argument("--download", metavar="KEY", help="a key, or 'latest'")
+    commands.add_parser("backup-now", help="run the scheduled backup now")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+        if not config.is_local:
+            raise OpsError("these operations are for the local system: DEPLOY_TARGET=local")
+        if args.command == "api-key":
+            print(api_key(config))
+        elif args.command == "seed":
+            if not 1 <= args.count <= 999:
+                raise OpsError("--count (N) must be from 1 to 999")
+            seed(config, args.count)
+        elif args.command == "emails":
+            emails(config)
+        elif args.command == "backups":
+            backups(config, args.download)
+        else:
+            backup_now(config)
+    except (ConfigError, OpsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
