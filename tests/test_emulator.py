@@ -17,9 +17,8 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
@@ -44,15 +43,8 @@ class Emulator:
     def pid(self) -> int:
         return int(self.pidfile.read_text(encoding="utf-8"))
 
-    def client(self, service: Literal["iam", "lambda", "s3"]) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.settings.endpoint,
-            region_name="us-east-1",
-            verify=str(self.settings.ca_bundle),
-            aws_access_key_id="emulator",
-            aws_secret_access_key="emulator",
-        )
+    def client(self, service: str) -> Any:
+        return self.settings.client(service)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -136,14 +135,7 @@ class LocalSystem:
         return self.outputs()[APP_STACK][name]
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.emulator.endpoint,
-            region_name="us-east-1",
-            verify=str(self.emulator.ca_bundle),
-            aws_access_key_id="emulator",
-            aws_secret_access_key="emulator",
-        )
+        return self.emulator.client(service)
 
     def request_log(self) -> list[str]:
         return (self.emulator.state_dir / "logs" / "edge.log").read_text(encoding="utf-8").splitlines()
