@@ -148,9 +148,10 @@ pytest: setup
 test: setup ## install everything, then run every check and test (lint and pytest side by side)
 	@$(MAKE) -j2 lint pytest
 
-bench: setup ## benchmarks: synth and emulator deploy, each against a baseline measured in the same run
+bench: setup ## benchmarks: synth, emulator deploy and the local API, each against a baseline measured in the same run
 	$(VENV)/bin/python -m bench.synth
 	$(VENV)/bin/python -m bench.deploy
+	$(VENV)/bin/python -m bench.api
 
 clean: ## remove generated files (not the environments)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache
