@@ -7,18 +7,22 @@ raises on failure so the schedule's retry policy sees it).
 The table is streamed, never held: Scan pages (1 MB each at most) are turned
 into JSON and CSV text and written to two S3 multipart uploads, one part
 (``PART_SIZE``) buffered per object. Memory stays flat whatever the table's
-size, and nothing touches /tmp. Objects:
+size, and nothing touches /tmp. Objects, named by the UTC start time and a
+run id of their own (``RUN_ID_BYTES`` random bytes as hex):
 
-- ``backups/backup-YYYYMMDD-HHMMSS.json``: a JSON array of every item with every
-  attribute (numbers as numbers, sets as sorted lists, binary as base64);
-- ``backups/backup-YYYYMMDD-HHMMSS.csv``: the student fields only, one row per
-  item, UTF-8 with a byte-order mark so spreadsheet programs read Vietnamese
-  names correctly; RFC 4180 quoting, set members joined with ';', and cells
-  that a spreadsheet would run as formulas prefixed with a quote.
+- ``backups/backup-YYYYMMDD-HHMMSS-<run id>.json``: a JSON array of every item
+  with every attribute (numbers as numbers, sets as sorted lists, binary as
+  base64);
+- ``backups/backup-YYYYMMDD-HHMMSS-<run id>.csv``: the student fields only, one
+  row per item, UTF-8 with a byte-order mark so spreadsheet programs read
+  Vietnamese names correctly; RFC 4180 quoting, set members joined with ';',
+  and a quote before anything a spreadsheet could run as a formula.
 
 Both or neither: if anything fails, the multipart uploads are aborted (no
 partial object ever becomes visible) and an object already completed is
-deleted again, and no summary is mailed. The stamp is UTC.
+deleted again, and no summary is mailed. The run id keeps every run's keys its
+own, so that deletion can never hide another run's backup, even one started in
+the same second.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import csv
 import functools
 import io
 import os
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +58,9 @@ PART_SIZE: Final = 5 * 1024 * 1024
 #: as the local code page and garbles every Vietnamese name.
 CSV_BOM: Final = "\ufeff".encode()
 CSV_CONTENT_TYPE: Final = "text/csv; charset=utf-8; header=present"
+#: Random bytes in a run id: two runs in the same second share keys with a
+#: chance of one in 2**32.
+RUN_ID_BYTES: Final = 4
 
 logger = get_logger(__name__)
 
@@ -274,10 +282,14 @@ def backup_table(
     table_name: str,
     bucket: str,
     started: datetime,
+    run_id: str | None = None,
     part_size: int = PART_SIZE,
 ) -> BackupResult:
-    """Write the whole table to ``bucket`` as JSON and CSV; both objects or, on any error, neither."""
-    stem = f"{names.BACKUP_PREFIX}backup-{started.astimezone(UTC):%Y%m%d-%H%M%S}"
+    """Write the whole table to ``bucket`` as JSON and CSV; both objects or, on any error, neither.
+
+    The objects are named by ``backup_stem``; ``run_id`` defaults to a fresh random one.
+    """
+    stem = backup_stem(started, run_id or secrets.token_hex(RUN_ID_BYTES))
     json_upload = MultipartUpload(
         s3, bucket=bucket, key=f"{stem}.json", content_type=encoding.JSON_CONTENT_TYPE, part_size=part_size
     )
@@ -305,9 +317,18 @@ def backup_table(
     )
 
 
+def backup_stem(started: datetime, run_id: str) -> str:
+    """The key of a run's objects without the extension: under the backup prefix, in time order."""
+    # The run id after the stamp: keys still sort by start time, and a run
+    # started in the same second as another never writes over its objects.
+    return f"{names.BACKUP_PREFIX}backup-{started.astimezone(UTC):%Y%m%d-%H%M%S}-{run_id}"
+
+
 def _discard(s3: S3Client, uploads: Iterable[MultipartUpload]) -> None:
     # Best effort: the original error is the one to raise. Parts of an upload
     # whose abort fails are removed by the bucket's abort-incomplete lifecycle rule.
+    # Only this run's uploads come here, and their keys carry its run id: a
+    # delete can only ever hide an object this run wrote.
     for upload in uploads:
         try:
             if upload.completed:

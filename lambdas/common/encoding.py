@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -23,6 +24,14 @@ if TYPE_CHECKING:
 
 #: Characters that make a spreadsheet read a cell as a formula (CSV injection).
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
+#: Characters after which a spreadsheet may start a new cell inside one of
+#: ours: the field separators of the common dialects and the line breaks.
+CELL_BREAKS: Final = (",", ";", "\t", "\r", "\n")
+# Where a cell may start (the text's start or after a break) and a formula
+# character follows, perhaps behind the double quotes that open a quoted field.
+_FORMULA_START: Final = re.compile(
+    f'(?:^|(?<=[{re.escape("".join(CELL_BREAKS))}]))(?="*[{re.escape("".join(FORMULA_PREFIXES))}])'
+)
 #: Separator of set members inside one CSV cell.
 CSV_SET_SEPARATOR: Final = ";"
 #: The media type of the JSON text ``dumps`` writes (UTF-8, non-ASCII kept), for
@@ -78,9 +87,21 @@ def csv_cell(value: object) -> str:
 
 
 def neutralise_formula(text: str) -> str:
-    # A leading quote makes spreadsheets show the text literally instead of
-    # evaluating it (OWASP "CSV injection"). The JSON backup keeps the value as is.
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """``text`` with a quote before every formula character that could start a cell.
+
+    OWASP ("CSV Injection") asks that no cell begin with ``= + - @``, tab or
+    carriage return, and warns that checking the first character is not
+    enough: a field separator or quote inside the value can start a new cell
+    whose first character is one of them. Our ``,``-separated file is read
+    with ``;`` or tab as the separator in many locales, and set members are
+    joined with ``;``, so ``0;=1+1`` becomes the cells ``0`` and ``=1+1``.
+    Hence the quote goes at the start of the text and after every break
+    (``CELL_BREAKS``) that is followed, perhaps behind opening double
+    quotes, by a formula character: whichever way a reader splits the
+    text, each piece starts with a quote and is shown literally. Only quotes
+    are added, and only there; the JSON backup keeps the value as it is.
+    """
+    return _FORMULA_START.sub("'", text)
 
 
 def _cell_text(value: object) -> str:

@@ -3,6 +3,12 @@
 Every response, errors included, is JSON and carries the CORS headers for the
 one allowed origin: a browser hides any response without them from the page,
 so an error without CORS headers reads as "network error" instead of its message.
+
+Every reply must be sendable: the Lambda runtime writes it as JSON that keeps
+non-ASCII text as is, then encodes it as UTF-8, and a lone surrogate (legal in
+a JSON escape such as ``"\\ud800"``) fails that encoding, so the caller gets a
+502 from the gateway instead of the answer. Text taken from a request is
+therefore shown in a reply only through ``echo``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final, TypedDict
 
@@ -17,6 +24,13 @@ from lambdas.common import encoding
 
 #: Largest request body accepted, in bytes after base64 decoding.
 MAX_BODY_BYTES: Final = 16 * 1024
+#: The one media type of request bodies (``json_body`` reads UTF-8 JSON text).
+JSON_MEDIA_TYPE: Final = "application/json"
+#: Longest text ``echo`` returns, the "…" that marks a shortened one included.
+ECHO_MAX: Final = 64
+# Characters a reader cannot see (controls, format and bidi marks, line separators)
+# and lone surrogates, which UTF-8 cannot encode at all.
+_INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class ProxyResponse(TypedDict):
@@ -69,6 +83,63 @@ def request_error_response(error: RequestError, *, origin: str) -> ProxyResponse
     return error_response(error.status, error.message, origin=origin, errors=error.errors)
 
 
+def echo(text: str) -> str:
+    """Text from a request, fit to show in a reply: visible, encodable as UTF-8, and short.
+
+    Invisible characters and lone surrogates become Python escapes (``\\x00``,
+    ``\\u202e``, ``\\ud800``); a text longer than ``ECHO_MAX`` characters is cut,
+    never inside an escape, and ends in "…".
+    """
+    # Each character shows as at least one: what lies past ECHO_MAX + 1 is cut anyway.
+    pieces = [_visible(character) for character in text[: ECHO_MAX + 1]]
+    if sum(len(piece) for piece in pieces) <= ECHO_MAX:
+        return "".join(pieces)
+    shown = ""
+    for piece in pieces:
+        if len(shown) + len(piece) > ECHO_MAX - 1:
+            break
+        shown += piece
+    return shown + "…"
+
+
+def _visible(character: str) -> str:
+    if unicodedata.category(character) not in _INVISIBLE_CATEGORIES:
+        return character
+    code = ord(character)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def require_json_content_type(event: Mapping[str, Any]) -> None:
+    """``RequestError`` 415 unless the request declares a JSON body, and nothing else.
+
+    API Gateway checks a body against the method's model only when it is sent as
+    ``application/json``: a body of any other media type reaches the function
+    unchecked, so the function refuses it rather than read it as JSON anyway.
+    Parameters (``; charset=utf-8``) are allowed; names and types compare without case.
+    """
+    declared = _header_values(event, "Content-Type")
+    if not declared or any(_media_type(value) != JSON_MEDIA_TYPE for value in declared):
+        raise RequestError(415, f"request body must be {JSON_MEDIA_TYPE}")
+
+
+def _header_values(event: Mapping[str, Any], name: str) -> list[str]:
+    # The gateway keeps the client's spelling of header names, and sends null for no headers.
+    wanted = name.lower()
+    values = [str(value) for key, value in (event.get("headers") or {}).items() if str(key).lower() == wanted]
+    for key, many in (event.get("multiValueHeaders") or {}).items():
+        if str(key).lower() == wanted:
+            values.extend(str(value) for value in many or ())
+    return values
+
+
+def _media_type(header: str) -> str:
+    return header.partition(";")[0].strip().lower()
+
+
 def query_parameters(event: Mapping[str, Any]) -> dict[str, str]:
     """The query string as a dict (API Gateway sends ``null`` when there is none)."""
     parameters = event.get("queryStringParameters") or {}
@@ -85,7 +156,8 @@ def json_body(event: Mapping[str, Any], *, max_bytes: int = MAX_BODY_BYTES) -> o
     try:
         return json.loads(text, object_pairs_hook=_object_without_duplicates)
     except _DuplicateKeyError as duplicate:
-        raise RequestError(400, "request body repeats a field", {str(duplicate): "appears more than once"}) from None
+        repeated = echo(str(duplicate))
+        raise RequestError(400, "request body repeats a field", {repeated: "appears more than once"}) from None
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError and integers longer than Python parses.
         raise RequestError(400, "request body is not valid JSON") from None

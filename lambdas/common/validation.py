@@ -15,6 +15,7 @@ from datetime import date
 from typing import Final
 
 from lambdas.common import names
+from lambdas.common.http import echo
 
 STUDENT_ID_MAX: Final = 32
 NAME_MAX: Final = 100
@@ -34,9 +35,9 @@ _EMAIL = re.compile(
 )
 _EMAIL_LOCAL_MAX: Final = 64
 _NAME_PUNCTUATION: Final = frozenset(" '.-")
-# Unknown field names are echoed back; a hostile body must not make the reply huge.
+# Unknown field names are echoed back (each shortened by ``echo``); a hostile body
+# must not make the reply huge.
 _UNKNOWN_FIELDS_SHOWN: Final = 10
-_FIELD_LABEL_MAX: Final = 64
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def parse_student(payload: object, *, today: date) -> Student:
     errors: dict[str, str] = {}
     unknown = sorted(set(payload) - set(names.STUDENT_FIELDS))
     for field in unknown[:_UNKNOWN_FIELDS_SHOWN]:
-        errors[_printable(field)] = "unknown field"
+        errors[echo(field)] = "unknown field"
     if len(unknown) > _UNKNOWN_FIELDS_SHOWN:
         errors["body"] = f"has {len(unknown)} unknown fields"
     values: dict[str, str] = {}
@@ -112,11 +113,6 @@ def parse_student(payload: object, *, today: date) -> Student:
         birthdate=values["birthdate"],
         email=values["email"],
     )
-
-
-def _printable(field: str) -> str:
-    # Lone surrogates (legal in JSON escapes) cannot be encoded as UTF-8 in the reply.
-    return field[:_FIELD_LABEL_MAX].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def student_id_problem(value: str) -> str | None:

@@ -7,9 +7,10 @@ Query parameters:
 - ``studentid``: return only this student (404 if there is none).
 
 A page is ``{"students": [...], "count": n, "nextToken": "..." | null}``;
-``nextToken`` is null only when the table has no more students. One Scan call
-may stop early (at 1 MB, or before ``limit``), so the listing keeps scanning
-until the page is full or the table ends. A page whose JSON would exceed
+``nextToken`` is null only when the table has no more students; it is opaque,
+and works for every key the table can hold. One Scan call may stop early (at
+1 MB, or before ``limit``), so the listing keeps scanning until the page is
+full or the table ends. A page whose JSON would exceed
 ``MAX_PAGE_BYTES`` ends early, with a ``nextToken``: nothing is ever dropped.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -48,11 +48,12 @@ MAX_LIMIT: Final = 500
 #: 6 MB, and the runtime escapes the body once more when it serialises the
 #: proxy response; a page that would pass this ends early with a nextToken.
 MAX_PAGE_BYTES: Final = 2 * 1024 * 1024
-#: DynamoDB's limit on a partition key value.
-_MAX_KEY_BYTES: Final = 2048
-# Base64 and JSON make a token about 4/3 of the key plus a few bytes.
-_MAX_TOKEN_LENGTH: Final = 4096
-_TOKEN = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
+#: DynamoDB's limit on a partition key value (UTF-8 bytes).
+MAX_KEY_BYTES: Final = 2048
+# Leads every token: tokens of an earlier format (base64 JSON, "eyJ...") are
+# refused with a 400 rather than read as a key, and a later format can be told apart.
+_FORMAT_MARK: Final = "1"
+_TOKEN = re.compile(rf"{_FORMAT_MARK}[A-Za-z0-9_-]+", re.ASCII)
 _LIMIT = re.compile(r"[0-9]{1,3}", re.ASCII)
 
 logger = get_logger(__name__)
@@ -171,28 +172,39 @@ def item_key(student: Mapping[str, encoding.JsonValue]) -> dict[str, str]:
 
 
 def encode_token(key: Mapping[str, Any]) -> str:
-    """``nextToken``: the Scan's LastEvaluatedKey as unpadded base64url JSON, opaque to clients."""
-    text = json.dumps(key, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    """``nextToken``: the key value of the Scan's LastEvaluatedKey, opaque to clients.
+
+    The value's UTF-8 bytes as unpadded base64url, behind the format mark: at
+    most ``MAX_TOKEN_LENGTH`` (2,732) characters, whatever the key holds. Not JSON: JSON escapes a
+    control character as six bytes, so the token of a 2048-byte key could
+    reach 16 KB, past API Gateway's limit on a URL (8,192 characters for an
+    edge-optimized API, 10,240 for a regional one).
+    """
+    if set(key) != {names.STUDENT_KEY}:
+        raise ValueError(f"not a key of the student table: {sorted(key)}")
+    text: str = key[names.STUDENT_KEY][names.STUDENT_KEY_TYPE]
+    return _FORMAT_MARK + base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+#: The token of the largest key DynamoDB can hold, so the longest token there
+#: is; a token no longer than this decodes to at most ``MAX_KEY_BYTES``.
+MAX_TOKEN_LENGTH: Final = len(encode_token({names.STUDENT_KEY: {names.STUDENT_KEY_TYPE: "\0" * MAX_KEY_BYTES}}))
 
 
 def decode_token(token: str) -> dict[str, Any]:
     """The key encoded by ``encode_token``; ``ValueError`` for anything else."""
-    if len(token) > _MAX_TOKEN_LENGTH or not _TOKEN.fullmatch(token):
+    # Checked before decoding: nothing longer than the largest key's token is ever worked on.
+    if len(token) > MAX_TOKEN_LENGTH or not _TOKEN.fullmatch(token):
         raise ValueError("malformed token")
+    data = token.removeprefix(_FORMAT_MARK)
     try:
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
-        key = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
+        # Strict UTF-8 refuses encoded surrogates, which no DynamoDB string holds.
+        text = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_", validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
         raise ValueError("malformed token") from None
-    # Exactly the table's key: anything else would make Scan fail with a 500 instead of a 400.
-    if not isinstance(key, dict) or set(key) != {names.STUDENT_KEY}:
-        raise ValueError("malformed token")
-    value = key[names.STUDENT_KEY]
-    if not isinstance(value, dict) or set(value) != {names.STUDENT_KEY_TYPE}:
-        raise ValueError("malformed token")
-    text = value[names.STUDENT_KEY_TYPE]
-    # A lone surrogate (legal in a JSON escape, absent from DynamoDB) fails to encode: a ValueError too.
-    if not isinstance(text, str) or not 1 <= len(text.encode("utf-8")) <= _MAX_KEY_BYTES:
+    key = {names.STUDENT_KEY: {names.STUDENT_KEY_TYPE: text}}
+    # Only the exact token encode_token returns, so an empty key (which Scan
+    # would refuse with a 500) and stray bits after the last byte are refused too.
+    if not text or encode_token(key) != token:
         raise ValueError("malformed token")
     return key

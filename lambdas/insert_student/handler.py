@@ -5,8 +5,11 @@ The body is a JSON object with exactly ``studentid``, ``name``, ``class``,
 
 - 201 ``{"student": {...}, "emailSent": true}``, or with ``"emailSent": false``
   and a short ``emailError`` when the student was saved but the mail failed;
-- 400 ``{"message": ..., "errors": {field: reason}}`` for an invalid body;
+- 400 ``{"message": ..., "errors": {field: reason}}`` for an invalid body (field
+  names taken from the body are shown escaped and shortened, see ``http.echo``);
 - 409 when a student with this id exists; 413 for a body over 16 KiB;
+- 415 when the request does not declare its body ``application/json`` (the
+  gateway checks the body against the model only for that media type);
 - 500 ``{"message": "internal error"}`` for anything else (details only in the logs).
 """
 
@@ -28,6 +31,7 @@ from lambdas.common.http import (
     json_body,
     json_response,
     request_error_response,
+    require_json_content_type,
 )
 from lambdas.common.log import bind_request, get_logger
 from lambdas.common.mail import EmailOutcome
@@ -58,6 +62,7 @@ def lambda_handler(event: dict[str, Any], context: object) -> ProxyResponse:
     config = settings()
     origin = config.allowed_origin
     try:
+        require_json_content_type(event)
         student = parse_student(json_body(event), today=datetime.now(UTC).date())
         save_student(aws.dynamodb(), config.table_name, student)
     except RequestError as error:

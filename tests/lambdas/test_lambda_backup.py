@@ -6,13 +6,15 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambdas.backup import handler as backup
-from lambdas.common import aws, names
+from lambdas.common import aws, encoding, names
 from tests.lambdas.scenarios import (
     BUCKET,
     ORIGIN,
@@ -41,7 +43,7 @@ STUDENTS = [
         "email": "loc@example.com",
     },
 ]
-KEY_PATTERN = re.compile(r"backups/backup-\d{8}-\d{6}\.(json|csv)")
+KEY_PATTERN = re.compile(r"backups/backup-\d{8}-\d{6}-[0-9a-f]{8}\.(json|csv)")
 
 
 def backup_via_api() -> Any:
@@ -60,6 +62,17 @@ def csv_backup(world: World) -> list[list[str]]:
     data = world.read_object(key)
     assert data.startswith(backup.CSV_BOM)
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def frozen_clock(instant: datetime) -> type[datetime]:
+    """A stand-in for the handler's ``datetime`` whose ``now`` is always ``instant``."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:
+            return instant.astimezone(tz)
+
+    return Frozen
 
 
 def assert_nothing_written(world: World) -> None:
@@ -221,6 +234,67 @@ def test_csv_quotes_per_rfc_4180_and_defuses_formulas(world: World) -> None:
     }
 
 
+#: Where a spreadsheet may start a new cell inside one of ours: a field
+#: separator of any common dialect (',' ';' tab) or a line break. Stated here
+#: rather than taken from ``encoding.CELL_BREAKS``, so narrowing that one fails.
+CELL_BREAKS = ",;\t\r\n"
+
+
+def formula_starts(cell: str) -> list[int]:
+    """Where a reader that splits ``cell`` at a break would see a cell that starts a formula.
+
+    A fragment may also open with quotes, which such a reader strips.
+    """
+    return [
+        i
+        for i in range(len(cell))
+        if (i == 0 or cell[i - 1] in CELL_BREAKS) and cell[i:].lstrip('"').startswith(encoding.FORMULA_PREFIXES)
+    ]
+
+
+HOSTILE_CELLS = {
+    "set member after ';'": {"SS": ["0", "=1+1"]},
+    "command after ';'": {"S": "x;=cmd|' /C calc'!A0"},
+    "formula after ','": {"S": 'Lê,=HYPERLINK("http://evil")'},
+    "formula after a tab": {"S": "a\t@SUM(1)"},
+    "formula on a second line": {"S": "dòng\r\n-1+1"},
+    "formula after a line feed": {"S": "dòng\n+1"},
+    "quoted formula after ';'": {"S": 'x;"=1+1"'},
+    "tab then formula after ';'": {"S": "x;\t=1"},
+    "formula at the start": {"S": "=1+1;2"},
+}
+
+
+def test_csv_neutralises_formulas_wherever_a_cell_may_start(world: World) -> None:
+    items = [
+        {"studentid": {"S": f"SV{i}"}, "name": cell, "class": cell, "birthdate": cell, "email": cell}
+        for i, cell in enumerate(HOSTILE_CELLS.values())
+    ]
+    world.put_items(items)
+    invoke(backup, scheduler_event())
+    rows = {row[0]: row for row in csv_backup(world)[1:]}
+    assert len(rows) == len(HOSTILE_CELLS)
+    for i, (case, cell) in enumerate(HOSTILE_CELLS.items()):
+        for written in rows[f"SV{i}"][1:]:
+            assert formula_starts(written) == [], f"{case}: {written!r}"
+            value = cell.get("S") or ";".join(sorted(cell["SS"]))
+            assert written.replace("'", "") == value.replace("'", ""), f"{case}: only quotes are added"
+
+
+HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list("=+-@\t\r\n,;\"' aữ1")), max_size=24)
+
+
+@given(st.one_of(HOSTILE_TEXT, st.frozensets(HOSTILE_TEXT, min_size=1, max_size=4)))
+def test_every_csv_cell_is_neutralised_whatever_it_holds(value: str | frozenset[str]) -> None:
+    text = value if isinstance(value, str) else encoding.CSV_SET_SEPARATOR.join(sorted(value))
+    cell = encoding.csv_cell(value)
+    assert formula_starts(cell) == []
+    # Only quotes are added, and only where a formula could start.
+    assert cell.replace("'", "") == text.replace("'", "")
+    if not formula_starts(text):
+        assert cell == text
+
+
 def test_denied_upload_leaves_no_object_and_sends_no_email(world: World) -> None:
     world.put_students(STUDENTS)
     denied = inject_error(aws.s3(), "UploadPart", "AccessDenied", status=403)
@@ -254,6 +328,31 @@ def test_first_object_is_removed_when_the_second_fails(world: World) -> None:
     # marker until the lifecycle rule expires it; no current object remains.
     versions = world.s3.list_object_versions(Bucket=BUCKET, Prefix=names.BACKUP_PREFIX)
     assert [marker["Key"].endswith(".json") for marker in versions.get("DeleteMarkers", [])] == [True]
+
+
+def test_failed_backup_in_the_same_second_leaves_the_earlier_one_current(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup, "datetime", frozen_clock(datetime(2025, 7, 6, 0, 0, 5, tzinfo=UTC)))
+    world.put_students(STUDENTS)
+    first = invoke(backup, scheduler_event())
+    written = {key: world.read_object(key) for key in world.object_keys()}
+    assert sorted(obj["key"] for obj in first["objects"]) == sorted(written)
+
+    world.put_students([{**STUDENT, "studentid": "SV003"}])
+    denied = inject_error(aws.s3(), "CompleteMultipartUpload", "AccessDenied", status=403, when=is_csv_request)
+    with pytest.raises(backup.BackupError):
+        invoke(backup, scheduler_event())
+
+    assert denied.attempts == 1
+    assert {key: world.read_object(key) for key in world.object_keys()} == written
+    assert world.pending_uploads() == []
+    # The failed run deleted its own JSON, under a key of its own, and nothing else.
+    versions = world.s3.list_object_versions(Bucket=BUCKET, Prefix=names.BACKUP_PREFIX)
+    [marker] = versions.get("DeleteMarkers", [])
+    assert marker["Key"].endswith(".json")
+    assert marker["Key"] not in written
+    assert all(version["Key"] in written or version["Key"] == marker["Key"] for version in versions["Versions"])
 
 
 def test_scan_failure_mid_table_aborts_both_uploads(world: World) -> None:
@@ -317,13 +416,25 @@ def test_unexpected_error_is_500_without_internals(world: World, monkeypatch: py
     assert_nothing_written(world)
 
 
-def test_objects_are_named_by_the_utc_start_time(world: World) -> None:
-    started = datetime(2025, 7, 6, 0, 0, 5, tzinfo=UTC)
-    result = backup.backup_table(dynamodb=aws.dynamodb(), s3=aws.s3(), table_name=TABLE, bucket=BUCKET, started=started)
+def test_objects_are_named_by_the_utc_start_time_and_their_run(world: World) -> None:
+    started = datetime(2025, 7, 6, 7, 0, 5, tzinfo=timezone(timedelta(hours=7)))
+    result = backup.backup_table(
+        dynamodb=aws.dynamodb(), s3=aws.s3(), table_name=TABLE, bucket=BUCKET, started=started, run_id="0a1b2c3d"
+    )
     assert [obj.key for obj in result.objects] == [
-        "backups/backup-20250706-000005.json",
-        "backups/backup-20250706-000005.csv",
+        "backups/backup-20250706-000005-0a1b2c3d.json",
+        "backups/backup-20250706-000005-0a1b2c3d.csv",
     ]
+    # Without a run id each run draws its own, so runs of the same second never share a key.
+    keys = {
+        obj.key
+        for _ in range(2)
+        for obj in backup.backup_table(
+            dynamodb=aws.dynamodb(), s3=aws.s3(), table_name=TABLE, bucket=BUCKET, started=started
+        ).objects
+    }
+    assert len(keys) == 4
+    assert all(KEY_PATTERN.fullmatch(key) and "-20250706-000005-" in key for key in keys)
 
 
 def test_many_small_parts_reassemble_exactly(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -281,6 +281,27 @@ def test_unusable_bodies_are_refused(event: dict[str, object], status: int) -> N
     assert raised.value.status == status
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("grade", "grade"),
+        ("Nguyễn Thị Ánh", "Nguyễn Thị Ánh"),
+        ("a\x00\x1b[31m\x7f", "a\\x00\\x1b[31m\\x7f"),
+        ("\ud800x\udfff", "\\ud800x\\udfff"),
+        ("\u202egnp.exe\u2028\U000e0001", "\\u202egnp.exe\\u2028\\U000e0001"),
+        ("x" * 64, "x" * 64),
+        ("x" * 65, "x" * 63 + "…"),
+        ("é" * 8_000, "é" * 63 + "…"),
+        # An escape is never cut in half: ten fit before the ellipsis, the eleventh would not.
+        ("\ud800" * 20, "\\ud800" * 10 + "…"),
+    ],
+)
+def test_request_text_echoed_in_a_reply_is_visible_and_short(text: str, shown: str) -> None:
+    assert http.echo(text) == shown
+    assert len(http.echo(text)) <= 64
+    http.echo(text).encode("utf-8")
+
+
 def test_deeply_nested_body_is_400_on_every_python() -> None:
     # Python 3.11 raises RecursionError while parsing this; 3.12+ parses it into
     # nested lists. Either way the function answers 400, never 500.

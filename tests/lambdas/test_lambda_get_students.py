@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pytest
@@ -181,6 +180,13 @@ def test_absent_student_is_404_json(world: World) -> None:
         ({"nextToken": base64.urlsafe_b64encode(b'{"studentid": {"N": "1"}}').decode()}, "nextToken"),
         ({"nextToken": base64.urlsafe_b64encode(b'{"studentid": {"S": ""}}').decode()}, "nextToken"),
         ({"nextToken": base64.urlsafe_b64encode(b'{"studentid": {"S": "\\ud800"}}').decode()}, "nextToken"),
+        ({"nextToken": "1"}, "nextToken"),
+        ({"nextToken": "1U1YwMDE="}, "nextToken"),
+        ({"nextToken": "1U1YwMDF"}, "nextToken"),
+        ({"nextToken": "1U1YwMD"}, "nextToken"),
+        ({"nextToken": "1" + base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("=")}, "nextToken"),
+        ({"nextToken": "1" + base64.urlsafe_b64encode(b"\xed\xa0\x80").decode()}, "nextToken"),
+        ({"nextToken": "1" + base64.urlsafe_b64encode(b"x" * 2049).decode().rstrip("=")}, "nextToken"),
         ({"studentid": "SV 001"}, "studentid"),
         ({"studentid": "x" * 33}, "studentid"),
         ({"studentid": "SV001", "limit": "5"}, "studentid"),
@@ -197,11 +203,45 @@ def test_bad_query_parameters_are_400_naming_the_parameter(world: World, query: 
 
 def test_next_token_is_opaque_base64url_of_the_last_key(world: World) -> None:
     world.put_students(STUDENTS)
-    token = response_json(get({"limit": "1"}))["nextToken"]
+    body = response_json(get({"limit": "1"}))
+    token = body["nextToken"]
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    assert set(key) == {names.STUDENT_KEY}
+    [student] = body["students"]
+    assert get_students.decode_token(token) == {names.STUDENT_KEY: {names.STUDENT_KEY_TYPE: student["studentid"]}}
+
+
+#: Partition keys at DynamoDB's limit of 2048 UTF-8 bytes, made of the
+#: characters that grow the most when a token escapes or encodes them.
+LARGEST_KEYS = {
+    "three-byte": "ữ" * 682 + "SV",
+    "four-byte": "𝓐" * 512,
+    "quotes": '"' * 2048,
+    "backslashes": "\\" * 2048,
+    "control characters": "\x00\x1f" * 1024,
+}
+
+
+@pytest.mark.parametrize("studentid", LARGEST_KEYS.values(), ids=LARGEST_KEYS.keys())
+def test_next_token_round_trips_every_key_at_dynamodbs_size_limit(studentid: str) -> None:
+    assert len(studentid.encode("utf-8")) == 2048
+    key = {names.STUDENT_KEY: {names.STUDENT_KEY_TYPE: studentid}}
+    token = get_students.encode_token(key)
+    assert len(token) == get_students.MAX_TOKEN_LENGTH
     assert get_students.decode_token(token) == key
+    assert get_students.parse_request({"nextToken": token}).start_key == key
+    # One byte more is past DynamoDB's limit: no such key, so no such token.
+    with pytest.raises(ValueError, match="malformed token"):
+        get_students.decode_token(
+            get_students.encode_token({names.STUDENT_KEY: {names.STUDENT_KEY_TYPE: studentid + "x"}})
+        )
+
+
+def test_paging_continues_after_keys_at_dynamodbs_size_limit(world: World) -> None:
+    ids = [*LARGEST_KEYS.values(), "SV001", "SV002"]
+    world.put_students([{**STUDENT, "studentid": studentid} for studentid in ids])
+    students, sizes = list_everything(limit=1)
+    assert sorted(s["studentid"] for s in students) == sorted(ids)
+    assert sizes[: len(ids)] == [1] * len(ids)
 
 
 def test_throttled_scan_is_retried_until_it_succeeds(world: World) -> None:

@@ -42,6 +42,24 @@ def post(body: object, *, raw: bool = False, base64_encoded: bool = False) -> An
     return invoke(insert_student, api_event("POST", "/students", body=text, base64_encoded=base64_encoded))
 
 
+def post_as(content_type: str | None, text: str, *, header: str = "Content-Type", multi_value: bool = False) -> Any:
+    """POST ``text`` with this Content-Type (None: without one), under ``header`` in either header map."""
+    event = api_event("POST", "/students", body=text)
+    event["headers"] = {name: value for name, value in event["headers"].items() if name.lower() != "content-type"}
+    if content_type is not None and multi_value:
+        event["multiValueHeaders"] = {header: [content_type]}
+    elif content_type is not None:
+        event["headers"][header] = content_type
+    return invoke(insert_student, event)
+
+
+def assert_sendable(response: Any) -> None:
+    """The reply survives the Lambda runtime: its JSON keeps non-ASCII text as is, then is sent as UTF-8."""
+    json.dumps(response).encode("utf-8")
+    json.dumps(response, ensure_ascii=False).encode("utf-8")
+    response["body"].encode("utf-8")
+
+
 def stored(world: World, studentid: str) -> dict[str, str] | None:
     item = world.dynamodb.get_item(TableName="studentData", Key={names.STUDENT_KEY: {"S": studentid}}).get("Item")
     return {key: value["S"] for key, value in item.items()} if item else None
@@ -166,6 +184,84 @@ def test_unusable_body_is_refused_before_any_aws_call(
     assert response["statusCode"] == status
     assert response_json(response)["message"] == message
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "errors"),
+    [
+        ('{"\\ud800": 1, "\\ud800": 2}', "request body repeats a field", {"\\ud800": "appears more than once"}),
+        (json.dumps({**STUDENT, "\ud800\u0007\u202e": 1}), "invalid student", {"\\ud800\\x07\\u202e": "unknown field"}),
+    ],
+)
+def test_echoed_field_names_are_escaped_so_the_reply_can_be_sent(
+    world: World, text: str, message: str, errors: dict[str, str]
+) -> None:
+    # A lone surrogate echoed as is makes the runtime's UTF-8 encoding fail: the caller would get a 502.
+    response = post(text, raw=True)
+    assert response["statusCode"] == 400
+    assert_sendable(response)
+    assert response_json(response) == {"message": message, "errors": errors}
+    assert world.item_count() == 0
+
+
+def test_a_long_repeated_field_name_is_echoed_shortened(world: World) -> None:
+    name = "k" * 8_000
+    response = post(f'{{"{name}": 1, "{name}": 2}}', raw=True)
+    assert response["statusCode"] == 400
+    [echoed] = response_json(response)["errors"]
+    assert echoed == "k" * 63 + "\u2026"
+    assert len(response["body"]) < 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "header", "multi_value"),
+    [
+        ("text/plain", "Content-Type", False),
+        ("text/plain; charset=utf-8", "content-type", False),
+        ("application/x-www-form-urlencoded", "Content-Type", False),
+        ("multipart/form-data; boundary=x", "CONTENT-TYPE", True),
+        ("application/jsonp", "Content-Type", False),
+        ("application/json-patch+json", "Content-Type", False),
+        (None, "Content-Type", False),
+    ],
+)
+def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(
+    world: World, content_type: str | None, header: str, multi_value: bool
+) -> None:
+    # The gateway checks the body against the model for application/json only; anything else arrives unchecked.
+    calls: list[str] = []
+    aws.dynamodb().meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    response = post_as(content_type, json.dumps(STUDENT), header=header, multi_value=multi_value)
+    assert response["statusCode"] == 415
+    assert response["headers"]["Access-Control-Allow-Origin"] == ORIGIN
+    assert response_json(response) == {"message": "request body must be application/json"}
+    assert calls == []
+    assert world.item_count() == 0
+    assert world.sent_messages() == []
+
+
+def test_a_request_without_any_headers_is_415(world: World) -> None:
+    event = {**api_event("POST", "/students", body=json.dumps(STUDENT)), "headers": None, "multiValueHeaders": None}
+    response = invoke(insert_student, event)
+    assert response["statusCode"] == 415
+    assert world.item_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "header", "multi_value"),
+    [
+        ("application/json; charset=utf-8", "Content-Type", False),
+        ("Application/JSON", "Content-Type", False),
+        ("application/json ; charset=UTF-8", "content-type", False),
+        ("application/json", "CONTENT-TYPE", True),
+    ],
+)
+def test_json_is_recognised_whatever_the_case_and_parameters(
+    world: World, content_type: str, header: str, multi_value: bool
+) -> None:
+    response = post_as(content_type, json.dumps(STUDENT), header=header, multi_value=multi_value)
+    assert response["statusCode"] == 201
+    assert stored(world, "SV001") == STUDENT
 
 
 def test_student_is_saved_when_the_mail_service_is_down(world: World) -> None:
@@ -330,6 +426,68 @@ def test_no_bad_body_is_accepted_and_none_changes_the_table() -> None:
         check()
         assert checked >= 500
         assert world.sent_messages() == []
+
+
+lone_surrogates = st.characters(categories=["Cs"])
+any_text = st.text(st.characters(exclude_categories=()) | lone_surrogates, max_size=12)
+any_keys = (
+    st.sampled_from(FIELDS)
+    | st.sampled_from(["\ud800", "\udfff\u0000", "x"])
+    | any_text
+    | st.integers(60, 9_000).map(lambda n: "\udc00" * n)
+)
+any_values = st.recursive(
+    json_scalars | any_text | st.sampled_from(list(STUDENT.values())),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def any_bodies(draw: st.DrawFn) -> tuple[str, bool]:
+    """JSON-ish text: a student with pairs added (keys may repeat), any value, or broken text; maybe base64."""
+    pairs = list(STUDENT.items()) if draw(st.booleans()) else []
+    pairs += draw(st.lists(st.tuples(any_keys, any_values), max_size=6))
+    ascii_only = draw(st.booleans())
+    members = ", ".join(
+        f"{json.dumps(key, ensure_ascii=ascii_only)}: {json.dumps(value, ensure_ascii=ascii_only)}"
+        for key, value in draw(st.permutations(pairs))
+    )
+    text = draw(
+        st.sampled_from(["{" + members + "}", "{" + members, "[" + members + "]"])
+        | any_values.map(lambda value: json.dumps(value, ensure_ascii=ascii_only))
+    )
+    # A body that is no UTF-8 cannot be base64-encoded by the test; the gateway never sends one anyway.
+    return text, ascii_only and draw(st.booleans())
+
+
+def test_any_body_gets_a_2xx_or_4xx_reply_the_runtime_can_send() -> None:
+    with aws_world():
+        counter = iter(range(1_000_000))
+        statuses: set[int] = set()
+
+        @settings(
+            max_examples=400,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(any_bodies(), st.sampled_from(["application/json", "Application/JSON; charset=utf-8", "text/plain"]))
+        def check(case: tuple[str, bool], content_type: str) -> None:
+            text, base64_encoded = case
+            # A fresh id per example, so a valid body is saved (201) rather than refused as taken.
+            text = text.replace(STUDENT["studentid"], f"ANY{next(counter)}")
+            event = api_event("POST", "/students", body=text, base64_encoded=base64_encoded)
+            event["headers"]["Content-Type"] = content_type
+            response = invoke(insert_student, event)
+            assert 200 <= response["statusCode"] < 300 or 400 <= response["statusCode"] < 500
+            assert_sendable(response)
+            assert all(len(field) <= 64 for field in response_json(response).get("errors", {}))
+            statuses.add(response["statusCode"])
+
+        check()
+        # Valid bodies, refused bodies and refused media types were all among the examples.
+        assert {201, 400, 415} <= statuses
 
 
 vietnamese_letters = st.sampled_from(
