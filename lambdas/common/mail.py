@@ -2,7 +2,9 @@
 
 Both functions that send mail have already done their real work (saved the
 student, written the backup) when they send it; a mail failure must not undo
-or hide that, only be reported.
+or hide that, only be reported. Inside the invocation's time budget
+(``aws.time_budget``) a mail that cannot be sent in time is reported the same
+way, as not sent, so the function still answers before it is stopped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdas.common import aws
 from lambdas.common.log import get_logger
 
 if TYPE_CHECKING:
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
 
 #: Subject and body are sent as UTF-8 so Vietnamese names arrive intact.
 CHARSET: Final = "UTF-8"
+
+#: Why a mail was not sent when SES did not answer within the invocation's budget.
+TIMED_OUT: Final = "the e-mail service did not answer in time"
 
 logger = get_logger(__name__)
 
@@ -45,7 +51,8 @@ def send_text(client: SESClient, *, sender: str, to: Sequence[str], subject: str
     except (ClientError, BotoCoreError) as error:
         code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
         logger.warning("e-mail not sent", extra={"errorType": type(error).__name__, "errorCode": code})
-        return EmailOutcome(sent=False, error=_reason(code))
+        timed_out = isinstance(error, aws.TIMEOUT_ERRORS)
+        return EmailOutcome(sent=False, error=TIMED_OUT if timed_out else _reason(code))
     return EmailOutcome(sent=True)
 
 

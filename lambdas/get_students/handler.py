@@ -12,6 +12,10 @@ and works for every key the table can hold. One Scan call may stop early (at
 1 MB, or before ``limit``), so the listing keeps scanning until the page is
 full or the table ends. A page whose JSON would exceed
 ``MAX_PAGE_BYTES`` ends early, with a ``nextToken``: nothing is ever dropped.
+
+Every AWS call runs inside ``aws.time_budget``: when DynamoDB does not answer
+in time the function answers 504 ``{"message": ...}`` before Lambda (10 s) or
+API Gateway (29 s) gives up, instead of being stopped without an answer.
 """
 
 from __future__ import annotations
@@ -72,6 +76,11 @@ class Page:
 
 def lambda_handler(event: dict[str, Any], context: object) -> ProxyResponse:
     bind_request(context)
+    with aws.time_budget(context):
+        return handle(event)
+
+
+def handle(event: dict[str, Any]) -> ProxyResponse:
     config = settings()
     origin = config.allowed_origin
     try:
@@ -84,6 +93,9 @@ def lambda_handler(event: dict[str, Any], context: object) -> ProxyResponse:
         page = list_students(aws.dynamodb(), config.table_name, limit=request.limit, start_key=request.start_key)
     except RequestError as error:
         return request_error_response(error, origin=origin)
+    except aws.TIMEOUT_ERRORS:
+        logger.exception("DynamoDB did not answer in time")
+        return error_response(504, "the database did not answer in time", origin=origin)
     except Exception:
         logger.exception("reading students failed")
         return error_response(500, "internal error", origin=origin)

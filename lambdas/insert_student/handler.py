@@ -10,7 +10,13 @@ The body is a JSON object with exactly ``studentid``, ``name``, ``class``,
 - 409 when a student with this id exists; 413 for a body over 16 KiB;
 - 415 when the request does not declare its body ``application/json`` (the
   gateway checks the body against the model only for that media type);
+- 504 ``{"message": ...}`` when DynamoDB did not answer within the invocation's
+  time budget (the write may still have been applied: retrying then answers 409);
 - 500 ``{"message": "internal error"}`` for anything else (details only in the logs).
+
+Every AWS call runs inside ``aws.time_budget``, so the function answers before
+Lambda (15 s) or API Gateway (29 s) gives up: a mail SES cannot take in time is
+reported as not sent, with the student saved and a 201.
 """
 
 from __future__ import annotations
@@ -59,6 +65,11 @@ class StudentExistsError(Exception):
 
 def lambda_handler(event: dict[str, Any], context: object) -> ProxyResponse:
     bind_request(context)
+    with aws.time_budget(context):
+        return handle(event)
+
+
+def handle(event: dict[str, Any]) -> ProxyResponse:
     config = settings()
     origin = config.allowed_origin
     try:
@@ -74,6 +85,9 @@ def lambda_handler(event: dict[str, Any], context: object) -> ProxyResponse:
         return error_response(
             409, "a student with this id already exists", origin=origin, errors={"studentid": "already exists"}
         )
+    except aws.TIMEOUT_ERRORS:
+        logger.exception("DynamoDB did not answer in time")
+        return error_response(504, "the database did not answer in time", origin=origin)
     except Exception:
         logger.exception("saving the student failed")
         return error_response(500, "internal error", origin=origin)

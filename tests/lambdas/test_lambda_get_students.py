@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import os
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from lambdas.common import aws, names
 from lambdas.get_students import handler as get_students
+from modules.functions import FUNCTIONS, READ
 from tests.lambdas.scenarios import (
     ORIGIN,
     STUDENT,
@@ -21,6 +24,7 @@ from tests.lambdas.scenarios import (
     response_json,
 )
 
+TIMEOUTS = {spec.key: spec.timeout_seconds for spec in FUNCTIONS}
 STUDENTS = [
     STUDENT,
     {
@@ -247,7 +251,9 @@ def test_paging_continues_after_keys_at_dynamodbs_size_limit(world: World) -> No
 def test_throttled_scan_is_retried_until_it_succeeds(world: World) -> None:
     world.put_students(STUDENTS)
     throttle = inject_error(aws.dynamodb(), "Scan", "ProvisionedThroughputExceededException", status=400, times=2)
-    with instant_retries() as clock:
+    # The deployed timeout leaves time for both retries (the 3 s fallback would not).
+    timeout = str(TIMEOUTS[READ])
+    with instant_retries() as clock, mock.patch.dict(os.environ, {"AWS_LAMBDA_FUNCTION_TIMEOUT": timeout}):
         response = get()
     assert response["statusCode"] == 200
     assert response_json(response)["count"] == 3
