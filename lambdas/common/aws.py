@@ -16,7 +16,7 @@ two layers:
   function's configured timeout (``client_config``): one stalled attempt costs
   a fraction of the budget and leaves time to retry on a fresh connection;
 - a handler runs inside ``time_budget(context)``, which sets a deadline from
-  ``context.get_remaining_time_in_millis()`` (or ``AWS_LAMBDA_FUNCTION_TIMEOUT``, else Lambda's default 3 s), at
+  ``context.get_remaining_time_in_millis()`` (or ``AWS_LAMBDA_FUNCTION_TIMEOUT``; neither: no deadline), at
   most API Gateway's timeout, less ``ANSWER_MARGIN_S`` to shape and send the
   answer. Two event hooks on every client enforce it per attempt: before an
   attempt, its read timeout is cut to the time left (botocore honours a
@@ -62,8 +62,6 @@ MAX_RETRIES: Final = 4
 API_GATEWAY_TIMEOUT_S: Final = 29
 #: Kept back from the deadline to build the response, log and return it.
 ANSWER_MARGIN_S: Final = 1.0
-#: Lambda's default timeout, assumed when neither the runtime nor the environment says.
-DEFAULT_FUNCTION_TIMEOUT_S: Final = 3
 #: Connecting to an in-region endpoint takes milliseconds; a connection that
 #: is not up in 1 s (a lost SYN) is better retried on a fresh attempt.
 CONNECT_TIMEOUT_S: Final = 1.0
@@ -138,19 +136,28 @@ class Deadline:
 _deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("deadline", default=None)
 
 
-def deadline_for(context: object) -> Deadline:
-    """The invocation's deadline: its remaining time (at most API Gateway's), less ``ANSWER_MARGIN_S``."""
+def deadline_for(context: object) -> Deadline | None:
+    """The invocation's deadline: its remaining time (at most API Gateway's), less ``ANSWER_MARGIN_S``.
+
+    None when the time is unknown: a context without the runtime's clock (not
+    in Lambda) and no ``AWS_LAMBDA_FUNCTION_TIMEOUT``. Only the clients'
+    timeouts bound the calls then; guessing Lambda's 3 s default would cut
+    calls short on a slow machine for no invocation that exists.
+    """
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining_ms):
         remaining_s = remaining_ms() / 1000
     else:
-        remaining_s = configured_timeout_s() or DEFAULT_FUNCTION_TIMEOUT_S
+        configured = configured_timeout_s()
+        if configured is None:
+            return None
+        remaining_s = configured
     budget_s = min(remaining_s, API_GATEWAY_TIMEOUT_S) - ANSWER_MARGIN_S
     return Deadline(at=time.monotonic() + budget_s, budget_s=budget_s)
 
 
 @contextlib.contextmanager
-def time_budget(context: object) -> Iterator[Deadline]:
+def time_budget(context: object) -> Iterator[Deadline | None]:
     """Make every call of the functions' clients, inside this block, end before the invocation's deadline."""
     deadline = deadline_for(context)
     token = _deadline.set(deadline)

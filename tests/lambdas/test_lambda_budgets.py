@@ -161,3 +161,13 @@ def test_insert_answers_504_when_dynamodb_never_answers(world: World, stalled: S
     assert timed.seconds < timeout_s - aws.ANSWER_MARGIN_S + 0.5
     assert timed.response["statusCode"] == 504
     assert world.sent_messages() == []
+
+
+def test_no_clock_and_no_configured_timeout_sets_no_deadline() -> None:
+    """Outside Lambda with nothing to go by, only the clients' timeouts apply: no guessed 3 s budget."""
+    with mock.patch.dict(os.environ, {}, clear=False):
+        os.environ.pop("AWS_LAMBDA_FUNCTION_TIMEOUT", None)
+        assert aws.deadline_for(FakeContext()) is None
+        os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "15"
+        deadline = aws.deadline_for(FakeContext())
+        assert deadline is not None and deadline.budget_s == 15 - aws.ANSWER_MARGIN_S
