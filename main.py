@@ -41,9 +41,6 @@ if __name__ == "__main__" and validated_config() is None:
 provider_bindings.install()
 
 # Imported only after the configuration check and install() (modules/provider_bindings.py).
-import atexit  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
 
 import jsii  # noqa: E402
 from cdktf import (  # noqa: E402
@@ -70,6 +67,7 @@ from modules.function_role import FunctionRole  # noqa: E402
 from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
 from modules.functions import routes as function_routes  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
+from modules.scratch import scratch_dir  # noqa: E402
 from modules.site_access_logs import SiteAccessLogs  # noqa: E402
 from modules.site_firewall import SiteFirewall  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
@@ -229,7 +227,7 @@ class StudentManagementStack(TerraformStack):
 
     def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:
         """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
-        site_dir = _build_dir("student-site-")
+        site_dir = scratch_dir("student-site-")
         firewall = (
             SiteFirewall(self, "firewall", name="StudentWebsiteFirewall", rate_limit=config.site_waf_rate_limit)
             if config.site_waf
@@ -333,13 +331,6 @@ class _SiteOrigin:
         if self._url is None:
             raise ValueError("the site's origin was read before the website was built")
         return self._url
-
-
-def _build_dir(prefix: str) -> Path:
-    """A private directory for one synth's built files, removed at exit (cdktf copies what it needs)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
-    return path
 
 
 def _backup_writer(functions: Sequence[FunctionSpec]) -> FunctionKey:

@@ -174,6 +174,16 @@ class AppConfig:
         """The CA that signed the emulator's certificate (made by scripts/emulator.sh)."""
         return self.emulator_state_dir / "tls" / "ca.pem"
 
+    @property
+    def emulator_outdir(self) -> Path:
+        """Where ``make up`` synthesizes the local stacks (apart from ``make synth``'s cdktf.out)."""
+        return self.emulator_state_dir / "cdktf.out"
+
+    @property
+    def emulator_outputs_file(self) -> Path:
+        """The deployed stacks' outputs, ``{stack: {name: value}}``, written by ``make up``."""
+        return self.emulator_outdir / "outputs.json"
+
     def bucket(self, base: str) -> str:
         """A bucket name with the configured suffix applied."""
         return f"{base}-{self.name_suffix}" if self.name_suffix else base

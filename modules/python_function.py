@@ -9,10 +9,8 @@ Lambda never creates an unbounded one itself.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from modules import iam
 from modules.config import PROJECT_ROOT
 from modules.function_role import FunctionRole
 from modules.functions import FunctionSpec
+from modules.scratch import scratch_dir
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 RUNTIME = "python3.13"
@@ -42,11 +41,9 @@ REPRODUCIBLE_MTIME = 1_577_836_800
 def stage_code(package: str) -> Path:
     """A directory holding exactly what the function's zip contains.
 
-    A private temporary directory per synth, so synths of two targets can run
-    at once; cdktf copies it into its output, and it is removed at exit.
+    A private directory per synth (``scratch_dir``); cdktf copies it into its output.
     """
-    target = Path(tempfile.mkdtemp(prefix=f"student-lambda-{package}-"))
-    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    target = scratch_dir(f"student-lambda-{package}-")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copy2(LAMBDAS_DIR / "__init__.py", _mkdir(target / "lambdas") / "__init__.py")
     shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)

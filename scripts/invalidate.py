@@ -37,7 +37,7 @@ MAX_WAIT_SECONDS = 900
 
 def outputs_file(config: AppConfig) -> Path:
     if config.is_local:
-        return config.emulator_state_dir / "cdktf.out" / "outputs.json"
+        return config.emulator_outputs_file
     return ROOT / "cdktf.out" / "outputs.json"
 
 

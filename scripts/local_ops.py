@@ -46,7 +46,7 @@ class OpsError(RuntimeError):
 
 
 def outputs(config: AppConfig) -> dict[str, Any]:
-    path = config.emulator_state_dir / "cdktf.out" / "outputs.json"
+    path = config.emulator_outputs_file
     try:
         return dict(json.loads(path.read_text(encoding="utf-8"))[APP_STACK])
     except FileNotFoundError:
@@ -117,11 +117,17 @@ def seed(config: AppConfig, count: int) -> None:
     print(f"==> seed: {added} added, {existing} already there ({url})")
 
 
-def emails(config: AppConfig) -> None:
+def sent_messages(config: AppConfig) -> list[dict[str, Any]]:
+    """Every e-mail the emulator's SES accepted, oldest first (its ``/_emulator/ses-messages`` route)."""
     url = f"{config.emulator_endpoint}/_emulator/ses-messages/{config.region}"
-    context = _emulator_tls(config)
+    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
     with urllib.request.urlopen(url, timeout=10, context=context) as response:  # noqa: S310 - the emulator
-        messages = json.loads(response.read())["messages"]
+        messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
+    return messages
+
+
+def emails(config: AppConfig) -> None:
+    messages = sent_messages(config)
     for message in messages:
         to = ", ".join(message["destinations"].get("ToAddresses", []) if message["destinations"] else [])
         print(f"--- to {to} from {message['source']}\n    subject: {message['subject']}")
@@ -164,10 +170,6 @@ def backup_now(config: AppConfig) -> None:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         if status != 200:
             raise OpsError(f"{function} failed ({status})")
-
-
-def _emulator_tls(config: AppConfig) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
 
 
 def main(argv: list[str]) -> int:

@@ -12,8 +12,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export DEPLOY_TARGET=local
 python=$root/.venv/bin/python
-state_dir=$("$python" scripts/config_get.py emulator_state_dir)
-out=$state_dir/cdktf.out
+out=$("$python" scripts/config_get.py emulator_outdir)
 
 started=$SECONDS
 # The emulator starts while the stacks synthesize: neither needs the other.

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import pytest
 
-from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, AppConfig, load_config
+from modules.config import APP_STACK, BOOTSTRAP_STACK, AppConfig, load_config
+from scripts.deploy_local import emulator_client
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("aws", "local")
@@ -81,13 +81,7 @@ class EmulatorSettings:
 
     def client(self, service: str) -> Any:
         """A boto3 client of this emulator, with its CA and the emulator's (non-secret) credentials."""
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=self.config.region,
-            verify=str(self.ca_bundle),
-            **{key.lower(): value for key, value in EMULATOR_CREDENTIALS.items()},
-        )
+        return emulator_client(service, self.config)
 
     def env(self) -> dict[str, str]:
         env = {

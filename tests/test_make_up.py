@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 import subprocess
 import time
 import urllib.error
@@ -39,6 +38,7 @@ from modules.config import APP_STACK, BOOTSTRAP_STACK
 from modules.functions import FUNCTIONS, INSERT, READ
 from modules.site_assets import runtime_config
 from modules.site_headers import SECURITY_HEADERS
+from scripts import local_ops
 from tests.browser import DESKTOP, PHONE, chromium, screenshot_dir, wait_until_listed, watched_pages
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 
@@ -127,7 +127,7 @@ class LocalSystem:
 
     def outputs(self) -> dict[str, dict[str, Any]]:
         deployed: dict[str, dict[str, Any]] = json.loads(
-            (self.emulator.state_dir / "cdktf.out" / "outputs.json").read_text(encoding="utf-8")
+            self.emulator.config.emulator_outputs_file.read_text(encoding="utf-8")
         )
         return deployed
 
@@ -141,11 +141,7 @@ class LocalSystem:
         return (self.emulator.state_dir / "logs" / "edge.log").read_text(encoding="utf-8").splitlines()
 
     def emails(self) -> list[dict[str, Any]]:
-        url = f"{self.emulator.endpoint}/_emulator/ses-messages/us-east-1"
-        context = ssl.create_default_context(cafile=str(self.emulator.ca_bundle))
-        with urllib.request.urlopen(url, timeout=10, context=context) as response:  # noqa: S310
-            messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
-        return messages
+        return local_ops.sent_messages(self.emulator.config)
 
 
 def edge_pid(emulator: EmulatorSettings) -> int:

@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
         print("edge: it serves the local deployment only; run it with DEPLOY_TARGET=local", file=sys.stderr)
         return 2
     try:
-        Outputs.read(config.emulator_state_dir / "cdktf.out" / "outputs.json")
+        Outputs.read(config.emulator_outputs_file)
     except DeploymentError as error:
         print(f"edge: nothing to serve: {error}", file=sys.stderr)
         return 2

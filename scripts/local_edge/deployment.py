@@ -298,7 +298,7 @@ class Deployment:
 
     def __init__(self, config: AppConfig) -> None:
         self.config = config
-        self.outputs_path = config.emulator_state_dir / "cdktf.out" / "outputs.json"
+        self.outputs_path = config.emulator_outputs_file
         # boto3 clients are safe to share between threads; creating them is not, so all are made here.
         self.apigateway = emulator_client("apigateway", config)
         self.awslambda = emulator_client("lambda", config)
