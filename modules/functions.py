@@ -44,6 +44,10 @@ class Access(StrEnum):
     MAIL_STUDENTS = "mail-students"
     #: ``EmailIdentities.grant_send_to_recipients``: from the sender to the configured recipients.
     MAIL_RECIPIENTS = "mail-recipients"
+    #: ``BackupRuns.grant_track``: record backup runs and hold the lease that keeps two from racing.
+    TRACK_BACKUP_RUNS = "track-backup-runs"
+    #: Invoke itself asynchronously (``lambda:InvokeFunction`` on its own ARN): ``POST /backup`` starts a run.
+    INVOKE_ITSELF = "invoke-itself"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,15 +119,22 @@ FUNCTIONS: Final[tuple[FunctionSpec, ...]] = (
         key=BACKUP,
         name="BackupDynamoDBAndSendEmail",
         package="backup",
-        description="POST /backup and daily: streams studentData to JSON and CSV in S3, e-mails a summary.",
+        description="POST /backup (async, 202), GET /backup and daily: streams studentData to S3, e-mails a summary.",
         role_name="DynamoDBBackupRole",
         role_description="Runs BackupDynamoDBAndSendEmail: reads studentData, writes backups, e-mails a notice.",
         # The tutorial's sizes: streaming keeps memory flat whatever the table size.
         timeout_seconds=900,
-        # Two backups at once would race to write the same keys.
-        reserved_concurrency=1,
-        access=(Access.SCAN_STUDENTS, Access.WRITE_BACKUPS, Access.MAIL_RECIPIENTS),
-        routes=(Route("/backup", "POST"),),
+        # No reserved concurrency: the runs table's lease keeps two backups
+        # from racing, and a reservation of 1 would throttle GET /backup (the
+        # page's polling) for as long as a run lasts.
+        access=(
+            Access.SCAN_STUDENTS,
+            Access.WRITE_BACKUPS,
+            Access.MAIL_RECIPIENTS,
+            Access.TRACK_BACKUP_RUNS,
+            Access.INVOKE_ITSELF,
+        ),
+        routes=(Route("/backup", "POST"), Route("/backup", "GET", query_parameters=("runId",))),
         schedule="DailyDynamoDBBackup",
     ),
 )

@@ -49,6 +49,7 @@ from botocore.exceptions import BotoCoreError, ConnectTimeoutError, ReadTimeoutE
 if TYPE_CHECKING:
     from botocore.client import BaseClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
 
@@ -227,7 +228,13 @@ def ses() -> SESClient:
     return client
 
 
+@functools.cache
+def lambda_() -> LambdaClient:
+    client: LambdaClient = _client("lambda")
+    return client
+
+
 def reset() -> None:
     """Forget every cached client and the session (for tests)."""
-    for factory in (session, dynamodb, s3, ses):
+    for factory in (session, dynamodb, s3, ses, lambda_):
         factory.cache_clear()

@@ -115,11 +115,14 @@ class BackupSettings:
     sender_email: str
     recipients: tuple[str, ...]
     allowed_origin: str
+    #: The table of backup runs and the lease that keeps two from racing.
+    runs_table_name: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Self:
         return cls(
             table_name=required(environ, names.ENV_TABLE_NAME),
+            runs_table_name=required(environ, names.ENV_RUNS_TABLE_NAME),
             bucket=required(environ, names.ENV_BACKUP_BUCKET),
             sender_email=email_address(environ, names.ENV_SENDER_EMAIL),
             recipients=email_addresses(environ, names.ENV_RECIPIENT_EMAIL),

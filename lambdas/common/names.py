@@ -24,13 +24,25 @@ ENV_BACKUP_BUCKET: Final = "S3_BUCKET_NAME"
 ENV_SENDER_EMAIL: Final = "SENDER_EMAIL"
 ENV_RECIPIENT_EMAIL: Final = "RECIPIENT_EMAIL"
 ENV_ALLOWED_ORIGIN: Final = "ALLOWED_ORIGIN"
+ENV_RUNS_TABLE_NAME: Final = "RUNS_TABLE_NAME"
 
 # --- Backup objects ---------------------------------------------------------
 BACKUP_PREFIX: Final = "backups/"
 
+# --- Metrics the functions emit (CloudWatch embedded metric format) ----------
+#: Namespace of the system's own metrics; the alarms watch these names.
+METRIC_NAMESPACE: Final = "StudentManagement"
+#: 1 for every backup run whose objects were all written (no dimensions).
+METRIC_BACKUP_SUCCEEDED: Final = "BackupSucceeded"
+#: 1 for every backup run that wrote nothing (its objects were discarded).
+METRIC_BACKUP_FAILED: Final = "BackupFailed"
+#: 1 for every backup run whose summary e-mail could not be sent.
+METRIC_BACKUP_EMAIL_FAILED: Final = "BackupEmailFailed"
+
 # --- Terraform outputs of the application stack -----------------------------
 OUTPUT_TABLE_NAME: Final = "table_name"
 OUTPUT_TABLE_ARN: Final = "table_arn"
+OUTPUT_RUNS_TABLE_NAME: Final = "backup_runs_table_name"
 OUTPUT_BACKUP_BUCKET: Final = "backup_bucket_name"
 OUTPUT_BACKUP_LOG_BUCKET: Final = "backup_log_bucket_name"
 OUTPUT_SES_IDENTITIES: Final = "ses_identities"

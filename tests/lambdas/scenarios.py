@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, cast
 from unittest import mock
+from urllib.parse import unquote
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -39,6 +40,7 @@ from moto.backends import get_backend
 from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber
 
 from lambdas.backup import handler as backup
+from lambdas.backup import runs
 from lambdas.common import aws, names
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
 REGION: Final = "us-east-1"
 TABLE: Final = "studentData"
 BUCKET: Final = "student-backup-20250706-test"
+RUNS_TABLE: Final = "studentBackupRuns"
+BACKUP_FUNCTION_ARN: Final = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:BackupDynamoDBAndSendEmail"
 SENDER: Final = "noreply@example.com"
 RECIPIENTS: Final = ("admin@example.com", "ops@example.com")
 ORIGIN: Final = "https://d111111abcdef8.cloudfront.net"
@@ -61,6 +65,7 @@ ORIGIN: Final = "https://d111111abcdef8.cloudfront.net"
 #: The functions' environment, as the infrastructure sets it (plus fake credentials).
 ENVIRONMENT: Final = {
     names.ENV_TABLE_NAME: TABLE,
+    names.ENV_RUNS_TABLE_NAME: RUNS_TABLE,
     names.ENV_BACKUP_BUCKET: BUCKET,
     names.ENV_SENDER_EMAIL: SENDER,
     names.ENV_RECIPIENT_EMAIL: ", ".join(RECIPIENTS),
@@ -82,6 +87,8 @@ IAM_ACTIONS: Final = {
     ("dynamodb", "Query"): "dynamodb:Query",
     ("dynamodb", "GetItem"): "dynamodb:GetItem",
     ("dynamodb", "PutItem"): "dynamodb:PutItem",
+    ("dynamodb", "UpdateItem"): "dynamodb:UpdateItem",
+    ("dynamodb", "DeleteItem"): "dynamodb:DeleteItem",
     ("dynamodb", "BatchGetItem"): "dynamodb:BatchGetItem",
     ("dynamodb", "BatchWriteItem"): "dynamodb:BatchWriteItem",
     ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",
@@ -98,6 +105,7 @@ IAM_ACTIONS: Final = {
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("ses", "SendEmail"): "ses:SendEmail",
     ("ses", "SendRawEmail"): "ses:SendRawEmail",
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
 }
 
 FUNCTION_MODULES: Final = (get_students, insert_student, backup)
@@ -155,6 +163,13 @@ class World:
             AttributeDefinitions=[{"AttributeName": names.STUDENT_KEY, "AttributeType": names.STUDENT_KEY_TYPE}],
             BillingMode="PAY_PER_REQUEST",
         )
+        # The same key definition the runs construct uses.
+        self.dynamodb.create_table(
+            TableName=RUNS_TABLE,
+            KeySchema=[{"AttributeName": runs.KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": runs.KEY, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         self.s3.create_bucket(Bucket=BUCKET)
         self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         self.ses.verify_email_identity(EmailAddress=SENDER)
@@ -179,6 +194,10 @@ class World:
 
     def item_count(self) -> int:
         return len(self.scan_all())
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Every item of the runs table (the lease included), low-level."""
+        return self.dynamodb.scan(TableName=RUNS_TABLE, ConsistentRead=True).get("Items", [])
 
     def object_keys(self) -> list[str]:
         response = self.s3.list_objects_v2(Bucket=BUCKET)
@@ -261,6 +280,7 @@ def scheduler_event() -> dict[str, Any]:
 class FakeContext:
     aws_request_id: str = "0f4d6c1e-0000-4000-8000-000000000000"
     function_name: str = "test"
+    invoked_function_arn: str = BACKUP_FUNCTION_ARN
 
 
 def invoke(module: Any, event: Mapping[str, Any]) -> Any:
@@ -374,6 +394,40 @@ def inject_error(
     return injection
 
 
+class AsyncInvocations:
+    """Lambda's asynchronous ``Invoke``, for one client: accepted (202) and queued, delivered on request.
+
+    moto cannot run a function (it needs Docker), so this stands in for the
+    Lambda service between the caller's client and moto: each ``Invoke`` with
+    ``InvocationType=Event`` is answered 202 and its payload kept;
+    ``deliver`` then calls the backup handler with each queued event, as Lambda
+    would shortly after.
+    """
+
+    def __init__(self, client: BaseClient) -> None:
+        self.queued: list[tuple[str, dict[str, Any]]] = []
+        if client not in _injectors:
+            _injectors[client] = FaultInjector(client)
+        injection = Injection(operation="Invoke", status=202, body=b"", headers={}, when=self._accept)
+        _injectors[client].injections.append(injection)
+
+    def _accept(self, request: Any) -> bool:
+        kind = request.headers.get("X-Amz-Invocation-Type")
+        kind = kind.decode() if isinstance(kind, bytes) else kind
+        assert kind == "Event", f"only asynchronous invocations are expected, got {kind!r}"
+        function = request.url.split("/functions/", 1)[1].split("/", 1)[0]
+        self.queued.append((unquote(function), json.loads(request.body)))
+        return True
+
+    def deliver(self) -> list[Any]:
+        """Run every queued event through the backup handler, in order; returns the handler's results."""
+        results = []
+        while self.queued:
+            _, event = self.queued.pop(0)
+            results.append(invoke(backup, event))
+        return results
+
+
 def make_unavailable(client: BaseClient) -> Injection:
     """Every call of ``client`` fails as if the service were down: HTTP 503, retried, then given up."""
     return inject_error(client, None, "ServiceUnavailable", status=503)
@@ -476,7 +530,11 @@ def _insert_mail_down(world: World) -> None:
 
 def _backup_api(world: World) -> None:
     world.put_students([STUDENT])
-    invoke(backup, api_event("POST", "/backup"))
+    lambda_service = AsyncInvocations(aws.lambda_())
+    started = response_json(invoke(backup, api_event("POST", "/backup")))
+    lambda_service.deliver()
+    invoke(backup, api_event("GET", "/backup", query={"runId": started["runId"]}))
+    invoke(backup, api_event("GET", "/backup"))
 
 
 def _backup_scheduled(world: World) -> None:
@@ -487,13 +545,15 @@ def _backup_scheduled(world: World) -> None:
 def _backup_part_denied(world: World) -> None:
     world.put_students([STUDENT])
     inject_error(aws.s3(), "UploadPart", "AccessDenied", status=403)
-    invoke(backup, api_event("POST", "/backup"))
+    with contextlib.suppress(backup.BackupError):
+        invoke(backup, scheduler_event())
 
 
 def _backup_second_object_fails(world: World) -> None:
     world.put_students([STUDENT])
     inject_error(aws.s3(), "CompleteMultipartUpload", "AccessDenied", status=403, when=is_csv_request)
-    invoke(backup, api_event("POST", "/backup"))
+    with contextlib.suppress(backup.BackupError):
+        invoke(backup, scheduler_event())
 
 
 def _backup_scan_denied(world: World) -> None:
@@ -512,7 +572,7 @@ def _backup_throttled(world: World) -> None:
 def _backup_mail_down(world: World) -> None:
     make_unavailable(aws.ses())
     with instant_retries():
-        invoke(backup, api_event("POST", "/backup"))
+        invoke(backup, scheduler_event())
 
 
 def is_csv_request(request: Any) -> bool:

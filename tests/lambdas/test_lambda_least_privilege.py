@@ -11,6 +11,13 @@ EXPECTED_ACTIONS = {
     "insert_student": {"dynamodb:PutItem", "ses:SendEmail"},
     "backup": {
         "dynamodb:Scan",
+        # The runs table: the run records and the lease (modules/backup_runs.py).
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        # POST /backup hands the run to an asynchronous invocation of itself.
+        "lambda:InvokeFunction",
         "s3:PutObject",
         "s3:AbortMultipartUpload",
         "s3:DeleteObject",
