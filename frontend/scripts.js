@@ -89,11 +89,14 @@
       "lookup.notFound": "No student has the ID {id}.",
       "lookup.failed": "The student could not be looked up.",
       "backup.heading": "Backup",
-      "backup.intro": "Copies every student to the backup bucket as JSON and CSV, then e-mails a summary.",
+      "backup.intro":
+        "Copies every student to the backup bucket (restorable DynamoDB JSON, and CSV for spreadsheets), then e-mails a summary.",
       "backup.button": "Back up now",
       "backup.running": "Backing up…",
       "backup.done": "Backup finished: {items} students in {files} files.",
       "backup.failed": "The backup failed.",
+      "backup.alreadyRunning": "A backup is already running; showing its progress.",
+      "backup.lostTrack": "The backup is taking longer than expected. Its e-mail will say when it is done.",
       "backup.items": "Students backed up",
       "backup.started": "Started",
       "backup.email": "Summary e-mail",
@@ -172,11 +175,14 @@
       "lookup.notFound": "Không có sinh viên nào mang mã {id}.",
       "lookup.failed": "Không tra cứu được sinh viên.",
       "backup.heading": "Sao lưu",
-      "backup.intro": "Sao chép toàn bộ sinh viên vào bucket sao lưu dưới dạng JSON và CSV, rồi gửi e-mail tóm tắt.",
+      "backup.intro":
+        "Sao chép toàn bộ sinh viên vào bucket sao lưu (DynamoDB JSON để khôi phục, và CSV cho bảng tính), rồi gửi e-mail tóm tắt.",
       "backup.button": "Sao lưu ngay",
       "backup.running": "Đang sao lưu…",
       "backup.done": "Sao lưu xong: {items} sinh viên trong {files} tệp.",
       "backup.failed": "Sao lưu thất bại.",
+      "backup.alreadyRunning": "Một bản sao lưu khác đang chạy; đang hiển thị tiến độ của nó.",
+      "backup.lostTrack": "Sao lưu lâu hơn dự kiến. E-mail tóm tắt sẽ báo khi hoàn tất.",
       "backup.items": "Số sinh viên đã sao lưu",
       "backup.started": "Bắt đầu lúc",
       "backup.email": "E-mail tóm tắt",
@@ -924,22 +930,64 @@
     setLabel(el.backupButton, running ? "backup.running" : "backup.button");
   }
 
+  // The backup runs on in the background (POST /backup answers 202 with its run id):
+  // the page asks how it is going, soon at first, then every few seconds, for at
+  // most as long as the function may run.
+  const POLL_FIRST_MS = 500;
+  const POLL_EVERY_MS = 2000;
+  const POLL_LIMIT_MS = 16 * 60 * 1000;
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async function followRun(runId) {
+    const deadline = Date.now() + POLL_LIMIT_MS;
+    let wait = POLL_FIRST_MS;
+    while (Date.now() < deadline) {
+      await sleep(wait);
+      wait = POLL_EVERY_MS;
+      const result = await callApi("GET", state.config.api.backup, { query: { runId } });
+      if (result.status === 200 && hasType(result.data, "object")) {
+        if (result.data.state === "done") return { run: result.data };
+        if (result.data.state === "failed") {
+          const reason = typeof result.data.error === "string" ? result.data.error : "";
+          return { failure: reason ? [{ raw: `(${reason})` }] : [] };
+        }
+        continue;
+      }
+      // A lost connection, throttling or a server hiccup: the run goes on, ask again.
+      if (result.status === 0 || result.status === 429 || result.status >= 500) continue;
+      return { failure: describeFailure(result) };
+    }
+    return { failure: [{ key: "backup.lostTrack" }] };
+  }
+
   async function onBackup() {
     if (!state.config || state.backingUp) return;
     setBackingUp(true);
     state.lastBackup = null;
     renderBackup();
     showMessage(el.backupStatus, "info", [{ key: "backup.running" }]);
-    const result = await callApi("POST", state.config.api.backup, { body: {} });
+    const started = await callApi("POST", state.config.api.backup, { body: {} });
+    const runId = typeof started.data?.runId === "string" ? started.data.runId : "";
+    let outcome;
+    if ((started.status === 202 || started.status === 409) && runId) {
+      // 409: someone else's backup is running; follow that one rather than start another.
+      if (started.status === 409) showMessage(el.backupStatus, "info", [{ key: "backup.alreadyRunning" }]);
+      outcome = await followRun(runId);
+    } else {
+      outcome = { failure: describeFailure(started) };
+    }
     setBackingUp(false);
-    if (result.status === 200 && hasType(result.data, "object")) {
-      state.lastBackup = result.data;
-      const files = Array.isArray(result.data.objects) ? result.data.objects.length : 0;
+    if (outcome.run) {
+      state.lastBackup = outcome.run;
+      const files = Array.isArray(outcome.run.objects) ? outcome.run.objects.length : 0;
       showMessage(el.backupStatus, "success", [
-        { key: "backup.done", params: { items: Number(result.data.items) || 0, files } },
+        { key: "backup.done", params: { items: Number(outcome.run.items) || 0, files } },
       ]);
     } else {
-      showMessage(el.backupStatus, "error", [{ key: "backup.failed" }, ...describeFailure(result)]);
+      showMessage(el.backupStatus, "error", [{ key: "backup.failed" }, ...outcome.failure]);
     }
     renderBackup();
   }

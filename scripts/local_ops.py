@@ -3,8 +3,8 @@
     local_ops.py api-key              print the API key (from the emulator's Secrets Manager)
     local_ops.py seed [--count N]     add sample students through the local invoke URL
     local_ops.py emails               what the emulator's SES accepted: to, subject, body
-    local_ops.py backups [--download KEY|latest]
-                                      list the backup objects; download one into <state dir>/downloads
+    local_ops.py backups [--download NAME|latest]
+                                      list the backups; download one's objects into <state dir>/downloads
     local_ops.py backup-now           run the schedule's target with its deployed input, as the scheduler would
 
 Everything is read from what `make up` deployed: outputs.json, the emulator's
@@ -137,20 +137,42 @@ def emails(config: AppConfig) -> None:
 
 
 def backups(config: AppConfig, download: str | None) -> None:
+    """Each backup run with its objects (items, CSV, manifest), oldest first; optionally download one run."""
     bucket = outputs(config)[names.OUTPUT_BACKUP_BUCKET]
     s3 = emulator_client("s3", config)
-    objects = s3.list_objects_v2(Bucket=bucket, Prefix=names.BACKUP_PREFIX).get("Contents", [])
-    for item in objects:
-        print(f"  {item['LastModified']:%Y-%m-%d %H:%M:%S}  {item['Size']:>9} B  s3://{bucket}/{item['Key']}")
-    print(f"==> {len(objects)} backup object(s) in {bucket}")
+    objects = [
+        item
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=names.BACKUP_PREFIX)
+        for item in page.get("Contents", [])
+    ]
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for item in sorted(objects, key=lambda item: item["Key"]):
+        runs.setdefault(_run_name(item["Key"]), []).append(item)
+    for run, items in runs.items():
+        print(f"  {run}")
+        for item in items:
+            print(f"    {item['LastModified']:%Y-%m-%d %H:%M:%S}  {item['Size']:>9} B  s3://{bucket}/{item['Key']}")
+    print(
+        f"==> {len(runs)} backup(s), {len(objects)} object(s) in {bucket}; restore one with: "
+        "DEPLOY_TARGET=local make restore BACKUP=<backup name>"
+    )
     if download:
-        if not objects:
+        if not runs:
             raise OpsError("there is no backup to download: run `make backup-now` first")
-        key = max(objects, key=lambda item: item["LastModified"])["Key"] if download == "latest" else download
-        target = config.emulator_state_dir / "downloads" / Path(key).name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        s3.download_file(bucket, key, str(target))
-        print(f"==> downloaded s3://{bucket}/{key} to {target}")
+        run = max(runs) if download == "latest" else _run_name(download)
+        if run not in runs:
+            raise OpsError(f"no backup {run} in {bucket}: `make backups` lists them")
+        target_dir = config.emulator_state_dir / "downloads"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for item in runs[run]:
+            target = target_dir / Path(item["Key"]).name
+            s3.download_file(bucket, item["Key"], str(target))
+            print(f"==> downloaded s3://{bucket}/{item['Key']} to {target}")
+
+
+def _run_name(key: str) -> str:
+    """``backup-<run id>``: a backup's objects share it, before their suffix."""
+    return Path(key).name.split(".", 1)[0]
 
 
 def backup_now(config: AppConfig) -> None:
@@ -180,7 +202,7 @@ def main(argv: list[str]) -> int:
     seeding.add_argument("--count", type=int, default=20, help="how many (default 20)")
     commands.add_parser("emails", help="show what SES accepted")
     listing = commands.add_parser("backups", help="list backups, optionally download one")
-    listing.add_argument("--download", metavar="KEY", help="a key, or 'latest'")
+    listing.add_argument("--download", metavar="NAME", help="a backup's name or key, or 'latest'")
     commands.add_parser("backup-now", help="run the scheduled backup now")
     args = parser.parse_args(argv)
     try:

@@ -50,6 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from lambdas.backup import handler as backup  # noqa: E402
 from lambdas.common import dynamodb_json, names  # noqa: E402
 from modules.config import AppConfig, ConfigError, load_config  # noqa: E402
+from scripts.deploy_local import emulator_client  # noqa: E402
 
 #: BatchWriteItem's limit.
 BATCH_SIZE: Final = 25
@@ -100,7 +101,7 @@ class Backup:
     @property
     def items_object(self) -> dict[str, Any]:
         [items] = [obj for obj in self.manifest["objects"] if obj.get("role") == "items"]
-        return items
+        return dict(items)
 
     @property
     def name(self) -> str:
@@ -361,8 +362,6 @@ class ProgressBar:
 def clients(config: AppConfig) -> tuple[Any, Any]:
     """S3 and DynamoDB clients of the target: the emulator's, or the account's from your credentials."""
     if config.is_local:
-        from scripts.deploy_local import emulator_client
-
         return emulator_client("s3", config), emulator_client("dynamodb", config)
     session = boto3.session.Session(region_name=config.region)
     return session.client("s3", config=CLIENT_RETRIES), session.client("dynamodb", config=CLIENT_RETRIES)

@@ -71,6 +71,8 @@ class LambdaContext:
 
     aws_request_id: str
     function_name: str
+    #: Where the function's own asynchronous invocations go (the backup's POST /backup).
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:page-server"
 
 
 def proxy_event(request: Request, *, resource: str) -> dict[str, Any]:
@@ -142,6 +144,9 @@ class PageServer:
     _files: dict[str, tuple[SiteObject, bytes]] = field(default_factory=dict)
     _handlers: dict[tuple[str, str], ModuleType] = field(default_factory=function_handlers)
     _held: dict[str, threading.Event] = field(default_factory=dict)
+    #: Lambda's asynchronous invocations (``tests.lambdas.scenarios.AsyncInvocations``), when the
+    #: test's account accepts them: what a function queues is delivered right after it answers.
+    lambda_service: Any = None
     # Lambda gives a container one request at a time; the functions' cached clients rely on it.
     _invoke_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -169,6 +174,7 @@ class PageServer:
         """Forget the calls and switches of the previous test."""
         self.calls.clear()
         self.throttled = False
+        self.lambda_service = None
         self.release_all()
 
     @contextlib.contextmanager
@@ -241,4 +247,12 @@ class PageServer:
         context = LambdaContext(aws_request_id=event["requestContext"]["requestId"], function_name=handler.__name__)
         with self._invoke_lock:
             answer = handler.lambda_handler(event, context)
+            queued = self.lambda_service is not None and bool(self.lambda_service.queued)
+        if queued:
+            # As Lambda does, shortly after: the caller already has its answer.
+            threading.Thread(target=self._deliver, name="async-invocations", daemon=True).start()
         return proxy_response(answer)
+
+    def _deliver(self) -> None:
+        with self._invoke_lock:
+            self.lambda_service.deliver()

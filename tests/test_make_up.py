@@ -220,22 +220,41 @@ def test_api_key_is_the_deployed_key(system: LocalSystem) -> None:
     assert [key["value"] for key in keys if key["name"] == "StudentApiKey"] == [system.key]
 
 
-def test_seed_page_curl_makes_a_backup_in_s3_and_an_email_in_ses(system: LocalSystem) -> None:
+def follow_backup(system: LocalSystem, run_id: str, *, timeout_s: float = 120) -> dict[str, Any]:
+    """Poll ``GET /backup?runId=`` as the page does, until the run is no longer running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = request(f"{system.api}/backup?runId={run_id}", key=system.key)
+        assert answer.status == 200, answer
+        if answer.body["state"] != "running" or time.monotonic() > deadline:
+            return dict(answer.body)
+        time.sleep(0.5)
+
+
+def test_seed_page_curl_starts_a_backup_that_lands_in_s3_and_ses(system: LocalSystem) -> None:
     before = len(system.emails())
     curl = subprocess.run(
-        ["curl", "-sS", "-X", "POST", f"{system.api}/backup", "-H", f"x-api-key: {system.key}"],
+        ["curl", "-sS", "-w", "\n%{http_code}", "-X", "POST", f"{system.api}/backup", "-H", f"x-api-key: {system.key}"],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
-    summary = json.loads(curl.stdout)
+    body, status = curl.stdout.rsplit("\n", 1)
+    # Answered at once: the run goes on in the function's asynchronous invocation, through the edge's Lambda.
+    assert status == "202", curl.stdout
+    started = json.loads(body)
+    assert started["state"] == "running"
+    summary = follow_backup(system, started["runId"])
+    assert summary["state"] == "done", summary
     keys = {item["key"] for item in summary["objects"]}
+    assert len(keys) == 3 and all(started["runId"] in key for key in keys)
     bucket = system.output(names.OUTPUT_BACKUP_BUCKET)
     stored = {item["Key"] for item in system.client("s3").list_objects_v2(Bucket=bucket)["Contents"]}
-    assert keys and keys <= stored
+    assert keys <= stored
     assert summary["emailSent"] is True
     assert len(system.emails()) == before + 1
+    assert any(" lambda POST /2015-03-31/functions/" in line for line in system.request_log())
 
 
 def test_seed_adds_the_tutorials_student_first_and_is_safe_to_rerun(system: LocalSystem) -> None:
@@ -253,9 +272,30 @@ def test_backup_now_runs_the_schedules_target_with_its_input(system: LocalSystem
     assert "DailyDynamoDBBackup: invoking BackupDynamoDBAndSendEmail with its deployed input" in ran.output
     assert '"items": 25' in ran.output
     listed = make("backups", system.emulator, "DOWNLOAD=latest").ok()
-    assert "backup object(s) in student-backup-20250706" in listed.output
-    downloaded = next(line for line in listed.output.splitlines() if "downloaded" in line).split(" to ")[-1]
-    assert "Nguyễn Văn A" in Path(downloaded).read_text(encoding="utf-8")
+    assert "object(s) in student-backup-20250706" in listed.output
+    downloaded = [line.split(" to ")[-1] for line in listed.output.splitlines() if "downloaded" in line]
+    assert sorted(Path(path).name.split(".", 1)[1] for path in downloaded) == ["csv", "dynamodb.json", "manifest.json"]
+    for path in downloaded:
+        if not path.endswith(".manifest.json"):
+            assert "Nguyễn Văn A" in Path(path).read_text(encoding="utf-8-sig")
+
+
+def test_restore_puts_back_what_a_backup_holds_and_keeps_the_rest(system: LocalSystem) -> None:
+    dynamodb = system.client("dynamodb")
+    key = {"studentid": {"S": "SV002"}}
+    original = dynamodb.get_item(TableName="studentData", Key=key)["Item"]
+    dynamodb.delete_item(TableName="studentData", Key=key)
+    total = dynamodb.scan(TableName="studentData", Select="COUNT")["Count"]
+
+    restored = make("restore", system.emulator, "BACKUP=latest", DEPLOY_TARGET="local").ok()
+
+    assert dynamodb.get_item(TableName="studentData", Key=key)["Item"] == original
+    assert "    1 written" in restored.output
+    assert f"    {total:,} already in the table, kept as they are" in restored.output
+    assert "    0 failed" in restored.output
+    missing = make("restore", system.emulator, "BACKUP=backup-20200101-000000-00000000", DEPLOY_TARGET="local")
+    assert missing.returncode != 0
+    assert "does not exist: name a backup" in missing.output
 
 
 def test_emails_shows_what_ses_accepted(system: LocalSystem) -> None:
@@ -371,7 +411,10 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
         shot(page, "5-all-pages")
 
         page.get_by_role("button", name="Back up now").click()
-        expect(page.locator("#backup-status")).to_contain_text("26")
+        # The run goes on in the background (202); the page follows it to the end.
+        expect(page.locator("#backup-status")).to_contain_text(
+            "Backup finished: 26 students in 3 files", timeout=60_000
+        )
         shot(page, "6-backup")
 
         phone = pages.open(f"{system.site}/", viewport=PHONE, locale="vi-VN")
@@ -382,10 +425,10 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
     assert item["Item"]["name"] == {"S": STUDENT["name"]}
     s3 = system.client("s3")
     bucket = system.output(names.OUTPUT_BACKUP_BUCKET)
-    newest = sorted(s3.list_objects_v2(Bucket=bucket)["Contents"], key=lambda o: o["LastModified"])[-2:]
-    for backup in newest:
-        text = s3.get_object(Bucket=bucket, Key=backup["Key"])["Body"].read().decode("utf-8")
-        assert STUDENT["name"] in text, backup["Key"]
+    newest_run = max(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]).split(".", 1)[0]
+    for suffix in (".dynamodb.json", ".csv"):
+        text = s3.get_object(Bucket=bucket, Key=newest_run + suffix)["Body"].read().decode("utf-8-sig")
+        assert STUDENT["name"] in text, newest_run + suffix
     mails = system.emails()[before:]
     assert {tuple(mail["destinations"]["ToAddresses"]) for mail in mails} >= {
         (STUDENT["email"],),

@@ -79,8 +79,8 @@ PART_SIZE: Final = 5 * 1024 * 1024
 #: as the local code page and garbles every Vietnamese name.
 CSV_BOM: Final = "\ufeff".encode()
 CSV_CONTENT_TYPE: Final = "text/csv; charset=utf-8; header=present"
-#: One JSON document per line (every line is ASCII: ``dynamodb_json.item_line``).
-ITEMS_CONTENT_TYPE: Final = "application/x-ndjson"
+#: One JSON document per line (``dynamodb_json.item_line``).
+ITEMS_CONTENT_TYPE: Final = "application/x-ndjson; charset=utf-8"
 ITEMS_SUFFIX: Final = ".dynamodb.json"
 CSV_SUFFIX: Final = ".csv"
 MANIFEST_SUFFIX: Final = ".manifest.json"
@@ -359,7 +359,7 @@ def write_backup(
     csv_out(CSV_BOM + csv_line(names.STUDENT_FIELDS))
     count = 0
     for item in items:
-        items_out(dynamodb_json.item_line(item).encode("ascii") + b"\n")
+        items_out(dynamodb_json.item_line(item))
         plain = encoding.from_dynamodb(item)
         csv_out(csv_line([encoding.csv_cell(plain.get(field)) for field in names.STUDENT_FIELDS]))
         count += 1

@@ -30,12 +30,19 @@ class FormatError(ValueError):
     """A line is not a DynamoDB JSON item."""
 
 
-def item_line(item: Mapping[str, Any]) -> str:
-    """One low-level item (as the DynamoDB client returns it) as a DynamoDB JSON line, without the newline."""
-    encoded = {name: _encode(value) for name, value in item.items()}
-    # ensure_ascii keeps each line pure ASCII: any string DynamoDB holds,
-    # unpaired surrogates included, can be written and read back unchanged.
-    return json.dumps({"Item": encoded}, separators=(",", ":"), ensure_ascii=True)
+def item_line(item: Mapping[str, Any]) -> bytes:
+    """One low-level item (as the DynamoDB client returns it) as a DynamoDB JSON line of UTF-8, with its newline.
+
+    Text stays readable (Vietnamese names can be grepped), as in DynamoDB's
+    own export. A string that UTF-8 cannot encode (an unpaired surrogate,
+    which another writer's client may have stored) is written as a JSON
+    ``\\u`` escape instead, so every item can be written and reads back the same.
+    """
+    document = {"Item": {name: _encode(value) for name, value in item.items()}}
+    try:
+        return (json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(document, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
 
 
 def parse_line(line: str | bytes) -> dict[str, Any]:

@@ -228,6 +228,8 @@ class Function:
     environment: tuple[tuple[str, str], ...]
     #: The resource policy's statements (who may invoke it), empty when it has none.
     policy: tuple[Mapping[str, Any], ...]
+    #: Where failed asynchronous invocations go (an SQS queue or SNS topic ARN), empty for none.
+    dead_letter_target: str = ""
 
 
 # --- CloudFront ---------------------------------------------------------------------
@@ -396,6 +398,7 @@ class Deployment:
             code_sha256=configuration["CodeSha256"],
             environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
             policy=tuple(policy.get("Statement", [])),
+            dead_letter_target=(configuration.get("DeadLetterConfig") or {}).get("TargetArn", ""),
         )
 
     # -- CloudFront ------------------------------------------------------------------

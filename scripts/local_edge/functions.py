@@ -160,6 +160,8 @@ def worker_environment(function: Function, config: AppConfig, task_root: Path) -
         "LANG": "en_US.UTF-8",
         "PATH": RUNTIME_PATH,
         "AWS_ENDPOINT_URL": config.emulator_endpoint,
+        # Lambda itself is the edge (lambda_service.py): moto cannot run functions.
+        "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{config.api_port}",
         "AWS_CA_BUNDLE": str(config.emulator_ca_bundle),
         **EMULATOR_CREDENTIALS,
     }

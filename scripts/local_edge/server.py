@@ -29,6 +29,7 @@ from modules.config import AppConfig
 from scripts.local_edge.deployment import Deployment, DeploymentError
 from scripts.local_edge.functions import Functions
 from scripts.local_edge.gateway import ApiRequest, Gateway
+from scripts.local_edge.lambda_service import LambdaService
 from scripts.local_edge.site import Site
 from scripts.local_edge.usage import Meter
 
@@ -89,6 +90,7 @@ class Edge:
         self.functions = Functions(config, (function_log or log).function_line)
         self.gateway = Gateway(self.deployment, self.functions, Meter(), log.note)
         self.site = Site(self.deployment, self.gateway, log.note)
+        self.lambda_service = LambdaService(self.deployment, self.functions, log.note)
         self._servers: list[BaseWSGIServer] = []
         self._serving = False
 
@@ -147,6 +149,14 @@ class Edge:
         if request.path.startswith(INVOKE_PATH) and request.method == "POST":
             return self._invoke(request, started)(environ, start_response)
         function = None
+        if self.lambda_service.handles(request):
+            try:
+                response, function = self.lambda_service.handle(request)
+            except Exception as error:  # one broken request must not stop the server
+                self._failed("lambda", request, error)
+                response = Response(json.dumps({"message": "ServiceException"}), 500, content_type="application/json")
+            self.log.request("lambda", request, response.status_code, function, started)
+            return response(environ, start_response)
         try:
             answer = self.gateway.handle(
                 ApiRequest(
