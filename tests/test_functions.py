@@ -18,8 +18,9 @@ from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
 APP = APP_STACK
 #: Every function, by name, from the table main.py builds them from.
 FUNCTIONS = {row.name: row for row in functions.FUNCTIONS}
-#: What the Lambda service itself does as the function's role, not the handler code.
-PLATFORM_STATEMENTS = {"WriteOwnLogs", "WriteTraces"}
+#: What the Lambda service itself does as the function's role, not the handler code
+#: (logs, traces, failed asynchronous invocations into the dead-letter queue).
+PLATFORM_STATEMENTS = {"WriteOwnLogs", "WriteTraces", "SendToDeadLetterQueue"}
 INSERT = functions.spec(functions.INSERT)
 BACKUP = functions.spec(functions.BACKUP)
 SCHEDULE = f"{APP}/{BACKUP.schedule_construct_id}"
@@ -88,9 +89,12 @@ def test_backup_function_sizes_and_environment(app: Doc) -> None:
     body = function(app, BACKUP.name)
     assert body["memory_size"] == 128
     assert body["ephemeral_storage"] == {"size": 512}
-    assert body["reserved_concurrent_executions"] == 1
+    # No reservation: the runs table's lease keeps runs from racing, and a
+    # reservation of 1 would throttle GET /backup while a run lasts.
+    assert "reserved_concurrent_executions" not in body
     assert body["timeout"] == 900
     variables = body["environment"]["variables"]
+    assert variables[names.ENV_RUNS_TABLE_NAME] == ref(app, "aws_dynamodb_table", f"{APP}/backup-runs/table", "name")
     assert variables[names.ENV_BACKUP_BUCKET] == ref(
         app, "aws_s3_bucket", f"{APP}/backup-storage/backups/bucket", "bucket"
     )
@@ -113,8 +117,14 @@ def test_no_role_has_a_managed_policy_or_a_needless_wildcard(app: Doc) -> None:
             actions = statement.get("Action", [])
             assert not any(action.endswith("*") for action in actions if statement["Effect"] == "Allow"), path
             if statement["Effect"] == "Allow" and statement.get("Resource") == ["*"]:
-                # The two actions that have no resource-level permissions.
-                assert statement["Sid"] in ("WriteTraces", "ListLogGroups"), f"{path}: {statement}"
+                # The two actions that have no resource-level permissions, and the alarm
+                # topic's key policy, where "*" is the key itself.
+                assert statement["Sid"] in (
+                    "WriteTraces",
+                    "ListLogGroups",
+                    "AccountAdministersKey",
+                    "CloudWatchAlarmsUseKey",
+                ), f"{path}: {statement}"
 
 
 def test_ses_permission_is_limited_to_the_sender_address(app: Doc) -> None:
@@ -147,10 +157,41 @@ def test_roles_grant_exactly_the_calls_the_handlers_make(synth: dict[str, Synth]
 
 def test_table_permissions_name_the_table(app: Doc) -> None:
     table_arn = ref(app, "aws_dynamodb_table", f"{APP}/students/table", "arn")
-    for construct in (row.construct_id for row in FUNCTIONS.values()):
-        statements = policy_statements(app, f"{APP}/{construct}/permissions").values()
+    runs_arn = ref(app, "aws_dynamodb_table", f"{APP}/backup-runs/table", "arn")
+    for row in FUNCTIONS.values():
+        statements = policy_statements(app, f"{APP}/{row.construct_id}/permissions").values()
         dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["actions"])]
-        assert [s["resources"] for s in dynamodb] == [[table_arn]], construct
+        expected = [[table_arn], [runs_arn]] if row.key == BACKUP.key else [[table_arn]]
+        assert [s["resources"] for s in dynamodb] == expected, row.construct_id
+
+
+def test_backup_runs_table_expires_records_and_only_the_backup_tracks_runs(app: Doc) -> None:
+    table = resource(app, "aws_dynamodb_table", f"{APP}/backup-runs/table")
+    assert table["name"] == "studentBackupRuns"
+    assert table["hash_key"] == "runId"
+    assert table["ttl"] == {"attribute_name": "expiresAt", "enabled": True}
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"] == {"enabled": True}
+    statements = policy_statements(app, f"{APP}/{BACKUP.construct_id}/permissions")
+    assert sorted(statements["TrackBackupRuns"]["actions"]) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+    ]
+
+
+def test_backup_may_invoke_only_itself(app: Doc) -> None:
+    statements = policy_statements(app, f"{APP}/{BACKUP.construct_id}/permissions")
+    assert statements["StartOwnRuns"]["actions"] == ["lambda:InvokeFunction"]
+    [arn] = statements["StartOwnRuns"]["resources"]
+    assert arn.endswith(f":function:{BACKUP.name}")
+    assert arn.startswith("arn:${data.aws_partition.partition.partition}:lambda:us-east-1:")
+    for row in FUNCTIONS.values():
+        if row.key != BACKUP.key:
+            others = policy_statements(app, f"{APP}/{row.construct_id}/permissions").values()
+            assert not any(a.startswith("lambda:") for s in others for a in s["actions"]), row.construct_id
 
 
 def test_schedule_runs_the_backup_daily_with_retries(app: Doc) -> None:
@@ -167,7 +208,10 @@ def test_schedule_runs_the_backup_daily_with_retries(app: Doc) -> None:
 
 def test_scheduler_role_may_only_invoke_the_backup_function(app: Doc) -> None:
     invoke = policy_statements(app, f"{SCHEDULE}/permissions")
-    assert list(invoke) == ["InvokeBackupFunction"]
+    assert list(invoke) == ["InvokeBackupFunction", "SendToDeadLetterQueue"]
+    queue_arn = ref(app, "aws_sqs_queue", f"{SCHEDULE}/undelivered/queue", "arn")
+    assert invoke["SendToDeadLetterQueue"]["actions"] == ["sqs:SendMessage"]
+    assert invoke["SendToDeadLetterQueue"]["resources"] == [queue_arn]
     assert invoke["InvokeBackupFunction"]["effect"] == "Allow"
     assert invoke["InvokeBackupFunction"]["actions"] == ["lambda:InvokeFunction"]
     function_arn = ref(app, "aws_lambda_function", f"{APP}/{BACKUP.construct_id}/function", "arn")
