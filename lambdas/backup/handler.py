@@ -213,7 +213,7 @@ def continue_run(run_id: object, store: runs.RunStore, config: BackupSettings) -
         logger.error("not a backup run id; ignored")
         return {"skipped": True}
     record = store.get(run_id)
-    if record is None or record["state"]["S"] != runs.RUNNING or not store.holds_lease(run_id):
+    if record is None or not store.renew(run_id, now=datetime.now(UTC)):
         logger.warning("backup run already ended or not leased; not run again", extra={"runId": run_id})
         return {"runId": run_id, "skipped": True}
     started = datetime.fromisoformat(record["startedAt"]["S"])

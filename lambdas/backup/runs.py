@@ -104,8 +104,34 @@ class RunStore:
             raise
         return None
 
-    def holds_lease(self, run_id: str) -> bool:
-        return self._holder() == run_id
+    def renew(self, run_id: str, *, now: datetime) -> bool:
+        """Extend ``run_id``'s lease from ``now`` (its asynchronous invocation has begun); False if it lost it.
+
+        Lambda may queue an asynchronous invocation for a while: the lease taken
+        when the run was started must cover the run from when it really starts.
+        """
+        lease_until = {"N": str(int((now + self._lease).timestamp()))}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": LOCK_ID}},
+                UpdateExpression="SET leaseUntil = :until",
+                ConditionExpression="holder = :run",
+                ExpressionAttributeValues={":run": {"S": run_id}, ":until": lease_until},
+            )
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": run_id}},
+                UpdateExpression="SET leaseUntil = :until",
+                ConditionExpression="#state = :running",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":running": {"S": RUNNING}, ":until": lease_until},
+            )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def finish(self, run_id: str, *, state: str, finished: datetime, fields: dict[str, Any]) -> None:
         """Record the outcome of a running run (``done`` or ``failed``); a run that already ended is left alone."""

@@ -247,6 +247,21 @@ def test_a_run_that_died_reads_as_failed_and_frees_the_lease(world: World, monke
     assert invoke(backup, api_event("POST", "/backup"))["statusCode"] == 202
 
 
+def test_a_run_delivered_late_renews_its_lease_from_when_it_begins(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.put_students(STUDENTS)
+    lambda_service = AsyncInvocations(aws.lambda_())
+    started = start_via_api()
+    # Lambda held the event in its queue for ten minutes before delivering it.
+    late = datetime.now(UTC) + timedelta(minutes=10)
+    monkeypatch.setattr(backup, "datetime", frozen_clock(late))
+    lambda_service.deliver()
+    [run] = [r for r in world.run_records() if r["runId"]["S"] == started["runId"]]
+    assert int(run["leaseUntil"]["N"]) >= int((late + timedelta(seconds=backup.LAMBDA_MAX_TIMEOUT_S)).timestamp())
+    assert run["state"]["S"] == "done"
+
+
 def test_status_of_an_unknown_or_malformed_run(world: World) -> None:
     unknown = invoke(backup, api_event("GET", "/backup", query={"runId": "20250101-000000-00000000"}))
     assert unknown["statusCode"] == 404
