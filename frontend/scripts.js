@@ -206,6 +206,8 @@
       "must be a date written YYYY-MM-DD": "Phải là ngày viết theo dạng YYYY-MM-DD.",
       "is not a calendar date": "Ngày này không có trong lịch.",
       "must not be in the future": "Không được là ngày trong tương lai.",
+      "must not begin or end with a space": "Không được bắt đầu hoặc kết thúc bằng dấu cách.",
+      "must not be before 1900-01-01": "Không được trước ngày 1900-01-01.",
     },
   };
 

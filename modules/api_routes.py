@@ -4,8 +4,8 @@
 these values, and fingerprints the same values into the deployment's trigger,
 so any change to what the API serves redeploys the stage. Which function
 serves a route is said in ``modules/functions.py``. This module imports only
-the standard library and the function code's validation constants (the
-gateway model and the function validate alike); tests read it cheaply.
+the standard library and the function code's student schema (the gateway
+model and the function validate with the same one); tests read it cheaply.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from lambdas.common import names, validation
+from lambdas.common import student_schema as schema
 
 #: Request headers the page sends; the CORS answer allows exactly these.
 CORS_HEADERS: Final = ("Content-Type", "x-api-key")
@@ -58,36 +58,15 @@ def paths(routes: Iterable[Route]) -> dict[str, tuple[str, ...]]:
 
 
 def student_schema() -> dict[str, Any]:
-    """JSON Schema (draft 4, what API Gateway models speak) of a new student.
+    """JSON Schema (draft 4, what API Gateway models speak) of a new student: the ``Student`` model.
 
-    The gateway rejects the structurally wrong (missing or extra fields, wrong
-    types, lengths, patterns) before a function runs; the function still checks
-    what a schema cannot (a real calendar date not in the future, Unicode
-    letters in names).
+    The schema lives with the function code (``lambdas/common/student_schema.py``),
+    which interprets the same data: the gateway refuses the structurally wrong
+    (missing or extra fields, wrong types, lengths, patterns) before a function
+    runs, and the function refuses the same, plus what a schema cannot say (a
+    real calendar date not in the future, Unicode letters in names).
     """
-    return {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "Student",
-        "type": "object",
-        "additionalProperties": False,
-        "required": list(names.STUDENT_FIELDS),
-        "properties": {
-            names.STUDENT_KEY: {
-                "type": "string",
-                "pattern": f"^{validation.STUDENT_ID.pattern}$",
-                "maxLength": validation.STUDENT_ID_MAX,
-            },
-            "name": {"type": "string", "minLength": 1, "maxLength": validation.NAME_MAX},
-            "class": {"type": "string", "minLength": 1, "maxLength": validation.CLASS_MAX},
-            "birthdate": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-            "email": {
-                "type": "string",
-                "minLength": 3,
-                "maxLength": validation.EMAIL_MAX,
-                "pattern": "^[^@\\s]+@[^@\\s]+$",
-            },
-        },
-    }
+    return schema.student_schema()
 
 
 def fingerprint(

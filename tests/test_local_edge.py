@@ -41,7 +41,14 @@ from scripts.local_edge.deployment import (
     Validator,
 )
 from scripts.local_edge.functions import Functions, Worker, WorkerKey
-from scripts.local_edge.gateway import ApiRequest, Gateway, GatewayError, error_response, proxy_response
+from scripts.local_edge.gateway import (
+    ApiRequest,
+    Gateway,
+    GatewayError,
+    body_matches,
+    error_response,
+    proxy_response,
+)
 from scripts.local_edge.usage import Meter, quota_period
 
 API_ID = "abc123"
@@ -517,3 +524,11 @@ def test_import_error_is_the_answer_of_every_invocation(tmp_path: Path, code: Pa
     finally:
         worker.stop()
     assert not worker.alive
+
+
+@pytest.mark.parametrize(("depth", "parsed"), [(10, True), (900, True), (5_000, False), (100_000, False)])
+def test_a_body_nested_too_deep_is_refused_not_an_error(depth: int, parsed: bool) -> None:
+    # Past ~1,000 levels Python's JSON parser raises RecursionError: the edge answers 400, as API Gateway does.
+    nested = ("[" * depth + "]" * depth).encode()
+    assert body_matches(SCHEMA, nested) is False
+    assert body_matches({"type": "array"}, nested) is parsed

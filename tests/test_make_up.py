@@ -19,13 +19,16 @@ developer's own ``make up``. The tests then run in file order against it:
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from modules.site_headers import SECURITY_HEADERS
 from scripts import local_ops
 from tests.browser import DESKTOP, PHONE, chromium, screenshot_dir, wait_until_listed, watched_pages
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
+from tests.lambdas.bad_requests import BadRequest, answer_problems, generate
 
 pytestmark = [pytest.mark.emulator, pytest.mark.browser]
 
@@ -367,6 +371,114 @@ def test_site_serves_the_bucket_with_its_headers_and_the_api_without_a_key(syste
     listed = request(f"{system.site}/students?limit=1")  # CloudFront adds the key
     assert listed.status == 200 and listed.body["count"] == 1
     assert request(f"{system.site}/students", key="forged").status == 200  # CloudFront's header wins
+
+
+@contextmanager
+def unthrottled_key(system: LocalSystem) -> Iterator[str]:
+    """A key of its own, in a usage plan without limits, and the stage's method throttle lifted, while in use.
+
+    The deployed limits (5 requests a second, 1,000 a day) would answer most of
+    a thousand requests 429 before any reached a function; the system's own key
+    and its quota stay as they were for the tests after this one.
+    """
+    apigateway = system.client("apigateway")
+    api_id = system.output(names.OUTPUT_API_ID)
+    deployed = apigateway.get_stage(restApiId=api_id, stageName=STAGE)["methodSettings"]["*/*"]
+    key = apigateway.create_api_key(name="bad-input-suite", enabled=True)
+    plan = apigateway.create_usage_plan(name="bad-input-suite", apiStages=[{"apiId": api_id, "stage": STAGE}])
+    apigateway.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+
+    def stage_throttle(rate: object, burst: object) -> None:
+        apigateway.update_stage(
+            restApiId=api_id,
+            stageName=STAGE,
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(rate)},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(burst)},
+            ],
+        )
+
+    stage_throttle(100_000, 100_000)
+    try:
+        deadline = time.monotonic() + 15
+        while request(f"{system.api}/students?limit=0", key=key["value"]).status == 403:  # the edge reads it soon
+            assert time.monotonic() < deadline, "the edge never admitted the new key"
+            time.sleep(0.5)
+        yield str(key["value"])
+    finally:
+        stage_throttle(deployed["throttlingRateLimit"], deployed["throttlingBurstLimit"])
+        apigateway.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+        apigateway.delete_usage_plan(usagePlanId=plan["id"])
+        apigateway.delete_api_key(apiKey=key["id"])
+
+
+def send(connection: http.client.HTTPConnection, bad: BadRequest, key: str) -> tuple[int, dict[str, str], bytes]:
+    """``bad`` over HTTP, exactly as generated (no Content-Type added when it has none); status, headers, body."""
+    headers = {"x-api-key": key}
+    if bad.content_type is not None:
+        headers["Content-Type"] = bad.content_type
+    connection.request(bad.method, f"/{STAGE}{bad.target()}", body=bad.body, headers=headers)
+    response = connection.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+def parsed_by_pythons_json(bad: BadRequest) -> bool:
+    """False for a body nested too deep for Python's ``json`` (RecursionError): the edge fails on those."""
+    try:
+        json.loads(bad.body)
+    except RecursionError:
+        return False
+    except ValueError:
+        pass
+    return True
+
+
+def table_items(system: LocalSystem) -> list[dict[str, Any]]:
+    paginator = system.client("dynamodb").get_paginator("scan")
+    pages = paginator.paginate(TableName=system.output(names.OUTPUT_TABLE_NAME), ConsistentRead=True)
+    return sorted((item for page in pages for item in page["Items"]), key=lambda item: item["studentid"]["S"])
+
+
+def edge_problems(system: LocalSystem, requests: list[BadRequest]) -> tuple[list[str], Counter[str]]:
+    """Each request through the edge, API Gateway then Lambda: what is wrong with each answer, and who answered."""
+    problems: list[str] = []
+    answered: Counter[str] = Counter()
+    with unthrottled_key(system) as key:
+        connection = http.client.HTTPConnection("localhost", system.emulator.api_port, timeout=60)
+        try:
+            for number, bad in enumerate(requests):
+                status, headers, body = send(connection, bad, key)
+                # The gateway's own answers name their error type; a function's do not.
+                answered["gateway" if "x-amzn-errortype" in map(str.lower, headers) else "function"] += 1
+                found = answer_problems(status, headers, body, origin=system.site)
+                problems += [f"#{number} {bad.label}: {problem}" for problem in found]
+        finally:
+            connection.close()
+    return problems, answered
+
+
+def test_over_a_thousand_bad_requests_get_a_4xx_json_answer_through_the_edge(system: LocalSystem) -> None:
+    """The bad-input suite of ``tests/lambdas/test_bad_input.py``, over HTTP to the deployed API.
+
+    API Gateway's own checks answer some (an unknown route 403, a body the model
+    refuses 400 "Invalid request body"), the deployed functions the rest; either
+    way a short 4xx JSON message the page can read, and nothing saved or sent.
+    """
+    requests = [bad for bad in generate() if parsed_by_pythons_json(bad)]
+    assert len(requests) >= 1_000
+    before, sent = table_items(system), system.client("ses").get_send_quota()["SentLast24Hours"]
+    problems, answered = edge_problems(system, requests)
+    assert problems == [], f"{len(problems)} of {len(requests)} answered badly:\n" + "\n".join(problems[:40])
+    assert table_items(system) == before
+    assert system.client("ses").get_send_quota()["SentLast24Hours"] == sent
+    # Both the gateway's checks and the functions' were exercised.
+    assert min(answered["gateway"], answered["function"]) > 100, answered
+
+
+def test_bodies_nested_too_deep_for_pythons_json_get_a_4xx_through_the_edge(system: LocalSystem) -> None:
+    requests = [bad for bad in generate() if not parsed_by_pythons_json(bad)]
+    assert requests
+    assert edge_problems(system, requests)[0] == []
 
 
 # --- 3. The page in a real browser --------------------------------------------------------

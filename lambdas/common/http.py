@@ -31,6 +31,8 @@ ECHO_MAX: Final = 64
 # Characters a reader cannot see (controls, format and bidi marks, line separators)
 # and lone surrogates, which UTF-8 cannot encode at all.
 _INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Names of repeated query parameters are echoed back: a hostile query must not make the reply huge.
+_REPEATED_SHOWN: Final = 10
 
 
 class ProxyResponse(TypedDict):
@@ -43,11 +45,19 @@ class ProxyResponse(TypedDict):
 class RequestError(Exception):
     """A request the function refuses; becomes a 4xx JSON response."""
 
-    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = dict(errors) if errors else None
+        self.headers = dict(headers) if headers else {}
 
 
 def is_api_event(event: object) -> bool:
@@ -55,7 +65,9 @@ def is_api_event(event: object) -> bool:
     return isinstance(event, Mapping) and "httpMethod" in event and "requestContext" in event
 
 
-def json_response(status: int, body: Mapping[str, object], *, origin: str) -> ProxyResponse:
+def json_response(
+    status: int, body: Mapping[str, object], *, origin: str, headers: Mapping[str, str] | None = None
+) -> ProxyResponse:
     return {
         "statusCode": status,
         "headers": {
@@ -66,21 +78,40 @@ def json_response(status: int, body: Mapping[str, object], *, origin: str) -> Pr
             # Student records are personal data: no shared or browser cache keeps them.
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            **(headers or {}),
         },
         "body": encoding.dumps(body),
         "isBase64Encoded": False,
     }
 
 
-def error_response(status: int, message: str, *, origin: str, errors: Mapping[str, str] | None = None) -> ProxyResponse:
+def error_response(
+    status: int,
+    message: str,
+    *,
+    origin: str,
+    errors: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProxyResponse:
     body: dict[str, object] = {"message": message}
     if errors:
         body["errors"] = dict(errors)
-    return json_response(status, body, origin=origin)
+    return json_response(status, body, origin=origin, headers=headers)
 
 
 def request_error_response(error: RequestError, *, origin: str) -> ProxyResponse:
-    return error_response(error.status, error.message, origin=origin, errors=error.errors)
+    return error_response(error.status, error.message, origin=origin, errors=error.errors, headers=error.headers)
+
+
+def require_method(event: Mapping[str, Any], method: str) -> None:
+    """``RequestError`` 405 unless the event is a call of ``method``, the one its function serves.
+
+    API Gateway invokes each function for its own method only; an event of
+    another (an ``ANY`` method wired to the function, a test's or an operator's
+    hand-made event) is refused rather than read as something it is not.
+    """
+    if event.get("httpMethod") != method:
+        raise RequestError(405, f"this resource accepts {method} only", headers={"Allow": method})
 
 
 def echo(text: str) -> str:
@@ -141,7 +172,20 @@ def _media_type(header: str) -> str:
 
 
 def query_parameters(event: Mapping[str, Any]) -> dict[str, str]:
-    """The query string as a dict (API Gateway sends ``null`` when there is none)."""
+    """The query string as a dict (API Gateway sends ``null`` when there is none).
+
+    ``RequestError`` 400 for a parameter given more than once: API Gateway keeps
+    the last value in this map, and which one the client meant is anyone's guess
+    (as with a field repeated in a JSON body).
+    """
+    repeated = sorted(
+        str(key)
+        for key, values in (event.get("multiValueQueryStringParameters") or {}).items()
+        if len(values or ()) > 1
+    )
+    if repeated:
+        errors = {echo(key): "is given more than once" for key in repeated[:_REPEATED_SHOWN]}
+        raise RequestError(400, "invalid query parameters", errors)
     parameters = event.get("queryStringParameters") or {}
     return {str(key): str(value) for key, value in parameters.items()}
 

@@ -6,6 +6,9 @@ Query parameters:
 - ``nextToken``: the ``nextToken`` of the previous page, to continue after it;
 - ``studentid``: return only this student (404 if there is none).
 
+Any other parameter, a parameter given twice, or a value out of its rule is a
+400 naming each bad parameter; an event of another method than GET is a 405.
+
 A page is ``{"students": [...], "count": n, "nextToken": "..." | null}``;
 ``nextToken`` is null only when the table has no more students; it is opaque,
 and works for every key the table can hold. One Scan call may stop early (at
@@ -34,10 +37,12 @@ from lambdas.common.config import ReadSettings
 from lambdas.common.http import (
     ProxyResponse,
     RequestError,
+    echo,
     error_response,
     json_response,
     query_parameters,
     request_error_response,
+    require_method,
 )
 from lambdas.common.log import bind_request, get_logger
 from lambdas.common.validation import student_id_problem
@@ -59,6 +64,10 @@ MAX_KEY_BYTES: Final = 2048
 _FORMAT_MARK: Final = "1"
 _TOKEN = re.compile(rf"{_FORMAT_MARK}[A-Za-z0-9_-]+", re.ASCII)
 _LIMIT = re.compile(r"[0-9]{1,3}", re.ASCII)
+#: The query parameters the function reads (the route declares the same to the gateway).
+PARAMETERS: Final = ("limit", "nextToken", "studentid")
+# Unknown parameter names are echoed back (each shortened by ``echo``): a hostile query must not make the reply huge.
+_UNKNOWN_SHOWN: Final = 10
 
 logger = get_logger(__name__)
 
@@ -84,6 +93,7 @@ def handle(event: dict[str, Any]) -> ProxyResponse:
     config = settings()
     origin = config.allowed_origin
     try:
+        require_method(event, "GET")
         request = parse_request(query_parameters(event))
         if request.studentid is not None:
             student = get_student(aws.dynamodb(), config.table_name, request.studentid)
@@ -118,9 +128,14 @@ class ListRequest:
 def parse_request(query: Mapping[str, str]) -> ListRequest:
     """The validated query string; ``RequestError`` 400 naming every bad parameter."""
     errors: dict[str, str] = {}
+    unknown = sorted(set(query) - set(PARAMETERS))
+    for name in unknown[:_UNKNOWN_SHOWN]:
+        errors[echo(name)] = "unknown parameter"
+    if len(unknown) > _UNKNOWN_SHOWN:
+        errors["query"] = f"has {len(unknown)} unknown parameters"
     limit = DEFAULT_LIMIT
     if "limit" in query:
-        text = query["limit"].strip()
+        text = query["limit"]
         if _LIMIT.fullmatch(text) and 1 <= int(text) <= MAX_LIMIT:
             limit = int(text)
         else:

@@ -5,9 +5,12 @@ The body is a JSON object with exactly ``studentid``, ``name``, ``class``,
 
 - 201 ``{"student": {...}, "emailSent": true}``, or with ``"emailSent": false``
   and a short ``emailError`` when the student was saved but the mail failed;
-- 400 ``{"message": ..., "errors": {field: reason}}`` for an invalid body (field
-  names taken from the body are shown escaped and shortened, see ``http.echo``);
+- 400 ``{"message": ..., "errors": {field: reason}}`` for an invalid body: the
+  rules are the gateway's own model (``common/student_schema.py``) and what no
+  schema can say (``common/validation.py``); field names taken from the body are
+  shown escaped and shortened (``http.echo``);
 - 409 when a student with this id exists; 413 for a body over 16 KiB;
+- 405 for an event of another method than POST;
 - 415 when the request does not declare its body ``application/json`` (the
   gateway checks the body against the model only for that media type);
 - 504 ``{"message": ...}`` when DynamoDB did not answer within the invocation's
@@ -38,6 +41,7 @@ from lambdas.common.http import (
     json_response,
     request_error_response,
     require_json_content_type,
+    require_method,
 )
 from lambdas.common.log import bind_request, get_logger
 from lambdas.common.mail import EmailOutcome
@@ -73,6 +77,7 @@ def handle(event: dict[str, Any]) -> ProxyResponse:
     config = settings()
     origin = config.allowed_origin
     try:
+        require_method(event, "POST")
         require_json_content_type(event)
         student = parse_student(json_body(event), today=datetime.now(UTC).date())
         save_student(aws.dynamodb(), config.table_name, student)

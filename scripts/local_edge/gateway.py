@@ -289,11 +289,13 @@ def body_matches(schema: Mapping[str, Any], body: bytes) -> bool:
     """Whether the body is JSON that the model's schema (draft 4, as API Gateway speaks) accepts."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nested deeper than Python's JSON parser goes (~1,000
+        # levels); API Gateway refuses such a body as invalid too.
         return False
     try:
         return bool(Draft4Validator(schema).is_valid(document))
-    except SchemaError:
+    except (SchemaError, RecursionError):
         return False
 
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import random
+import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import Binary
+from jsonschema import Draft4Validator
 
 from lambdas.backup import handler as backup
-from lambdas.common import config, encoding, http, names
+from lambdas.common import config, encoding, http, names, student_schema, validation
 from lambdas.common.config import BackupSettings, ConfigError, InsertSettings, ReadSettings
 from lambdas.common.log import JsonFormatter, bind_request
 from lambdas.common.validation import InvalidStudentError, is_email_address, parse_student
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
+from modules import api_routes
+from tests.lambdas.bad_requests import GOOD_VALUES, field_values
 from tests.lambdas.scenarios import ENVIRONMENT, ORIGIN, FakeContext, api_event, function_environment
 
 TODAY = date(2025, 7, 6)
@@ -107,12 +113,31 @@ def test_settings_are_read_once_per_container() -> None:
 # --- Validation --------------------------------------------------------------------
 
 
-def test_valid_student_is_normalised_to_nfc_and_stripped() -> None:
-    decomposed = unicodedata.normalize("NFD", "  Nguyễn Thị Ánh ")
+def test_valid_student_is_normalised_to_nfc() -> None:
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Ánh")
     student = parse_student({**VALID, "name": decomposed}, today=TODAY)
     assert student.name == "Nguyễn Thị Ánh"
     assert unicodedata.is_normalized("NFC", student.name)
     assert list(student.as_dict()) == list(names.STUDENT_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("studentid", " SV001"),
+        ("studentid", "SV001\u00a0"),
+        ("studentid", "SV001\n"),
+        ("name", "  Nguyễn Thị Ánh "),
+        ("class", "CNTT1 "),
+        ("email", "a@example.com\n"),
+        ("birthdate", " 2004-12-31"),
+    ],
+)
+def test_surrounding_spaces_are_refused_not_trimmed(field: str, value: str) -> None:
+    # The gateway's model refuses them; the function used to trim them and save what nobody sent.
+    with pytest.raises(InvalidStudentError) as raised:
+        parse_student({**VALID, field: value}, today=TODAY)
+    assert raised.value.errors == {field: "must not begin or end with a space"}
 
 
 @pytest.mark.parametrize("name", ["Nguyễn Thị Ánh", "Trần Đức Lộc", "O'Brien-Smith Jr.", "Zoë", "李小龍", "Ng"])
@@ -135,9 +160,15 @@ def test_names_of_any_script_are_accepted(name: str) -> None:
         ("name", "a" * 101),
         ("name", "..."),
         ("name", "Ánh\nLộc"),
+        ("name", "Nguyễn ②"),
+        ("name", "Ánh\u00a0Lộc"),
+        ("name", "\u0301"),
         ("class", ""),
         ("class", "CNTT/1"),
         ("class", "c" * 33),
+        ("class", "CNTT\u0661"),  # an Arabic-Indic digit
+        ("class", "CNTT\uff11"),  # a full-width digit
+        ("class", "Lớp 10"),
         ("birthdate", "2004-02-30"),
         ("birthdate", "2004-2-3"),
         ("birthdate", "20040203"),
@@ -193,6 +224,107 @@ def test_unknown_field_names_echoed_back_are_bounded() -> None:
 @pytest.mark.parametrize("address", ["a@example.com", "first.last+tag@sub.example.co.uk", "x_y-z@example.io"])
 def test_ordinary_addresses_are_accepted(address: str) -> None:
     assert is_email_address(address)
+
+
+# --- One set of rules: the gateway's model and the function agree ------------------------------------
+
+MODEL = Draft4Validator(api_routes.student_schema())
+
+
+def generated_documents(count: int, seed: int = 12) -> list[object]:
+    """Bodies near every rule's edge: students with fields mutated, missing, added or of other types."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    values = {field: field_values(rng, field, 400) for field in names.STUDENT_FIELDS}
+    documents: list[object] = []
+    while len(documents) < count:
+        document: dict[str, object] = {field: rng.choice(GOOD_VALUES[field]) for field in names.STUDENT_FIELDS}
+        for field in rng.sample(names.STUDENT_FIELDS, rng.choice([0, 1, 1, 1, 2, 5])):
+            document[field] = rng.choice(values[field])
+        twist = rng.randrange(20)
+        if twist == 0:
+            del document[rng.choice(names.STUDENT_FIELDS)]
+        elif twist == 1:
+            document[rng.choice(["grade", "Class", "", "name "])] = "x"
+        elif twist == 2:
+            document[rng.choice(names.STUDENT_FIELDS)] = rng.choice([None, 1, True, [], {}, ["SV001"]])
+        elif twist == 3:
+            documents.append(rng.choice([None, "SV001", [document], 1]))
+            continue
+        documents.append(document)
+    return documents
+
+
+DOCUMENTS = generated_documents(4_000)
+
+
+def disagreements(schema_errors: Callable[[object], dict[str, str]]) -> list[tuple[object, bool]]:
+    """The documents on which ``schema_errors`` and the gateway's model (jsonschema, draft 4) differ."""
+    return [(doc, MODEL.is_valid(doc)) for doc in DOCUMENTS if MODEL.is_valid(doc) == bool(schema_errors(doc))]
+
+
+def test_the_function_reads_the_schema_exactly_as_the_gateway_does() -> None:
+    assert disagreements(validation.schema_errors) == []
+    admitted = sum(MODEL.is_valid(doc) for doc in DOCUMENTS)
+    # Both sides of the rules were explored, not one.
+    assert 0.2 * len(DOCUMENTS) < admitted < 0.8 * len(DOCUMENTS)
+
+
+def test_the_agreement_check_catches_a_function_that_trims_values() -> None:
+    def trimming(doc: object) -> dict[str, str]:
+        if isinstance(doc, dict):
+            doc = {key: value.strip() if isinstance(value, str) else value for key, value in doc.items()}
+        return validation.schema_errors(doc)
+
+    # Mostly what the model refuses (" SV001") and the trimming function admits.
+    assert any(not model_admits for _, model_admits in disagreements(trimming))
+
+
+def test_what_the_model_refuses_the_function_refuses_and_only_extra_checks_refuse_more() -> None:
+    today = date.today()
+    extra_refusals = 0
+    for doc in DOCUMENTS:
+        try:
+            parse_student(doc, today=today)
+        except InvalidStudentError as invalid:
+            if MODEL.is_valid(doc):
+                # Admitted by the model: only a check no schema can make may refuse it.
+                assert set(invalid.errors) <= set(validation.EXTRA_CHECKS), (doc, invalid.errors)
+                extra_refusals += 1
+        else:
+            assert MODEL.is_valid(doc), doc
+    assert extra_refusals > 0
+
+
+def test_a_pattern_ending_in_dollar_would_admit_a_final_line_break() -> None:
+    # Why the schema's patterns end in END: JSON Schema searches, and "$" matches before a final "\n".
+    assert re.search(r"^[A-Za-z0-9_-]{1,32}$", "SV001\n")
+    pattern = api_routes.student_schema()["properties"]["studentid"]["pattern"]
+    assert pattern.endswith(student_schema.END)
+    assert re.search(pattern, "SV001") and not re.search(pattern, "SV001\n")
+    assert not MODEL.is_valid({**VALID, "studentid": "SV001\n"})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": "email"},
+        {"type": ["string", "null"]},
+        {"enum": ["SV001"]},
+    ],
+)
+def test_a_schema_the_function_cannot_fully_apply_fails_loudly(change: dict[str, object]) -> None:
+    schema = api_routes.student_schema()
+    schema["properties"]["studentid"].update(change)
+    with pytest.raises(validation.SchemaNotUnderstoodError):
+        validation.string_rules(schema)
+    assert validation.string_rules(api_routes.student_schema()) == validation.RULES
+
+
+def test_an_open_or_differently_shaped_schema_fails_loudly() -> None:
+    changes: list[dict[str, object]] = [{"additionalProperties": True}, {"required": ["studentid"]}, {"anyOf": []}]
+    for change in changes:
+        with pytest.raises(validation.SchemaNotUnderstoodError):
+            validation.string_rules({**api_routes.student_schema(), **change})
 
 
 # --- Encoding -------------------------------------------------------------------------
@@ -310,6 +442,48 @@ def test_deeply_nested_body_is_400_on_every_python() -> None:
         response = insert_student.lambda_handler(api_event("POST", "/students", body=body), FakeContext())
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["message"] in {"request body is not valid JSON", "invalid student"}
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ({"limit": ["5", "6"]}, {"limit": "is given more than once"}),
+        ({"studentid": ["SV001", "SV001"], "limit": ["5"]}, {"studentid": "is given more than once"}),
+        ({"\ud800" * 100: ["1", "2"]}, {"\\ud800" * 10 + "…": "is given more than once"}),
+    ],
+)
+def test_a_query_parameter_given_twice_is_400(query: dict[str, list[str]], errors: dict[str, str]) -> None:
+    # API Gateway keeps only the last value in queryStringParameters; which one was meant is a guess.
+    event = {**api_event("GET", "/students"), "multiValueQueryStringParameters": query}
+    event["queryStringParameters"] = {name: values[-1] for name, values in query.items()}
+    with pytest.raises(http.RequestError) as raised:
+        http.query_parameters(event)
+    assert (raised.value.status, raised.value.errors) == (400, errors)
+
+
+def test_unknown_query_parameters_are_400_naming_each_shortened() -> None:
+    with pytest.raises(http.RequestError) as raised:
+        get_students.parse_request({"limit": "5", "Limit": "5", "x" * 100: "1", **{f"p{i}": "" for i in range(12)}})
+    errors = raised.value.errors or {}
+    assert errors["Limit"] == "unknown parameter"
+    assert errors["query"] == "has 14 unknown parameters"
+    assert len(errors) == 11
+    assert all(len(name) <= http.ECHO_MAX for name in errors)
+
+
+@pytest.mark.parametrize("limit", [" 5", "5 ", "5\n", "\u0665"])
+def test_a_limit_is_digits_only(limit: str) -> None:
+    with pytest.raises(http.RequestError) as raised:
+        get_students.parse_request({"limit": limit})
+    assert set(raised.value.errors or {}) == {"limit"}
+    assert get_students.parse_request({"limit": "5"}).limit == 5
+
+
+def test_an_event_of_another_method_is_405_for_the_reader_too() -> None:
+    with function_environment():
+        response = get_students.lambda_handler({**api_event("GET", "/students"), "httpMethod": "POST"}, FakeContext())
+    assert (response["statusCode"], response["headers"]["Allow"]) == (405, "GET")
+    assert json.loads(response["body"]) == {"message": "this resource accepts GET only"}
 
 
 def test_only_api_gateway_proxy_events_count_as_api_calls() -> None:

@@ -244,6 +244,19 @@ def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(
     assert world.sent_messages() == []
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_an_event_of_another_method_is_405_and_changes_nothing(world: World, method: str) -> None:
+    # The gateway invokes the function for POST only; an event of another method was wired by mistake.
+    response = invoke(
+        insert_student, {**api_event("POST", "/students", body=json.dumps(STUDENT)), "httpMethod": method}
+    )
+    assert response["statusCode"] == 405
+    assert response["headers"]["Allow"] == "POST"
+    assert response["headers"]["Access-Control-Allow-Origin"] == ORIGIN
+    assert response_json(response) == {"message": "this resource accepts POST only"}
+    assert world.item_count() == 0
+
+
 def test_a_request_without_any_headers_is_415(world: World) -> None:
     event = {**api_event("POST", "/students", body=json.dumps(STUDENT)), "headers": None, "multiValueHeaders": None}
     response = invoke(insert_student, event)
@@ -328,7 +341,7 @@ non_string_values = (
 
 
 def _normalised(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip()
+    return unicodedata.normalize("NFC", text)
 
 
 def _with(field: str) -> Callable[[object], dict[str, object]]:
