@@ -19,10 +19,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key seed emails backups backup-now synth plan bootstrap deploy invalidate test lint pytest bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate test lint pytest bench lock clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- set-up (idempotent: each step reruns only when its lock file changes) ---
 
@@ -80,17 +80,37 @@ logs: ## follow the local edge's request log (one line per request)
 api-key: ## print the local API key (from the emulator's Secrets Manager)
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py api-key
 
+staff-token: ## print an ID token of the local staff member, for curl's Authorization header (see the README)
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py staff-token
+
 seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py seed --count $(or $(N),20)
 
 emails: ## show the e-mails the emulator's SES accepted
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py emails
 
-backups: ## list the backups in the emulator (DOWNLOAD=latest or a key to fetch one)
+backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
+
+restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
+	@$(VENV)/bin/python scripts/restore.py --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
 
 backup-now: ## run the daily backup now, as the deployed schedule would
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backup-now
+
+# --- staff (DEPLOY_TARGET=aws by default; local: the emulator of make up) -------
+
+# $(call staff-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
+staff-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')))
+
+staff-add: setup ## invite a staff member: EMAIL=name@example.org [ADMIN=1] (aws: Cognito e-mails the invitation)
+	@$(VENV)/bin/python scripts/staff.py add '$(EMAIL)' $(call staff-flag,ADMIN,--admin)
+
+staff-list: setup ## list the staff members: status, enabled, groups
+	@$(VENV)/bin/python scripts/staff.py list
+
+staff-remove: setup ## sign a staff member out everywhere and delete it: EMAIL=... [YES=1: do not ask]
+	@$(VENV)/bin/python scripts/staff.py remove '$(EMAIL)' $(call staff-flag,YES,--yes)
 
 # --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
 

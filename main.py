@@ -11,7 +11,7 @@ for every setting.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modules import provider_bindings
@@ -23,6 +23,7 @@ from modules.config import (
     TERRAFORM_VERSION_CONSTRAINT,
     AppConfig,
     ConfigError,
+    cognito_origin,
     load_config,
 )
 
@@ -58,8 +59,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct  # noqa: E402
 
 from lambdas.common import names  # noqa: E402
-from modules import api_routes, site_assets  # noqa: E402
+from modules import api_routes, iam, site_assets  # noqa: E402
 from modules.api_gateway_account import ApiGatewayAccountLogging  # noqa: E402
+from modules.backup_runs import BackupRuns  # noqa: E402
 from modules.backup_schedule import BackupSchedule  # noqa: E402
 from modules.backup_storage import BackupStorage  # noqa: E402
 from modules.email_identities import EmailIdentities  # noqa: E402
@@ -70,6 +72,7 @@ from modules.python_function import PythonFunction  # noqa: E402
 from modules.scratch import scratch_dir  # noqa: E402
 from modules.site_access_logs import SiteAccessLogs  # noqa: E402
 from modules.site_firewall import SiteFirewall  # noqa: E402
+from modules.staff_directory import StaffDirectory  # noqa: E402
 from modules.state_bucket import StateBucket  # noqa: E402
 from modules.student_api import StudentApi, UsageLimits  # noqa: E402
 from modules.student_table import StudentTable  # noqa: E402
@@ -85,6 +88,7 @@ EMULATED_SERVICES = (
     "lambda",
     "s3",
     "scheduler",
+    "cognitoidp",
     "secretsmanager",
     "ses",
     "sts",
@@ -161,6 +165,7 @@ class StudentManagementStack(TerraformStack):
         # read it through a lazy value the website fills in below.
         site_origin = _SiteOrigin(config.fixed_site_origin)
         self.table = StudentTable(self, "students", table_name=config.table_name)
+        self.backup_runs = BackupRuns(self, "backup-runs", table_name=config.backup_runs_table_name)
         roles = {
             row.key: FunctionRole(
                 self, row.role_construct_id, role_name=row.role_name, description=row.role_description
@@ -189,6 +194,17 @@ class StudentManagementStack(TerraformStack):
             for row in functions
             if row.schedule
         ]
+        self.staff = StaffDirectory(
+            self,
+            "staff",
+            pool_name=config.staff_user_pool_name,
+            mfa=config.staff_mfa_enabled,
+            # In AWS the pool holds every staff account: Cognito refuses to delete
+            # it until this is turned off. The emulator's pool goes with `make down`.
+            deletion_protection=not config.is_local,
+            token_validity_minutes=config.staff_token_validity_minutes,
+            refresh_token_validity_hours=config.staff_refresh_token_validity_hours,
+        )
         account_logging = (
             ApiGatewayAccountLogging(self, "api-gateway-account") if config.manage_api_gateway_account else None
         )
@@ -200,6 +216,7 @@ class StudentManagementStack(TerraformStack):
             stage_name=config.api_stage_name,
             allowed_origin=site_origin.value,
             handlers=[(route, self.functions[key]) for key, route in function_routes(functions)],
+            staff=self.staff,
             limits=UsageLimits(
                 rate_per_second=config.api_rate_limit,
                 burst=config.api_burst_limit,
@@ -243,7 +260,18 @@ class StudentManagementStack(TerraformStack):
                 api_key_value=self.api.api_key.value,
                 paths=list(api_routes.paths(route for _, route in function_routes(functions))),
             ),
-            site=site_assets.build_site(site_dir, config=site_assets.runtime_config(functions)),
+            site=site_assets.build_site(
+                site_dir,
+                config=site_assets.runtime_config(
+                    functions,
+                    sign_in=site_assets.StaffSignIn(
+                        region=config.region,
+                        user_pool_id=self.staff.user_pool.id,
+                        client_id=self.staff.client.id,
+                        endpoint=config.staff_sign_in_endpoint,
+                    ),
+                ),
+            ),
             site_dir=site_dir,
             # The one difference between the targets: the emulator cannot create
             # a response-headers policy, so the local distribution names AWS's
@@ -258,6 +286,9 @@ class StudentManagementStack(TerraformStack):
             price_class=config.site_price_class,
             noncurrent_version_retention_days=config.noncurrent_version_retention_days,
             web_acl_arn=firewall.web_acl.arn if firewall else None,
+            # The page signs staff in with Cognito's endpoint in AWS; locally through
+            # its own origin ('self'), which the local edge forwards to the emulator.
+            connect_to=() if config.is_local else [cognito_origin(config.region)],
         )
 
     def _remote_state(self, config: AppConfig) -> None:
@@ -290,13 +321,15 @@ class StudentManagementStack(TerraformStack):
             environment={names.ENV_ALLOWED_ORIGIN: origin},
             log_retention_days=config.log_retention_days,
         )
-        grants = {
+        grants: dict[Access, Callable[[PythonFunction], None]] = {
             Access.READ_STUDENTS: self.table.grant_read,
             Access.SCAN_STUDENTS: self.table.grant_scan,
             Access.ADD_STUDENTS: self.table.grant_add,
             Access.WRITE_BACKUPS: self.backup_storage.grant_write,
             Access.MAIL_STUDENTS: self.email.grant_send_to_anyone,
             Access.MAIL_RECIPIENTS: self.email.grant_send_to_recipients,
+            Access.TRACK_BACKUP_RUNS: self.backup_runs.grant_track,
+            Access.INVOKE_ITSELF: lambda grantee: _grant_invoke_itself(self, grantee, row.name, config.region),
         }
         for access in row.access:
             grants[access](function)
@@ -305,6 +338,7 @@ class StudentManagementStack(TerraformStack):
     def _outputs(self) -> None:
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
+        TerraformOutput(self, names.OUTPUT_RUNS_TABLE_NAME, value=self.backup_runs.table.name)
         TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_BACKUP_LOG_BUCKET, value=self.backup_storage.log_bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_API_URL, value=self.api.invoke_url)
@@ -314,6 +348,15 @@ class StudentManagementStack(TerraformStack):
         TerraformOutput(self, names.OUTPUT_SITE_URL, value=self.website.url)
         TerraformOutput(self, names.OUTPUT_SITE_DISTRIBUTION_ID, value=self.website.distribution.id)
         TerraformOutput(self, names.OUTPUT_WEBSITE_BUCKET, value=self.website.bucket.bucket.bucket)
+        TerraformOutput(self, names.OUTPUT_STAFF_USER_POOL_ID, value=self.staff.user_pool.id)
+        TerraformOutput(self, names.OUTPUT_STAFF_USER_POOL_CLIENT_ID, value=self.staff.client.id)
+
+
+def _grant_invoke_itself(scope: Construct, grantee: PythonFunction, name: str, region: str) -> None:
+    """``lambda:InvokeFunction`` on the function's own ARN, spelled from its name (no reference cycle)."""
+    identity = iam.StackIdentity.of(scope)
+    arn = f"arn:{identity.partition}:lambda:{region}:{identity.account_id}:function:{name}"
+    grantee.add_to_policy(iam.statement("StartOwnRuns", ["lambda:InvokeFunction"], [arn]))
 
 
 @jsii.implements(IStringProducer)

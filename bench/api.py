@@ -1,14 +1,17 @@
 """How much does the local edge add to an API request, over calling the handler directly?
 
 The local edge (``scripts/local_edge``, started by ``make up``) serves the
-deployed REST API: an HTTP server, the API key and usage plan checks, the
-request validator, and a worker process per concurrent invocation that runs
-the function's deployed zip. This benchmark brings up a private local system
+deployed REST API: an HTTP server, the Cognito authorizer (each request's ID
+token verified: signature, issuer, audience, expiry), the API key and usage
+plan checks, the request validator, and a worker process per concurrent
+invocation that runs the function's deployed zip. This benchmark brings up a private local system
 (``scripts/up.sh`` on free ports and a temporary state directory, so a running
 ``make up`` is never touched; usage plan limits raised so nothing is
 throttled), seeds 150 students through the API, and measures two requests:
 
-- ``GET /students?limit=100`` with the key: a full page of 100 students;
+- ``GET /students?limit=100`` with the key and the local staff member's ID
+  token (``scripts/local_ops.py`` signs in before each round, so no round
+  outlives its token): a full page of 100 students;
 - ``POST /students`` with a new student each time: 201 expected (saved, and a
   confirmation e-mail sent through the emulator's SES).
 
@@ -23,8 +26,8 @@ Each is measured two ways, against the same emulator:
    the workers' go through a pipe to ``functions.log``.
 
 Both sides do the same DynamoDB and SES calls against the same moto server, so
-the difference is what the edge adds: HTTP, the key and plan checks,
-validation, the proxy event, the worker's pipe and JSON. The direct side runs
+the difference is what the edge adds: HTTP, the token's verification, the key
+and plan checks, validation, the proxy event, the worker's pipe and JSON. The direct side runs
 its threads in one process (one GIL); the edge's functions run in processes
 of their own.
 
@@ -77,7 +80,7 @@ from lambdas.insert_student import handler as insert_student  # noqa: E402
 from modules.config import AppConfig, load_config  # noqa: E402
 from scripts.local_edge.deployment import Deployment, Function, Outputs  # noqa: E402
 from scripts.local_edge.functions import worker_environment  # noqa: E402
-from scripts.local_ops import api_key, sample_students  # noqa: E402
+from scripts.local_ops import OpsError, api_key, sample_students, staff_id_token  # noqa: E402
 from tests.conftest import free_port, tool_env  # noqa: E402
 
 PAGE: Final = 100
@@ -241,12 +244,22 @@ class LocalSystem:
 
 
 class EdgeClient:
-    """Requests to the edge, one keep-alive connection per thread."""
+    """Requests to the edge with the key and a staff ID token, one keep-alive connection per thread."""
 
     def __init__(self, config: AppConfig, key: str) -> None:
+        self._config = config
         self._port = config.api_port
         self._path = f"/{config.api_stage_name}{RESOURCE}"
         self._key = key
+        self._token = ""
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        """A fresh ID token of the local staff member (they last ``staff_token_validity_minutes``)."""
+        try:
+            self._token = staff_id_token(self._config)
+        except OpsError as error:
+            raise BenchError(f"signing in as the local staff member: {error}") from None
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -258,7 +271,7 @@ class EdgeClient:
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
-        headers = {"x-api-key": self._key}
+        headers = {"x-api-key": self._key, "Authorization": self._token}
         data = None
         if body is not None:
             data = json.dumps(body).encode("utf-8")
@@ -412,6 +425,7 @@ def measure(
     share = Budget(max(1, budget.requests // ROUNDS), budget.seconds / ROUNDS, budget.concurrency)
     edge_total, direct_total = Measured(), Measured()
     for round_ in range(ROUNDS):
+        edge.sign_in()
         call = edge_call(f"E{round_}")
         warm_up(call, share)
         edge_total.add(load(call, share))

@@ -1,10 +1,19 @@
-// The student management page: add students, list and find them, start a backup.
+// The student management page: staff sign in, then add students, list and find
+// them, start a backup.
 //
 // Everything the page must know about the API comes from /config.json at run
 // time: the paths on this origin, the JSON schema the API validates new
-// students with, the earliest birthdate and the page size. The form is checked
-// against that schema, so the page and the API cannot disagree about what a
-// valid student is. No key, host name or absolute URL is ever written here.
+// students with, the earliest birthdate and the page size, and where staff sign
+// in (config.auth: the Cognito user pool's app client and the endpoint of
+// Cognito's JSON API). The form is checked against that schema, so the page and
+// the API cannot disagree about what a valid student is. No key, host name or
+// absolute URL is ever written here.
+//
+// Sign-in is plain fetch to Cognito's documented JSON API (no SDK): the password
+// flow, the first sign-in's new-password challenge, an authenticator code for
+// members who turned one on, refreshing the ID token before it expires, and
+// revoking the sign-in when staff sign out. Every API call carries the ID token
+// in its Authorization header.
 //
 // Text reaches the document only through textContent and createElement, and no
 // style is set from script: the page runs under a strict Content-Security-Policy.
@@ -27,6 +36,59 @@
       "language.label": "Language",
       "config.loading": "Loading settings…",
       "config.failed": "The page could not load its settings. Reload the page to try again.",
+      "auth.heading": "Staff sign-in",
+      "auth.intro": "Sign in with your staff e-mail address to see and change student records.",
+      "auth.legend": "Your staff account",
+      "auth.email": "E-mail",
+      "auth.password": "Password",
+      "auth.submit": "Sign in",
+      "auth.submitting": "Signing in…",
+      "auth.cancel": "Cancel",
+      "auth.wrongPassword": "The e-mail address or the password is not right.",
+      "auth.locked": "This account is disabled. Ask an administrator to enable it again.",
+      "auth.attempts": "Too many wrong passwords: this account is locked for a while. Try again later.",
+      "auth.mustReset": "Your password must be reset before you can sign in. Ask an administrator for a new temporary password.",
+      "auth.temporaryExpired": "Your temporary password has expired. Ask an administrator to invite you again.",
+      "auth.notConfirmed": "This account is not confirmed yet. Ask an administrator.",
+      "auth.throttled": "Too many sign-in attempts. Wait a minute, then try again.",
+      "auth.network": "The sign-in service cannot be reached. Check your connection and try again.",
+      "auth.unavailable": "The sign-in service had a problem ({status}). Please try again later.",
+      "auth.failed": "Sign-in failed ({reason}).",
+      "auth.challengeExpired": "Signing in took too long. Please start again with the password you were given.",
+      "auth.unsupportedChallenge": "This account needs a sign-in step the page does not offer ({challenge}). Ask an administrator.",
+      "auth.invalidPassword": "The new password was refused: it does not meet the password rules.",
+      "auth.expired": "Your session has expired. Please sign in again.",
+      "auth.signingOut": "Signing out…",
+      "auth.signedOut": "You have signed out.",
+      "auth.signedOutLocally":
+        "You have signed out of this page, but the sign-in service could not be reached to end the session.",
+      "newPassword.heading": "Choose your own password",
+      "newPassword.intro": "This is your first sign-in, with a temporary password. Choose a password only you know.",
+      "newPassword.legend": "Your new password",
+      "newPassword.account": "Account",
+      "newPassword.password": "New password",
+      "newPassword.confirm": "New password, again",
+      "newPassword.submit": "Set password and sign in",
+      "newPassword.weak": "The password does not meet every rule above.",
+      "newPassword.spaces": "The password must not begin or end with a space.",
+      "newPassword.mismatch": "The two passwords are not the same.",
+      "policy.title": "Your password needs:",
+      "policy.length": "at least {min} characters",
+      "policy.lowercase": "a lower-case letter (a–z)",
+      "policy.uppercase": "an upper-case letter (A–Z)",
+      "policy.digit": "a digit (0–9)",
+      "policy.symbol": "a symbol, such as ! ? @ # $ % & * - _",
+      "policy.met": "done",
+      "policy.unmet": "still needed",
+      "mfa.heading": "Enter your authenticator code",
+      "mfa.intro": "Your account is protected by an authenticator app. Enter the 6-digit code it shows now.",
+      "mfa.legend": "Second sign-in step",
+      "mfa.code": "Code",
+      "mfa.submit": "Verify and sign in",
+      "mfa.format": "Enter the 6 digits your app shows.",
+      "mfa.mismatch": "That code is not right. Enter the code your app shows now.",
+      "session.signedInAs": "Signed in as",
+      "session.signOut": "Sign out",
       "add.heading": "Add a student",
       "add.intro": "All fields are required.",
       "add.legend": "New student",
@@ -70,6 +132,7 @@
       "failure.network": "The server cannot be reached. Check your connection and try again.",
       "failure.badRequest": "The request was refused ({message}).",
       "failure.unexpected": "The server gave an unexpected answer ({status}).",
+      "failure.unauthorized": "Your sign-in could not be renewed (401). Please try again in a moment.",
       "list.heading": "Students",
       "list.refresh": "Refresh",
       "list.loading": "Loading students…",
@@ -103,6 +166,7 @@
       "backup.emailSent": "Sent",
       "backup.emailNotSent": "Not sent",
       "backup.objects": "Files written",
+      "backup.adminOnly": "Only staff in the admin group may run backups. Ask an administrator.",
     },
     vi: {
       "page.title": "Quản lý sinh viên",
@@ -113,6 +177,59 @@
       "language.label": "Ngôn ngữ",
       "config.loading": "Đang tải cấu hình…",
       "config.failed": "Trang không tải được cấu hình. Hãy tải lại trang để thử lại.",
+      "auth.heading": "Đăng nhập cho cán bộ",
+      "auth.intro": "Đăng nhập bằng địa chỉ e-mail cán bộ để xem và cập nhật hồ sơ sinh viên.",
+      "auth.legend": "Tài khoản cán bộ của bạn",
+      "auth.email": "E-mail",
+      "auth.password": "Mật khẩu",
+      "auth.submit": "Đăng nhập",
+      "auth.submitting": "Đang đăng nhập…",
+      "auth.cancel": "Huỷ",
+      "auth.wrongPassword": "Địa chỉ e-mail hoặc mật khẩu không đúng.",
+      "auth.locked": "Tài khoản này đã bị vô hiệu hoá. Hãy nhờ quản trị viên kích hoạt lại.",
+      "auth.attempts": "Nhập sai mật khẩu quá nhiều lần: tài khoản tạm thời bị khoá. Hãy thử lại sau.",
+      "auth.mustReset": "Mật khẩu của bạn cần được đặt lại trước khi đăng nhập. Hãy xin quản trị viên một mật khẩu tạm thời mới.",
+      "auth.temporaryExpired": "Mật khẩu tạm thời đã hết hạn. Hãy nhờ quản trị viên gửi lại lời mời.",
+      "auth.notConfirmed": "Tài khoản này chưa được xác nhận. Hãy liên hệ quản trị viên.",
+      "auth.throttled": "Có quá nhiều lần đăng nhập. Hãy đợi một phút rồi thử lại.",
+      "auth.network": "Không kết nối được tới dịch vụ đăng nhập. Hãy kiểm tra kết nối rồi thử lại.",
+      "auth.unavailable": "Dịch vụ đăng nhập gặp sự cố ({status}). Vui lòng thử lại sau.",
+      "auth.failed": "Đăng nhập không thành công ({reason}).",
+      "auth.challengeExpired": "Quá trình đăng nhập kéo dài quá lâu. Hãy bắt đầu lại với mật khẩu bạn đã được cấp.",
+      "auth.unsupportedChallenge": "Tài khoản này cần một bước đăng nhập mà trang chưa hỗ trợ ({challenge}). Hãy liên hệ quản trị viên.",
+      "auth.invalidPassword": "Mật khẩu mới bị từ chối: mật khẩu không đáp ứng các quy định.",
+      "auth.expired": "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
+      "auth.signingOut": "Đang đăng xuất…",
+      "auth.signedOut": "Bạn đã đăng xuất.",
+      "auth.signedOutLocally":
+        "Bạn đã đăng xuất khỏi trang này, nhưng không kết nối được tới dịch vụ đăng nhập để kết thúc phiên.",
+      "newPassword.heading": "Đặt mật khẩu của riêng bạn",
+      "newPassword.intro": "Đây là lần đăng nhập đầu tiên, bằng mật khẩu tạm thời. Hãy chọn một mật khẩu chỉ mình bạn biết.",
+      "newPassword.legend": "Mật khẩu mới của bạn",
+      "newPassword.account": "Tài khoản",
+      "newPassword.password": "Mật khẩu mới",
+      "newPassword.confirm": "Nhập lại mật khẩu mới",
+      "newPassword.submit": "Đặt mật khẩu và đăng nhập",
+      "newPassword.weak": "Mật khẩu chưa đáp ứng mọi quy định ở trên.",
+      "newPassword.spaces": "Mật khẩu không được bắt đầu hoặc kết thúc bằng dấu cách.",
+      "newPassword.mismatch": "Hai mật khẩu không giống nhau.",
+      "policy.title": "Mật khẩu cần có:",
+      "policy.length": "ít nhất {min} ký tự",
+      "policy.lowercase": "một chữ thường (a–z)",
+      "policy.uppercase": "một chữ hoa (A–Z)",
+      "policy.digit": "một chữ số (0–9)",
+      "policy.symbol": "một ký hiệu, ví dụ ! ? @ # $ % & * - _",
+      "policy.met": "đã đạt",
+      "policy.unmet": "còn thiếu",
+      "mfa.heading": "Nhập mã xác thực",
+      "mfa.intro": "Tài khoản của bạn được bảo vệ bằng ứng dụng xác thực. Hãy nhập mã 6 chữ số đang hiển thị.",
+      "mfa.legend": "Bước đăng nhập thứ hai",
+      "mfa.code": "Mã xác thực",
+      "mfa.submit": "Xác minh và đăng nhập",
+      "mfa.format": "Hãy nhập đủ 6 chữ số ứng dụng đang hiển thị.",
+      "mfa.mismatch": "Mã không đúng. Hãy nhập mã ứng dụng đang hiển thị.",
+      "session.signedInAs": "Đã đăng nhập:",
+      "session.signOut": "Đăng xuất",
       "add.heading": "Thêm sinh viên",
       "add.intro": "Tất cả các trường đều bắt buộc.",
       "add.legend": "Sinh viên mới",
@@ -156,6 +273,7 @@
       "failure.network": "Không kết nối được tới máy chủ. Hãy kiểm tra kết nối rồi thử lại.",
       "failure.badRequest": "Yêu cầu bị từ chối ({message}).",
       "failure.unexpected": "Máy chủ trả lời không như mong đợi ({status}).",
+      "failure.unauthorized": "Không gia hạn được phiên đăng nhập (401). Vui lòng thử lại sau giây lát.",
       "list.heading": "Danh sách sinh viên",
       "list.refresh": "Làm mới",
       "list.loading": "Đang tải danh sách…",
@@ -189,6 +307,7 @@
       "backup.emailSent": "Đã gửi",
       "backup.emailNotSent": "Không gửi được",
       "backup.objects": "Các tệp đã ghi",
+      "backup.adminOnly": "Chỉ cán bộ thuộc nhóm quản trị (admin) mới được sao lưu. Hãy liên hệ quản trị viên.",
     },
   };
 
@@ -241,6 +360,27 @@
     backupStarted: byId("backup-started"),
     backupEmail: byId("backup-email"),
     backupObjects: byId("backup-objects"),
+    main: byId("main"),
+    workspace: byId("workspace"),
+    session: byId("session"),
+    sessionEmail: byId("session-email"),
+    signOutButton: byId("sign-out-button"),
+    authSection: byId("auth-section"),
+    authStatus: byId("auth-status"),
+    signInForm: byId("sign-in-form"),
+    signInFieldset: byId("sign-in-fieldset"),
+    signInEmail: byId("sign-in-email"),
+    signInPassword: byId("sign-in-password"),
+    signInButton: byId("sign-in-button"),
+    newPasswordForm: byId("new-password-form"),
+    newPasswordAccount: byId("new-password-account"),
+    passwordRules: byId("password-rules"),
+    newPassword: byId("new-password"),
+    newPasswordAgain: byId("new-password-again"),
+    newPasswordButton: byId("new-password-button"),
+    mfaForm: byId("mfa-form"),
+    mfaCode: byId("mfa-code"),
+    mfaButton: byId("mfa-button"),
   };
 
   const state = {
@@ -337,6 +477,7 @@
       node.textContent = t(node.dataset.i18n);
     }
     renderHints();
+    renderPasswordRules();
     for (const element of shownMessages.keys()) renderMessage(element);
     if (state.config) {
       renderTableHead();
@@ -365,6 +506,18 @@
     );
   }
 
+  // Cognito's JSON API: a path of this origin (the local system), or an absolute URL
+  // of the page's own scheme, https in AWS (never a downgrade). The CSP's connect-src
+  // names the one other origin the page may call.
+  function isSignInEndpoint(endpoint) {
+    if (isOwnOriginPath(endpoint)) return true;
+    try {
+      return new URL(endpoint).protocol === window.location.protocol;
+    } catch {
+      return false;
+    }
+  }
+
   async function loadConfig() {
     const response = await fetch(CONFIG_PATH, { cache: "no-cache", headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`${CONFIG_PATH} answered ${response.status}`);
@@ -378,6 +531,10 @@
     }
     if (!Number.isInteger(config.pageSize) || config.pageSize < 1) {
       throw new Error(`${CONFIG_PATH}: pageSize must be a positive integer`);
+    }
+    const auth = config.auth ?? {};
+    if (typeof auth.clientId !== "string" || !auth.clientId || !isSignInEndpoint(auth.endpoint)) {
+      throw new Error(`${CONFIG_PATH}: auth.clientId and auth.endpoint (where staff sign in) are required`);
     }
     return config;
   }
@@ -521,9 +678,16 @@
 
   // --- Talking to the API ------------------------------------------------------
 
-  async function callApi(method, path, { query, body } = {}) {
+  // One request to the API with the signed-in member's ID token, as the gateway's
+  // Cognito authorizer reads it: the token itself in Authorization, no "Bearer".
+  async function send(method, path, { query, body } = {}, idToken = "") {
     const url = query ? `${path}?${new URLSearchParams(query)}` : path;
-    const init = { method, cache: "no-store", credentials: "same-origin", headers: { Accept: "application/json" } };
+    const init = {
+      method,
+      cache: "no-store",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", Authorization: idToken },
+    };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -543,6 +707,25 @@
     return { status: response.status, data, retryAfter: response.headers.get("Retry-After") };
   }
 
+  // A call made for one sign-in. The token is renewed first if it is about to lapse
+  // (a background tab's timer may have fired late); an answer of 401 (the token
+  // expired or was refused) renews it once and repeats the call: the authorizer
+  // refused it before any function ran. If Cognito will not renew it, the session
+  // is over: the sign-in form comes back, saying so. An answer that arrives after
+  // its sign-in ended is marked stale, and the caller drops it.
+  async function callApi(method, path, options = {}) {
+    const caller = signedIn;
+    const stale = { status: 401, data: null, retryAfter: null, stale: true };
+    if (!caller) return stale;
+    if (Date.now() >= caller.expiresAt - EXPIRY_SLACK_MS) await refreshTokens();
+    if (signedIn !== caller) return stale;
+    let result = await send(method, path, options, caller.idToken);
+    if (result.status === 401 && signedIn === caller && (await refreshTokens())) {
+      result = await send(method, path, options, caller.idToken);
+    }
+    return signedIn === caller ? result : stale;
+  }
+
   function retrySeconds(header) {
     if (!header) return null;
     if (/^\d+$/.test(header.trim())) return Math.max(1, Number(header.trim()));
@@ -559,6 +742,7 @@
   function describeFailure(result) {
     const { status } = result;
     if (status === 0) return [{ key: "failure.network" }];
+    if (status === 401) return [{ key: "failure.unauthorized" }];
     if (status === 403) return [{ key: "failure.forbidden" }];
     if (status === 413) return [{ key: "failure.tooLarge" }];
     if (status === 429) {
@@ -635,6 +819,7 @@
     }
     setSaving(true);
     const result = await callApi("POST", state.config.api.students, { body: values });
+    if (result.stale) return;
     setSaving(false);
     showSaveResult(values, result);
   }
@@ -771,6 +956,7 @@
     const query = { limit: String(state.config.pageSize) };
     if (!reset && state.nextToken) query.nextToken = state.nextToken;
     const result = await callApi("GET", state.config.api.students, { query });
+    if (result.stale) return;
     state.loadingList = false;
     const page = result.status === 200 && Array.isArray(result.data?.students) ? result.data : null;
     if (!page) {
@@ -830,6 +1016,7 @@
     state.loadingList = true;
     renderList();
     const result = await callApi("GET", state.config.api.students, { query: { [KEY_FIELD]: id } });
+    if (result.stale) return;
     state.loadingList = false;
     const reason = result.data?.errors?.[KEY_FIELD];
     if (result.status === 200 && hasType(result.data?.student, "object")) {
@@ -943,6 +1130,13 @@
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  // The backup routes answer 403 to anyone outside the admin group: say so, rather
+  // than the general "access denied", when the member's token lists no such group.
+  function backupFailure(result) {
+    if (result.status === 403 && !signedIn?.groups.has(ADMIN_GROUP)) return [{ key: "backup.adminOnly" }];
+    return describeFailure(result);
+  }
+
   async function followRun(runId) {
     const deadline = Date.now() + POLL_LIMIT_MS;
     let wait = POLL_FIRST_MS;
@@ -950,6 +1144,7 @@
       await sleep(wait);
       wait = POLL_EVERY_MS;
       const result = await callApi("GET", state.config.api.backup, { query: { runId } });
+      if (result.stale) return { stale: true };
       if (result.status === 200 && hasType(result.data, "object")) {
         if (result.data.state === "done") return { run: result.data };
         if (result.data.state === "failed") {
@@ -960,7 +1155,7 @@
       }
       // A lost connection, throttling or a server hiccup: the run goes on, ask again.
       if (result.status === 0 || result.status === 429 || result.status >= 500) continue;
-      return { failure: describeFailure(result) };
+      return { failure: backupFailure(result) };
     }
     return { failure: [{ key: "backup.lostTrack" }] };
   }
@@ -972,14 +1167,16 @@
     renderBackup();
     showMessage(el.backupStatus, "info", [{ key: "backup.running" }]);
     const started = await callApi("POST", state.config.api.backup, { body: {} });
+    if (started.stale) return;
     const runId = typeof started.data?.runId === "string" ? started.data.runId : "";
     let outcome;
     if ((started.status === 202 || started.status === 409) && runId) {
       // 409: someone else's backup is running; follow that one rather than start another.
       if (started.status === 409) showMessage(el.backupStatus, "info", [{ key: "backup.alreadyRunning" }]);
       outcome = await followRun(runId);
+      if (outcome.stale) return;
     } else {
-      outcome = { failure: describeFailure(started) };
+      outcome = { failure: backupFailure(started) };
     }
     setBackingUp(false);
     if (outcome.run) {
@@ -989,9 +1186,441 @@
         { key: "backup.done", params: { items: Number(outcome.run.items) || 0, files } },
       ]);
     } else {
-      showMessage(el.backupStatus, "error", [{ key: "backup.failed" }, ...outcome.failure]);
+      // A member outside the admin group started nothing: no "backup failed" before why.
+      const refused = outcome.failure[0]?.key === "backup.adminOnly";
+      showMessage(el.backupStatus, "error", refused ? outcome.failure : [{ key: "backup.failed" }, ...outcome.failure]);
     }
     renderBackup();
+  }
+
+  // --- Staff sign-in -----------------------------------------------------------------------
+  //
+  // Tokens are kept in memory only, in `signedIn` below: never in localStorage,
+  // sessionStorage or a cookie, so nothing of a sign-in outlives the page (a
+  // reload or a closed tab asks for the password again) and no other page of the
+  // origin, and no file on disk, ever holds one.
+
+  const COGNITO_TARGET = "AWSCognitoIdentityProviderService.";
+  // The staff pool's password policy (modules/staff_directory.py: 14 characters,
+  // lower and upper case, a digit, a symbol), stated on the new-password form and
+  // checked before the password is sent. Cognito checks it again and has the last word.
+  const PASSWORD_POLICY = { minLength: 14 };
+  // Cognito's symbols; a space counts as one when it is neither first nor last.
+  const SYMBOL = /[\^$*.[\]{}()?"!@#%&/\\,><':;|_~`=+-]/u;
+  const PASSWORD_RULES = [
+    { key: "policy.length", met: (text) => [...text].length >= PASSWORD_POLICY.minLength },
+    { key: "policy.lowercase", met: (text) => /[a-z]/.test(text) },
+    { key: "policy.uppercase", met: (text) => /[A-Z]/.test(text) },
+    { key: "policy.digit", met: (text) => /[0-9]/.test(text) },
+    { key: "policy.symbol", met: (text) => SYMBOL.test(text) || text.slice(1, -1).includes(" ") },
+  ];
+  // The group whose members may run backups (lambdas/common/names.py ADMIN_GROUP).
+  const ADMIN_GROUP = "admin";
+  // The ID token is renewed this long before it expires...
+  const REFRESH_MARGIN_MS = 60 * 1000;
+  // ...an API call made closer to its expiry than this renews it first...
+  const EXPIRY_SLACK_MS = 10 * 1000;
+  // ...and a renewal that could not reach Cognito is tried again after this long.
+  const REFRESH_RETRY_MS = 15 * 1000;
+  // Cognito's answers that say "not now" rather than "no".
+  const TRANSIENT = new Set(["TooManyRequestsException", "LimitExceededException", "InternalErrorException"]);
+
+  // The signed-in member: {email, groups, idToken, accessToken, refreshToken,
+  // expiresAt (by this browser's clock), timer, refreshing}; null when signed out.
+  let signedIn = null;
+  // A sign-in waiting for its next step: {name, session, username}.
+  let pending = null;
+  let authBusy = false;
+
+  async function cognito(operation, body) {
+    let response;
+    try {
+      response = await fetch(state.config.auth.endpoint, {
+        method: "POST",
+        cache: "no-store",
+        credentials: "omit",
+        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": COGNITO_TARGET + operation },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      return { ok: false, status: 0, type: "", message: "" };
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      // An empty or non-JSON answer: its status says enough.
+    }
+    if (response.ok) return { ok: true, status: response.status, data: hasType(data, "object") ? data : {} };
+    // "__type" may carry a namespace: "com.amazonaws.cognito...#NotAuthorizedException".
+    const type = typeof data?.__type === "string" ? data.__type.split("#").pop() : "";
+    const message = [data?.message, data?.Message].find((text) => typeof text === "string") ?? "";
+    return { ok: false, status: response.status, type, message };
+  }
+
+  // Why Cognito said no, in the member's words. A wrong password and an unknown
+  // address read alike, so the form never tells a stranger who is on the staff.
+  function authFailure(answer) {
+    if (answer.status === 0) return [{ key: "auth.network" }];
+    switch (answer.type) {
+      case "NotAuthorizedException":
+        if (/disabled/i.test(answer.message)) return [{ key: "auth.locked" }];
+        if (/attempts exceeded/i.test(answer.message)) return [{ key: "auth.attempts" }];
+        if (/temporary password has expired/i.test(answer.message)) return [{ key: "auth.temporaryExpired" }];
+        if (/session/i.test(answer.message)) return [{ key: "auth.challengeExpired" }];
+        return [{ key: "auth.wrongPassword" }];
+      case "UserNotFoundException":
+        return [{ key: "auth.wrongPassword" }];
+      case "PasswordResetRequiredException":
+        return [{ key: "auth.mustReset" }];
+      case "UserNotConfirmedException":
+        return [{ key: "auth.notConfirmed" }];
+      case "TooManyRequestsException":
+      case "LimitExceededException":
+      case "TooManyFailedAttemptsException":
+        return [{ key: "auth.throttled" }];
+      case "InvalidPasswordException":
+        return [{ key: "auth.invalidPassword" }, ...(answer.message ? [{ raw: `(${answer.message})` }] : [])];
+      case "CodeMismatchException":
+        return [{ key: "mfa.mismatch" }];
+      case "ExpiredCodeException":
+        return [{ key: "auth.challengeExpired" }];
+      default:
+        if (answer.status >= 500) return [{ key: "auth.unavailable", params: { status: answer.status } }];
+        return [{ key: "auth.failed", params: { reason: answer.type || answer.status } }];
+    }
+  }
+
+  // The claims of a JWT: its middle part, base64url-decoded. Nothing is verified
+  // here (the API's authorizer verifies every token); the page only reads when its
+  // token expires, who is signed in and their groups.
+  function tokenClaims(token) {
+    const part = String(token).split(".")[1] ?? "";
+    try {
+      const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")), (c) => c.charCodeAt(0));
+      const claims = JSON.parse(new TextDecoder().decode(bytes));
+      return hasType(claims, "object") ? claims : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function acceptTokens(result) {
+    const claims = tokenClaims(result.IdToken) ?? {};
+    // The token's lifetime (exp - iat), counted from now: a browser whose clock is
+    // off still renews on time.
+    const lifetime =
+      Number.isFinite(claims.exp) && Number.isFinite(claims.iat)
+        ? (claims.exp - claims.iat) * 1000
+        : (Number(result.ExpiresIn) || 0) * 1000;
+    signedIn.idToken = result.IdToken;
+    if (typeof result.AccessToken === "string") signedIn.accessToken = result.AccessToken;
+    // A refresh answers without a refresh token: the sign-in's own stays.
+    if (typeof result.RefreshToken === "string") signedIn.refreshToken = result.RefreshToken;
+    signedIn.expiresAt = Date.now() + lifetime;
+    if (typeof claims.email === "string") signedIn.email = claims.email;
+    const groups = claims["cognito:groups"];
+    signedIn.groups = new Set(Array.isArray(groups) ? groups.map(String) : []);
+    scheduleRefresh(signedIn.expiresAt - REFRESH_MARGIN_MS - Date.now());
+  }
+
+  function scheduleRefresh(delay) {
+    clearTimeout(signedIn.timer);
+    signedIn.timer = setTimeout(refreshTokens, Math.max(1000, delay));
+  }
+
+  // Renews the ID and access tokens with the refresh token; true when it did. One
+  // renewal at a time: calls made meanwhile wait for it.
+  function refreshTokens() {
+    const current = signedIn;
+    if (!current) return Promise.resolve(false);
+    current.refreshing ??= renew(current).finally(() => {
+      current.refreshing = null;
+    });
+    return current.refreshing;
+  }
+
+  async function renew(current) {
+    const answer = await cognito("InitiateAuth", {
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      ClientId: state.config.auth.clientId,
+      AuthParameters: { REFRESH_TOKEN: current.refreshToken },
+    });
+    if (signedIn !== current) return false;
+    const result = answer.ok ? answer.data.AuthenticationResult : null;
+    if (hasType(result, "object") && typeof result.IdToken === "string") {
+      acceptTokens(result);
+      return true;
+    }
+    if (answer.status === 0 || answer.status >= 500 || TRANSIENT.has(answer.type)) {
+      // Cognito could not be asked: the sign-in may still be good, ask again soon.
+      scheduleRefresh(REFRESH_RETRY_MS);
+      return false;
+    }
+    // Cognito refused the refresh token (expired, revoked, or the member disabled).
+    endSession("error", [{ key: "auth.expired" }]);
+    return false;
+  }
+
+  function startSession(result, email) {
+    pending = null;
+    signedIn = { email, groups: new Set(), idToken: "", accessToken: "", refreshToken: "", expiresAt: 0 };
+    acceptTokens(result);
+    clearMessage(el.authStatus);
+    resetWorkspace();
+    renderSession();
+    el.main.focus();
+    loadStudents({ reset: true });
+  }
+
+  // Forgets the sign-in and everything it showed, and brings the sign-in form back.
+  function endSession(tone, parts) {
+    if (signedIn) clearTimeout(signedIn.timer);
+    signedIn = null;
+    pending = null;
+    resetWorkspace();
+    renderSession();
+    showAuthStep("sign-in");
+    showMessage(el.authStatus, tone, parts);
+    el.signInEmail.focus();
+  }
+
+  // Signing out revokes the refresh token, so it issues no more tokens; where that
+  // cannot be done, GlobalSignOut ends every sign-in of the member instead, rather
+  // than leave this one alive. The page forgets its tokens first, whatever Cognito says.
+  async function onSignOut() {
+    const ending = signedIn;
+    if (!ending) return;
+    endSession("info", [{ key: "auth.signingOut" }]);
+    const clientId = state.config.auth.clientId;
+    const revoked = await cognito("RevokeToken", { Token: ending.refreshToken, ClientId: clientId });
+    const ended = revoked.ok || (await cognito("GlobalSignOut", { AccessToken: ending.accessToken })).ok;
+    // Signed in again meanwhile: that sign-in's screen is not this one's to change.
+    if (signedIn || pending) return;
+    showMessage(el.authStatus, ended ? "success" : "error", [
+      { key: ended ? "auth.signedOut" : "auth.signedOutLocally" },
+    ]);
+  }
+
+  function renderSession() {
+    const on = Boolean(signedIn);
+    document.body.dataset.session = on ? "signed-in" : "signed-out";
+    el.session.hidden = !on;
+    el.sessionEmail.textContent = on ? signedIn.email : "";
+    el.authSection.hidden = on;
+    el.workspace.hidden = !on;
+    for (const control of [el.fieldset, el.lookupInput, el.lookupButton, el.backupButton]) control.disabled = !on;
+    renderList();
+  }
+
+  // Everything a sign-in showed goes with it: the list, a look-up, the form, a backup's report.
+  function resetWorkspace() {
+    Object.assign(state, {
+      students: [],
+      listLoaded: false,
+      nextToken: null,
+      mode: "list",
+      lookupResult: null,
+      loadingList: false,
+      lastBackup: null,
+    });
+    state.newIds.clear();
+    el.form.reset();
+    el.lookupInput.value = "";
+    el.lookupInput.removeAttribute("aria-invalid");
+    for (const element of [el.lookupError, el.listStatus, el.backupStatus]) clearMessage(element);
+    setSaving(false);
+    setBackingUp(false);
+    renderList();
+    renderBackup();
+  }
+
+  function renderPasswordRules() {
+    const text = el.newPassword.value;
+    el.passwordRules.replaceChildren(
+      ...PASSWORD_RULES.map((rule) => {
+        const item = document.createElement("li");
+        const met = rule.met(text);
+        item.className = "policy__rule";
+        item.dataset.rule = rule.key.split(".")[1];
+        item.dataset.met = String(met);
+        const words = document.createElement("span");
+        words.textContent = t(rule.key, { min: PASSWORD_POLICY.minLength });
+        // What the tick or cross says, for screen readers.
+        const verdict = document.createElement("span");
+        verdict.className = "visually-hidden";
+        verdict.textContent = ` (${t(met ? "policy.met" : "policy.unmet")})`;
+        item.append(words, verdict);
+        return item;
+      }),
+    );
+  }
+
+  function markInvalid(input, parts) {
+    input.setAttribute("aria-invalid", "true");
+    showMessage(byId(`${input.id}-error`), "error", parts);
+  }
+
+  function clearInvalid(input) {
+    input.removeAttribute("aria-invalid");
+    const error = byId(`${input.id}-error`);
+    if (error) clearMessage(error);
+  }
+
+  const AUTH_INPUTS = () => [el.signInEmail, el.signInPassword, el.newPassword, el.newPasswordAgain, el.mfaCode];
+
+  // One step of signing in at a time: "sign-in", "new-password" or "mfa".
+  function showAuthStep(step) {
+    el.signInForm.hidden = step !== "sign-in";
+    el.newPasswordForm.hidden = step !== "new-password";
+    el.mfaForm.hidden = step !== "mfa";
+    for (const input of AUTH_INPUTS()) {
+      clearInvalid(input);
+      if (input !== el.signInEmail) input.value = "";
+    }
+    el.newPasswordAccount.value = pending?.username ?? "";
+    renderPasswordRules();
+  }
+
+  function setAuthBusy(button, busyKey, idleKey, busy) {
+    authBusy = busy;
+    button.disabled = busy;
+    button.closest("form").setAttribute("aria-busy", String(busy));
+    setLabel(button, busy ? busyKey : idleKey);
+  }
+
+  // What Cognito answered to a sign-in or one of its steps: tokens, or the next step.
+  function proceed(answer, username) {
+    const result = answer.data.AuthenticationResult;
+    if (hasType(result, "object") && typeof result.IdToken === "string") {
+      startSession(result, username);
+      return;
+    }
+    const name = String(answer.data.ChallengeName ?? "");
+    pending = { name, session: String(answer.data.Session ?? ""), username };
+    if (name === "NEW_PASSWORD_REQUIRED" || name === "SOFTWARE_TOKEN_MFA") {
+      clearMessage(el.authStatus);
+      showAuthStep(name === "NEW_PASSWORD_REQUIRED" ? "new-password" : "mfa");
+      (name === "NEW_PASSWORD_REQUIRED" ? el.newPassword : el.mfaCode).focus();
+      return;
+    }
+    pending = null;
+    showAuthStep("sign-in");
+    showMessage(el.authStatus, "error", [{ key: "auth.unsupportedChallenge", params: { challenge: name || "?" } }]);
+  }
+
+  // A step that failed for good (its session expired, say): back to the start, saying why.
+  function restartSignIn(answer) {
+    pending = null;
+    showAuthStep("sign-in");
+    showMessage(el.authStatus, "error", authFailure(answer));
+    el.signInPassword.focus();
+  }
+
+  async function onSignIn(event) {
+    event.preventDefault();
+    if (!state.config || authBusy || signedIn) return;
+    clearMessage(el.authStatus);
+    const email = el.signInEmail.value.trim();
+    const password = el.signInPassword.value;
+    for (const input of [el.signInEmail, el.signInPassword]) clearInvalid(input);
+    const empty = [el.signInEmail, el.signInPassword].filter((input) => !input.value.trim());
+    if (empty.length) {
+      for (const input of empty) markInvalid(input, [{ key: "error.required" }]);
+      empty[0].focus();
+      return;
+    }
+    setAuthBusy(el.signInButton, "auth.submitting", "auth.submit", true);
+    const answer = await cognito("InitiateAuth", {
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: state.config.auth.clientId,
+      AuthParameters: { USERNAME: email, PASSWORD: password },
+    });
+    setAuthBusy(el.signInButton, "auth.submitting", "auth.submit", false);
+    el.signInPassword.value = "";
+    if (answer.ok) {
+      proceed(answer, email);
+      return;
+    }
+    showMessage(el.authStatus, "error", authFailure(answer));
+    el.signInPassword.focus();
+  }
+
+  async function onNewPassword(event) {
+    event.preventDefault();
+    if (!pending || authBusy) return;
+    const password = el.newPassword.value;
+    for (const input of [el.newPassword, el.newPasswordAgain]) clearInvalid(input);
+    if (!password) {
+      markInvalid(el.newPassword, [{ key: "error.required" }]);
+    } else if (PASSWORD_RULES.some((rule) => !rule.met(password))) {
+      markInvalid(el.newPassword, [{ key: "newPassword.weak" }]);
+    } else if (password !== password.trim()) {
+      markInvalid(el.newPassword, [{ key: "newPassword.spaces" }]);
+    } else if (el.newPasswordAgain.value !== password) {
+      markInvalid(el.newPasswordAgain, [{ key: "newPassword.mismatch" }]);
+    }
+    const invalid = el.newPasswordForm.querySelector('[aria-invalid="true"]');
+    if (invalid) {
+      invalid.focus();
+      return;
+    }
+    setAuthBusy(el.newPasswordButton, "auth.submitting", "newPassword.submit", true);
+    const answer = await cognito("RespondToAuthChallenge", {
+      ClientId: state.config.auth.clientId,
+      ChallengeName: "NEW_PASSWORD_REQUIRED",
+      Session: pending.session,
+      ChallengeResponses: { USERNAME: pending.username, NEW_PASSWORD: password },
+    });
+    setAuthBusy(el.newPasswordButton, "auth.submitting", "newPassword.submit", false);
+    if (answer.ok) {
+      proceed(answer, pending.username);
+    } else if (answer.type === "InvalidPasswordException" || answer.status === 0 || TRANSIENT.has(answer.type)) {
+      // The same step may be tried again: keep the form (the passwords are typed again).
+      for (const input of [el.newPassword, el.newPasswordAgain]) input.value = "";
+      renderPasswordRules();
+      markInvalid(el.newPassword, authFailure(answer));
+      el.newPassword.focus();
+    } else {
+      restartSignIn(answer);
+    }
+  }
+
+  async function onMfa(event) {
+    event.preventDefault();
+    if (!pending || authBusy) return;
+    const code = el.mfaCode.value.trim();
+    clearInvalid(el.mfaCode);
+    if (!/^[0-9]{6}$/.test(code)) {
+      markInvalid(el.mfaCode, [{ key: "mfa.format" }]);
+      el.mfaCode.focus();
+      return;
+    }
+    setAuthBusy(el.mfaButton, "auth.submitting", "mfa.submit", true);
+    const answer = await cognito("RespondToAuthChallenge", {
+      ClientId: state.config.auth.clientId,
+      ChallengeName: "SOFTWARE_TOKEN_MFA",
+      Session: pending.session,
+      ChallengeResponses: { USERNAME: pending.username, SOFTWARE_TOKEN_MFA_CODE: code },
+    });
+    setAuthBusy(el.mfaButton, "auth.submitting", "mfa.submit", false);
+    if (answer.ok) {
+      proceed(answer, pending.username);
+    } else if (answer.type === "CodeMismatchException" || answer.status === 0 || TRANSIENT.has(answer.type)) {
+      el.mfaCode.value = "";
+      markInvalid(el.mfaCode, authFailure(answer));
+      el.mfaCode.focus();
+    } else {
+      restartSignIn(answer);
+    }
+  }
+
+  function cancelSignIn() {
+    pending = null;
+    showAuthStep("sign-in");
+    clearMessage(el.authStatus);
+    el.signInEmail.focus();
   }
 
   // --- Start -----------------------------------------------------------------------------
@@ -1012,29 +1641,35 @@
     });
     el.loadMoreButton.addEventListener("click", () => loadStudents({ reset: false }));
     el.backupButton.addEventListener("click", onBackup);
+    el.signInForm.addEventListener("submit", onSignIn);
+    el.newPasswordForm.addEventListener("submit", onNewPassword);
+    el.mfaForm.addEventListener("submit", onMfa);
+    for (const button of document.querySelectorAll(".auth__cancel")) button.addEventListener("click", cancelSignIn);
+    el.newPassword.addEventListener("input", renderPasswordRules);
+    for (const input of AUTH_INPUTS()) {
+      input.addEventListener("input", () => {
+        if (input.getAttribute("aria-invalid") === "true") clearInvalid(input);
+      });
+    }
+    el.signOutButton.addEventListener("click", onSignOut);
   }
 
   async function start() {
     wireEvents();
     applyLanguage(initialLanguage());
-    showMessage(el.formStatus, "info", [{ key: "config.loading" }]);
+    renderSession();
+    showMessage(el.authStatus, "info", [{ key: "config.loading" }]);
     try {
       state.config = await loadConfig();
     } catch {
-      showMessage(el.formStatus, "error", [{ key: "config.failed" }]);
-      el.loading.hidden = true;
-      el.tableRegion.setAttribute("aria-busy", "false");
+      showMessage(el.authStatus, "error", [{ key: "config.failed" }]);
       return;
     }
-    clearMessage(el.formStatus);
+    clearMessage(el.authStatus);
     configureForm();
     applyLanguage(state.language);
-    el.fieldset.disabled = false;
-    el.lookupInput.disabled = false;
-    el.lookupButton.disabled = false;
-    el.backupButton.disabled = false;
+    el.signInFieldset.disabled = false;
     document.body.dataset.ready = "true";
-    await loadStudents({ reset: true });
   }
 
   start();

@@ -19,7 +19,8 @@ from typing import Any, Final
 from lambdas.common import student_schema as schema
 
 #: Request headers the page sends; the CORS answer allows exactly these.
-CORS_HEADERS: Final = ("Content-Type", "x-api-key")
+#: ``Authorization`` carries the signed-in staff member's ID token.
+CORS_HEADERS: Final = ("Authorization", "Content-Type", "x-api-key")
 #: Stands in the fingerprint for an allowed origin known only after apply (the distribution's domain).
 SITE_ORIGIN: Final = "(the website's own origin)"
 #: Seconds a browser may cache a preflight answer.
@@ -34,6 +35,31 @@ GATEWAY_RESPONSES: Final = (
     "QUOTA_EXCEEDED",
     "BAD_REQUEST_BODY",
     "BAD_REQUEST_PARAMETERS",
+    "UNAUTHORIZED",
+    "ACCESS_DENIED",
+)
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """How every proxied method checks its caller, besides the API key: a token of the staff user pool."""
+
+    name: str
+    #: API Gateway's type for a Cognito user pool authorizer.
+    type: str
+    #: Where the token is: the page sends its ID token in this header, as is (no "Bearer ").
+    identity_source: str
+    #: Seconds API Gateway may reuse a verdict on a token. 0: every call's token is
+    #: checked, so a token is refused the moment it expires.
+    result_ttl_seconds: int
+
+
+#: The authorizer every route of the API requires; OPTIONS preflights stay open (browsers send no token there).
+STAFF_AUTHORIZER: Final = Authorizer(
+    name="staff",
+    type="COGNITO_USER_POOLS",
+    identity_source="method.request.header.Authorization",
+    result_ttl_seconds=0,
 )
 
 
@@ -75,12 +101,15 @@ def fingerprint(
     routes: Sequence[tuple[str, Route]],
     function_names: Mapping[str, str],
     endpoint_type: str,
+    authorizer: Authorizer | None = STAFF_AUTHORIZER,
 ) -> str:
     """A digest of everything a deployment serves: a new value means a redeploy.
 
     ``routes`` pairs each route with its function's key, ``function_names``
     maps each key to the function's name (``modules.functions.routes`` and the
-    table give both).
+    table give both). ``authorizer`` is the one every route requires (what
+    ``StudentApi`` wires; None: none); the user pool it trusts is known only
+    after apply and is a trigger of its own.
     """
     served = {
         "routes": [{**asdict(route), "function": key} for key, route in routes],
@@ -94,5 +123,6 @@ def fingerprint(
         "schema": student_schema(),
         "gateway_responses": GATEWAY_RESPONSES,
         "endpoint_type": endpoint_type,
+        "authorizer": asdict(authorizer) if authorizer else None,
     }
     return hashlib.sha256(json.dumps(served, sort_keys=True).encode()).hexdigest()

@@ -47,6 +47,20 @@ EMULATOR_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCE
 AWS_PROVIDER_CONSTRAINT: Final = ">= 5.100.0, < 7.0.0"
 #: S3-native state locking (use_lockfile) arrived in Terraform 1.10.
 TERRAFORM_VERSION_CONSTRAINT: Final = ">= 1.10.0"
+#: Where the local system's page reaches Cognito: a path of the site's own
+#: origin, which the local edge forwards to the emulator (the page's CSP then
+#: needs no other origin in ``connect-src``).
+LOCAL_COGNITO_PATH: Final = "/_cognito/"
+
+
+def cognito_origin(region: str) -> str:
+    """The origin of Cognito user pools' API in ``region``: what the page's CSP admits in ``connect-src``."""
+    return f"https://cognito-idp.{region}.amazonaws.com"
+
+
+def cognito_endpoint(region: str) -> str:
+    """Cognito user pools' JSON API in ``region`` (``InitiateAuth``, ``RespondToAuthChallenge``, ``RevokeToken``)."""
+    return f"{cognito_origin(region)}/"
 
 
 class ConfigError(ValueError):
@@ -77,6 +91,8 @@ class AppConfig:
     name_suffix: str = ""
     #: DynamoDB table of students (tutorial section 2.4).
     table_name: str = "studentData"
+    #: DynamoDB table of backup runs (their state, and the lease that keeps two from racing).
+    backup_runs_table_name: str = "studentBackupRuns"
     #: Bucket the backup function writes to (tutorial section 6.5).
     backup_bucket_name: str = "student-backup-20250706"
     #: Bucket that receives the backup bucket's server access logs.
@@ -141,6 +157,20 @@ class AppConfig:
     manage_api_gateway_account: bool = True
     #: Secrets Manager secret that holds the API key's value for operators.
     api_key_secret_name: str = "student-management/api-key"  # noqa: S105 - a name, not a secret
+    #: Cognito user pool of the staff who may use the page and the API
+    #: (``modules/staff_directory.py``); staff sign in with their e-mail address.
+    staff_user_pool_name: str = "student-management-staff"
+    #: Optional TOTP multi-factor sign-in (an authenticator app) for staff.
+    #: None (the default): on for ``aws``, off for ``local``, whose page is
+    #: exercised without an authenticator app.
+    staff_mfa: bool | None = None
+    #: Minutes a staff member's ID and access tokens stay valid (5-1440). Short:
+    #: a token that leaks is useful only this long; the page refreshes it.
+    staff_token_validity_minutes: int = 15
+    #: Hours a sign-in lasts without a password (the refresh token), 1-87600
+    #: (ten years); the page refreshes the short tokens with it. Signing out
+    #: revokes it.
+    staff_refresh_token_validity_hours: int = 12
     #: Days the functions' CloudWatch log groups keep their logs.
     log_retention_days: int = 365
     #: Bucket that holds Terraform state; created by the bootstrap stack.
@@ -164,6 +194,16 @@ class AppConfig:
     @property
     def is_local(self) -> bool:
         return self.deploy_target is DeployTarget.LOCAL
+
+    @property
+    def staff_mfa_enabled(self) -> bool:
+        """``staff_mfa``, or its target's default when unset: on for ``aws``, off for ``local``."""
+        return (not self.is_local) if self.staff_mfa is None else self.staff_mfa
+
+    @property
+    def staff_sign_in_endpoint(self) -> str:
+        """Where the page calls Cognito's JSON API: the region's endpoint, or locally a path of the site's origin."""
+        return LOCAL_COGNITO_PATH if self.is_local else cognito_endpoint(self.region)
 
     @property
     def emulator_endpoint(self) -> str:
@@ -234,6 +274,7 @@ _ORIGIN_RE: Final = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _DOMAIN_RE: Final = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN_RE: Final = re.compile(r"^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}$")
 _PRICE_CLASSES: Final = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+_USER_POOL_NAME_RE: Final = re.compile(r"[\w +=,.@-]{1,128}")
 #: The retention periods CloudWatch Logs accepts.
 _LOG_RETENTION_DAYS: Final = (
     1,
@@ -306,8 +347,14 @@ def _check_target_and_names(cfg: AppConfig) -> None:
             "is not a usable bucket-name suffix",
             "use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit",
         )
-    if not _TABLE_RE.match(cfg.table_name):
-        raise _fail("table_name", cfg.table_name, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+    for name in ("table_name", "backup_runs_table_name"):
+        value = getattr(cfg, name)
+        if not _TABLE_RE.match(value):
+            raise _fail(name, value, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+    if cfg.backup_runs_table_name == cfg.table_name:
+        raise _fail(
+            "backup_runs_table_name", cfg.backup_runs_table_name, "is the student table's name", "name another table"
+        )
 
 
 def _check_buckets(cfg: AppConfig) -> None:
@@ -385,6 +432,39 @@ def _check_api(cfg: AppConfig) -> None:
     if cfg.api_burst_limit < cfg.api_rate_limit:
         raise _fail(
             "api_burst_limit", cfg.api_burst_limit, "is below api_rate_limit", "make the burst at least the rate"
+        )
+
+
+def _check_staff(cfg: AppConfig) -> None:
+    if not _USER_POOL_NAME_RE.fullmatch(cfg.staff_user_pool_name):
+        raise _fail(
+            "staff_user_pool_name",
+            cfg.staff_user_pool_name,
+            "is not a Cognito user pool name",
+            "use 1-128 letters, digits, spaces or + = , . @ -",
+        )
+    if cfg.staff_mfa is not None and not isinstance(cfg.staff_mfa, bool):
+        raise _fail("staff_mfa", cfg.staff_mfa, "is not true or false", "use true, false, or leave it unset")
+    if not _whole_number_in(cfg.staff_token_validity_minutes, 5, 1440):
+        raise _fail(
+            "staff_token_validity_minutes",
+            cfg.staff_token_validity_minutes,
+            "is not a token validity Cognito accepts",
+            "use a whole number of minutes from 5 to 1440 (one day)",
+        )
+    if not _whole_number_in(cfg.staff_refresh_token_validity_hours, 1, 87_600):
+        raise _fail(
+            "staff_refresh_token_validity_hours",
+            cfg.staff_refresh_token_validity_hours,
+            "is not a refresh token validity Cognito accepts",
+            "use a whole number of hours from 1 to 87600 (ten years)",
+        )
+    if cfg.staff_refresh_token_validity_hours * 60 <= cfg.staff_token_validity_minutes:
+        raise _fail(
+            "staff_refresh_token_validity_hours",
+            cfg.staff_refresh_token_validity_hours,
+            f"does not outlast the {cfg.staff_token_validity_minutes}-minute tokens it renews",
+            "make the sign-in (hours) longer than staff_token_validity_minutes",
         )
 
 
@@ -466,6 +546,7 @@ _CHECKS: Final = (
     _check_retention_and_origin,
     _check_api,
     _check_site,
+    _check_staff,
     _check_state_tags_and_emulator,
 )
 
@@ -498,7 +579,7 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
             return int(str(raw).strip())
         except ValueError:
             raise _fail(name, raw, f"from {source} is not a whole number", "use digits only") from None
-    if kind == "bool":
+    if kind in ("bool", "bool | None"):
         if isinstance(raw, bool):
             return raw
         text = str(raw).strip().lower()

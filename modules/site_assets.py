@@ -8,7 +8,10 @@
 - ``index.html`` keeps its name, its references to those assets rewritten to the
   fingerprinted names, and is revalidated on every load, as is
 - ``config.json``, generated here: what the page must know at run time (the API's
-  paths on its own origin, the student schema the gateway validates with).
+  paths on its own origin, the student schema the gateway validates with, and
+  where staff sign in). Its sign-in settings name the user pool and its client,
+  whose ids exist only after apply: Terraform writes this object from its text
+  (``SiteObject.text``), with those references resolved, rather than from a file.
 
 A deploy that changes the page is therefore visible at once, without a
 CloudFront invalidation. Only ``index.html`` may name other assets, in ``src``
@@ -18,6 +21,7 @@ keep the unfingerprinted name, so the build refuses it. Standard library only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -68,12 +72,39 @@ class SiteObject:
     content_type: str
     cache_control: str
     sha256: str
+    #: The generated text of an object Terraform writes from its content
+    #: (``config.json``); None for a file of ``frontend/``, uploaded as it is.
+    text: str | None = None
 
 
-def runtime_config(functions: Sequence[FunctionSpec] = FUNCTIONS) -> dict[str, Any]:
-    """``config.json``: what the page reads at run time. No key, host or account: paths on its own origin."""
+@dataclass(frozen=True, kw_only=True)
+class StaffSignIn:
+    """Where and how the page signs staff in: ``config.json``'s ``auth`` object.
+
+    ``user_pool_id`` and ``client_id`` may be Terraform references (known after
+    apply). ``endpoint`` is Cognito's JSON API: the region's endpoint in AWS,
+    a path of the site's own origin in the local system.
+    """
+
+    region: str
+    user_pool_id: str
+    client_id: str
+    endpoint: str
+
+
+def runtime_config(
+    functions: Sequence[FunctionSpec] = FUNCTIONS, *, sign_in: StaffSignIn | None = None
+) -> dict[str, Any]:
+    """``config.json``: what the page reads at run time. No key, API host or account: paths on its own origin.
+
+    ``sign_in`` adds the ``auth`` object (region, pool, client, endpoint); a
+    build without it (the page's own tests) has none. Terraform reads the
+    object's text as a template (that is how the pool's and client's ids get
+    in), so a literal ``${`` or ``%{`` anywhere else would be read as one too:
+    such a value is refused rather than uploaded changed.
+    """
     paths = api_routes.paths(route for _, route in function_routes(functions))
-    return {
+    config: dict[str, Any] = {
         "api": {path.strip("/"): path for path in paths},
         "studentFields": list(names.STUDENT_FIELDS),
         # The schema's "$schema" names its dialect by URL; the page knows the dialect.
@@ -81,6 +112,29 @@ def runtime_config(functions: Sequence[FunctionSpec] = FUNCTIONS) -> dict[str, A
         "earliestBirthdate": validation.EARLIEST_BIRTHDATE.isoformat(),
         "pageSize": 20,
     }
+    if sign_in is not None:
+        config["auth"] = {"region": sign_in.region, "endpoint": sign_in.endpoint}
+    _refuse_template_syntax(config)
+    if sign_in is not None:
+        config["auth"] |= {"userPoolId": sign_in.user_pool_id, "clientId": sign_in.client_id}
+    return config
+
+
+def config_text(config: Mapping[str, Any]) -> str:
+    """``config.json``'s text: sorted, indented JSON."""
+    return json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+
+def _refuse_template_syntax(node: Any) -> None:
+    if isinstance(node, str) and ("${" in node or "%{" in node):
+        raise SiteBuildError(f"{RUNTIME_CONFIG}: {node!r} holds Terraform template syntax ('${{' or '%{{')")
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            _refuse_template_syntax(key)
+            _refuse_template_syntax(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _refuse_template_syntax(value)
 
 
 def fingerprinted(name: str, content: bytes) -> str:
@@ -117,10 +171,9 @@ def build_site(
         objects.append(_write(out_dir, renamed[name], content, IMMUTABLE, name=name, origin=path))
     index = _rewrite_references(source_dir / INDEX, renamed)
     page = _write(out_dir, INDEX, index.encode("utf-8"), REVALIDATE, name=INDEX, origin=source_dir / INDEX)
-    settings = json.dumps(runtime_config() if config is None else config, indent=2, sort_keys=True) + "\n"
-    objects.append(
-        _write(out_dir, RUNTIME_CONFIG, settings.encode("utf-8"), REVALIDATE, name=RUNTIME_CONFIG, origin=None)
-    )
+    settings = config_text(runtime_config() if config is None else config)
+    generated = _write(out_dir, RUNTIME_CONFIG, settings.encode("utf-8"), REVALIDATE, name=RUNTIME_CONFIG, origin=None)
+    objects.append(dataclasses.replace(generated, text=settings))
     return [page, *sorted(objects, key=lambda item: item.key)]
 
 

@@ -2,7 +2,9 @@
 
 One method per route of the function table (``modules/functions.py``; the
 route, CORS and model data are in ``modules/api_routes.py``): each a Lambda
-proxy integration with the API key required, validated at the gateway first. CORS
+proxy integration that requires the API key and a signed-in staff member's ID
+token (a Cognito user pool authorizer over the ``StaffDirectory`` pool),
+validated at the gateway first. CORS
 preflights are MOCK integrations answering for one configured origin, never
 ``*``; the gateway's own error responses carry the same headers so the page can
 read them. The key's value is kept in Secrets Manager for operators; it is in
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
@@ -51,6 +54,7 @@ from constructs import Construct
 from modules import api_routes
 from modules.api_routes import Route
 from modules.python_function import PythonFunction
+from modules.staff_directory import StaffDirectory
 
 #: One JSON line per request in the access log (no request or response bodies).
 ACCESS_LOG_FORMAT = json.dumps(
@@ -89,7 +93,8 @@ class StudentApi(Construct):
     """REST API ``student``: one Lambda proxy method per route, CORS, a key and usage plan, a logged stage.
 
     ``handlers`` pairs each route with the function that serves it (from the
-    function table). Attributes: ``api``, ``stage``, ``deployment``,
+    function table); every one of them requires a token of ``staff``'s user
+    pool. Attributes: ``api``, ``stage``, ``deployment``, ``authorizer``,
     ``api_key``, ``usage_plan``, ``key_secret``, ``invoke_url``,
     ``deployment_fingerprint``, ``student_model``, ``access_logs``.
     """
@@ -104,6 +109,7 @@ class StudentApi(Construct):
         stage_name: str,
         allowed_origin: str,
         handlers: Sequence[tuple[Route, PythonFunction]],
+        staff: StaffDirectory,
         limits: UsageLimits,
         log_retention_days: int,
         key_secret_name: str,
@@ -121,6 +127,17 @@ class StudentApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self._validate_body, self._validate_parameters = self._validators()
+        authorizer = api_routes.STAFF_AUTHORIZER
+        self.authorizer = ApiGatewayAuthorizer(
+            self,
+            "staff-authorizer",
+            rest_api_id=self.api.id,
+            name=authorizer.name,
+            type=authorizer.type,
+            provider_arns=[staff.user_pool.arn],
+            identity_source=authorizer.identity_source,
+            authorizer_result_ttl_in_seconds=authorizer.result_ttl_seconds,
+        )
         self.student_model = ApiGatewayModel(
             self,
             "student-model",
@@ -139,15 +156,17 @@ class StudentApi(Construct):
             routes=[(function.spec.key, route) for route, function in handlers],
             function_names={function.spec.key: function.function_name for _, function in handlers},
             endpoint_type=endpoint_type,
+            authorizer=authorizer,
         )
+        # The pool the authorizer trusts is known only after apply: a new pool
+        # (say, replaced) is served only once the stage is redeployed.
+        triggers = {"served": self.deployment_fingerprint, "staff_pool": staff.user_pool.arn}
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
             rest_api_id=self.api.id,
-            description="Redeployed whenever a method, integration, model or CORS answer changes.",
-            triggers={"served": self.deployment_fingerprint}
-            if origin_known
-            else {"served": self.deployment_fingerprint, "origin": allowed_origin},
+            description="Redeployed whenever a method, integration, authorizer, model or CORS answer changes.",
+            triggers=triggers if origin_known else {**triggers, "origin": allowed_origin},
             # The stage moves to the new deployment before the old one goes.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=served,
@@ -210,7 +229,9 @@ class StudentApi(Construct):
             rest_api_id=self.api.id,
             resource_id=resource.id,
             http_method=route.method,
-            authorization="NONE",
+            # The key identifies the page (usage plan); the token, the person.
+            authorization=api_routes.STAFF_AUTHORIZER.type,
+            authorizer_id=self.authorizer.id,
             api_key_required=True,
             request_validator_id=(self._validate_body if route.body_model else self._validate_parameters).id,
             request_models={"application/json": self.student_model.name} if route.body_model else None,

@@ -124,6 +124,7 @@ class Website(Construct):
         price_class: str,
         noncurrent_version_retention_days: int,
         web_acl_arn: str | None = None,
+        connect_to: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.bucket = SecureBucket(
@@ -144,7 +145,7 @@ class Website(Construct):
             signing_behavior="always",
             signing_protocol="sigv4",
         )
-        self.response_headers_policy = self._security_headers() if own_response_headers_policy else None
+        self.response_headers_policy = self._security_headers(connect_to) if own_response_headers_policy else None
         headers_policy_id = (
             self.response_headers_policy.id if self.response_headers_policy else MANAGED_SECURITY_HEADERS
         )
@@ -172,22 +173,29 @@ class Website(Construct):
     def _object(
         self, item: site_assets.SiteObject, files: TerraformAsset, *, depends_on: Sequence[S3Object]
     ) -> S3Object:
+        generated = item.text is not None
         return S3Object(
             self,
             f"object-{_construct_name(item.source_name)}",
             bucket=self.bucket.bucket.id,
             key=item.key,
-            source=f"{files.path}/{item.key}",
+            # A generated object (config.json) is written from its text, whose
+            # references Terraform resolves at apply; a file, from the file.
+            content=item.text,
+            source=None if generated else f"{files.path}/{item.key}",
             # Changes of content replace the object: the hash of what is uploaded, not a time stamp.
-            source_hash=item.sha256,
+            source_hash=None if generated else item.sha256,
             content_type=item.content_type,
             cache_control=item.cache_control,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=list(depends_on) or None,
         )
 
-    def _security_headers(self) -> CloudfrontResponseHeadersPolicy:
-        """``modules/site_headers.py`` as a response-headers policy, overriding whatever an origin sends."""
+    def _security_headers(self, connect_to: Sequence[str]) -> CloudfrontResponseHeadersPolicy:
+        """``modules/site_headers.py`` as a response-headers policy, overriding whatever an origin sends.
+
+        ``connect_to``: origins besides its own the page may call (Cognito's endpoint).
+        """
         return CloudfrontResponseHeadersPolicy(
             self,
             "security-headers",
@@ -195,7 +203,8 @@ class Website(Construct):
             comment="HSTS, nosniff, frame denial, referrer policy, CSP and permissions policy on every response.",
             security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
                 content_security_policy=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicy(
-                    content_security_policy=site_headers.CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=site_headers.content_security_policy(connect_to=connect_to),
+                    override=True,
                 ),
                 content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(
                     override=True

@@ -1,6 +1,8 @@
 """Everyday operations on the local system (`make up`), as a user of the tutorial would do them.
 
     local_ops.py api-key              print the API key (from the emulator's Secrets Manager)
+    local_ops.py staff-user           make sure the local staff member exists; print how to sign in
+    local_ops.py staff-token          print an ID token of the local staff member (for curl's Authorization)
     local_ops.py seed [--count N]     add sample students through the local invoke URL
     local_ops.py emails               what the emulator's SES accepted: to, subject, body
     local_ops.py backups [--download NAME|latest]
@@ -10,26 +12,44 @@
 Everything is read from what `make up` deployed: outputs.json, the emulator's
 resources, and the local edge (scripts/edge.sh). Nothing here knows a name,
 key or route of its own.
+
+The local staff member. Every API method wants a signed-in staff member's ID
+token besides the key, so `make up` creates one member, ``STAFF_EMAIL``, in
+the ``staff`` and ``admin`` groups (``staff-user``), and keeps its address and
+password in ``<emulator_state_dir>/staff-credentials.json`` (mode 0600; the
+emulator's pool is a throwaway one, and this file is how tests and the make
+helpers sign in). The operations that call the API (``seed``, ``staff-token``)
+sign in as that member with ``USER_PASSWORD_AUTH`` against the emulator's
+Cognito. While the member still has its temporary password, Cognito answers
+the first sign-in with the ``NEW_PASSWORD_REQUIRED`` challenge, as the page
+does; the helper then chooses a generated password, completes the challenge,
+and writes the new password into the file (``"temporary": false``), so the
+password `make up` printed no longer signs in: the file's does. A password
+chosen in the page is not known here: write it into the file's ``"password"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
+
 from lambdas.common import names  # noqa: E402
 from modules.config import APP_STACK, AppConfig, ConfigError, load_config  # noqa: E402
 from scripts.deploy_local import emulator_client  # noqa: E402
+from scripts.staff import Directory, StaffError, add, generate_password, local_pool  # noqa: E402
 
 #: The tutorial's first student, then generated ones.
 FIRST = {"studentid": "SV001", "name": "Nguyễn Văn A", "class": "CNTT1", "birthdate": "2000-01-01"}
@@ -39,6 +59,12 @@ GIVEN = ("An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Khánh", "Linh", "Nam
 CLASSES = ("CNTT1", "CNTT2", "CNTT3", "KTPM1", "HTTT1")
 #: Times a throttled insert is retried, a second apart (a daily quota's 429 is not retried).
 THROTTLE_RETRIES = 10
+#: The local staff member `make up` creates (``staff`` and ``admin``: the whole page works for it).
+STAFF_EMAIL: Final = "staff@example.com"
+#: Its address and password, in the emulator's state directory.
+STAFF_CREDENTIALS: Final = "staff-credentials.json"
+#: Cognito's answer to a first sign-in with a temporary password.
+NEW_PASSWORD_REQUIRED: Final = "NEW_PASSWORD_REQUIRED"  # noqa: S105 - a challenge name, not a password
 
 
 class OpsError(RuntimeError):
@@ -62,14 +88,18 @@ def invoke_url(config: AppConfig) -> str:
     return f"http://localhost:{config.api_port}/{config.api_stage_name}"
 
 
-def call(url: str, *, method: str = "GET", body: object = None, key: str | None = None) -> tuple[int, Any]:
-    """One request to the local edge: its status and decoded JSON body."""
+def call(
+    url: str, *, method: str = "GET", body: object = None, key: str | None = None, token: str | None = None
+) -> tuple[int, Any]:
+    """One request to the local edge (with the API key and a staff ID token, when given): status and JSON body."""
     data = json.dumps(body).encode("utf-8") if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback http of ours
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if key:
         request.add_header("x-api-key", key)
+    if token:
+        request.add_header("Authorization", token)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - a loopback URL of ours
             return response.status, json.loads(response.read() or b"null")
@@ -99,14 +129,16 @@ def sample_students(count: int) -> list[dict[str, str]]:
 
 def seed(config: AppConfig, count: int) -> None:
     key, url = api_key(config), f"{invoke_url(config)}/students"
+    # One sign-in: 999 students take well under the tokens' lifetime (staff_token_validity_minutes).
+    token = staff_id_token(config)
     added = existing = 0
     for student in sample_students(count):
-        status, body = call(url, method="POST", body=student, key=key)
+        status, body = call(url, method="POST", body=student, key=key, token=token)
         for _ in range(THROTTLE_RETRIES):
             if status != 429 or body != {"message": "Too Many Requests"}:
                 break
             time.sleep(1)  # the usage plan's rate: its bucket refills every second
-            status, body = call(url, method="POST", body=student, key=key)
+            status, body = call(url, method="POST", body=student, key=key, token=token)
         if status == 201:
             added += 1
             print(f"  added {student['studentid']} {student['name']}")
@@ -115,6 +147,139 @@ def seed(config: AppConfig, count: int) -> None:
         else:
             raise OpsError(f"{student['studentid']}: {status} {body}")
     print(f"==> seed: {added} added, {existing} already there ({url})")
+
+
+# --- the local staff member ----------------------------------------------------------
+
+
+def credentials_file(config: AppConfig) -> Path:
+    return config.emulator_state_dir / STAFF_CREDENTIALS
+
+
+def read_credentials(config: AppConfig) -> dict[str, Any] | None:
+    """The stored ``{"email", "password", "temporary"}``, or None when there is no file (or not one of ours)."""
+    try:
+        stored = json.loads(credentials_file(config).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    if not isinstance(stored, dict) or not isinstance(stored.get("password"), str):
+        return None
+    return stored
+
+
+def write_credentials(config: AppConfig, email: str, password: str, *, temporary: bool) -> Path:
+    """Replaces the credentials file, readable by its owner only from the moment it exists."""
+    path = credentials_file(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        json.dump({"email": email, "password": password, "temporary": temporary}, stream, indent=2)
+        stream.write("\n")
+    os.replace(partial, path)
+    return path
+
+
+def staff_directory(config: AppConfig) -> Directory:
+    """The emulator's staff pool, as ``make up`` deployed it."""
+    return Directory(emulator_client("cognito-idp", config), local_pool(config), sends_invitations=False)
+
+
+def password_signs_in(config: AppConfig, email: str, password: str) -> str | None:
+    """Cognito's answer to a sign-in: ``"signed-in"``, a challenge's name, or None when the password is wrong.
+
+    Nothing changes: an unanswered challenge only leaves a session that expires.
+    """
+    client_id = local_pool(config, names.OUTPUT_STAFF_USER_POOL_CLIENT_ID)
+    try:
+        answer = emulator_client("cognito-idp", config).initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NotAuthorizedException", "UserNotFoundException"):
+            return None
+        raise
+    return str(answer.get("ChallengeName") or "signed-in")
+
+
+def ensure_staff_user(config: AppConfig) -> None:
+    """``make up``'s staff member: created when missing, never reset once it chose a password; how to sign in."""
+    directory = staff_directory(config)
+    site = f"http://localhost:{config.site_port}/"
+    path = credentials_file(config)
+    existing = directory.user(STAFF_EMAIL)
+    if existing is None:
+        added = add(directory, STAFF_EMAIL, admin=True)
+        password = added.temporary_password or ""
+        write_credentials(config, STAFF_EMAIL, password, temporary=True)
+        print(f"==> staff sign-in at {site}: {STAFF_EMAIL} (groups staff, admin), temporary password {password}")
+        print(f"    The first sign-in asks for a new password. Both are kept in {path} (mode 0600).")
+        return
+    directory.set_groups(STAFF_EMAIL, {names.STAFF_GROUP, names.ADMIN_GROUP})
+    stored = read_credentials(config)
+    stored_password = str(stored["password"]) if stored and stored.get("email") == STAFF_EMAIL else None
+    if existing.get("UserStatus") == "FORCE_CHANGE_PASSWORD":
+        # Nobody has signed in yet: its temporary password is still the one to give out.
+        if stored_password is None or password_signs_in(config, STAFF_EMAIL, stored_password) != NEW_PASSWORD_REQUIRED:
+            stored_password = generate_password(directory.policy())
+            directory.call(
+                directory.idp.admin_set_user_password, Username=STAFF_EMAIL, Password=stored_password, Permanent=False
+            )
+            write_credentials(config, STAFF_EMAIL, stored_password, temporary=True)
+        print(f"==> staff sign-in at {site}: {STAFF_EMAIL}, temporary password {stored_password} (kept in {path})")
+        return
+    current = stored_password is not None and password_signs_in(config, STAFF_EMAIL, stored_password) == "signed-in"
+    where = f"the one in {path}" if current else f"chosen in the page, not the one in {path}"
+    print(f"==> staff sign-in at {site}: {STAFF_EMAIL} exists and has changed its password (not reset): {where}")
+
+
+def staff_id_token(config: AppConfig) -> str:
+    """An ID token of the local staff member, for the API's ``Authorization`` header.
+
+    Signs in with the stored password; the first time, completes Cognito's
+    new-password challenge with a generated password and stores that instead.
+    """
+    stored = read_credentials(config)
+    path = credentials_file(config)
+    if stored is None:
+        raise OpsError(f"{path} does not exist: run `make up` (it creates the local staff member)")
+    email, password = str(stored.get("email", STAFF_EMAIL)), str(stored["password"])
+    client_id = local_pool(config, names.OUTPUT_STAFF_USER_POOL_CLIENT_ID)
+    idp = emulator_client("cognito-idp", config)
+    try:
+        answer = idp.initiate_auth(
+            ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
+        )
+        if answer.get("ChallengeName") == NEW_PASSWORD_REQUIRED:
+            chosen = generate_password(staff_directory(config).policy())
+            answer = idp.respond_to_auth_challenge(
+                ClientId=client_id,
+                ChallengeName=NEW_PASSWORD_REQUIRED,
+                Session=answer["Session"],
+                ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": chosen},
+            )
+            write_credentials(config, email, chosen, temporary=False)
+            print(
+                f"local_ops: first sign-in of {email}: its temporary password is replaced by a generated one,"
+                f" kept in {path}",
+                file=sys.stderr,
+            )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code == "NotAuthorizedException":
+            raise OpsError(
+                f"the password in {path} does not sign {email} in: if you chose another in the page,"
+                ' write it into that file as "password"'
+            ) from None
+        if code in ("UserNotFoundException", "ResourceNotFoundException"):
+            raise OpsError(f"{email} is not in the deployed staff pool: run `make up`") from None
+        raise
+    if "AuthenticationResult" not in answer:
+        raise OpsError(f"signing {email} in asks for {answer.get('ChallengeName')}, which only the page can answer")
+    return str(answer["AuthenticationResult"]["IdToken"])
 
 
 def sent_messages(config: AppConfig) -> list[dict[str, Any]]:
@@ -198,6 +363,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("api-key", help="print the API key")
+    commands.add_parser("staff-user", help="make sure the local staff member exists; how to sign in")
+    commands.add_parser("staff-token", help="print an ID token of the local staff member")
     seeding = commands.add_parser("seed", help="add sample students through the API")
     seeding.add_argument("--count", type=int, default=20, help="how many (default 20)")
     commands.add_parser("emails", help="show what SES accepted")
@@ -211,6 +378,10 @@ def main(argv: list[str]) -> int:
             raise OpsError("these operations are for the local system: DEPLOY_TARGET=local")
         if args.command == "api-key":
             print(api_key(config))
+        elif args.command == "staff-user":
+            ensure_staff_user(config)
+        elif args.command == "staff-token":
+            print(staff_id_token(config))
         elif args.command == "seed":
             if not 1 <= args.count <= 999:
                 raise OpsError("--count (N) must be from 1 to 999")
@@ -221,8 +392,11 @@ def main(argv: list[str]) -> int:
             backups(config, args.download)
         else:
             backup_now(config)
-    except (ConfigError, OpsError) as error:
+    except (ConfigError, OpsError, StaffError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError:
+        print(f"error: the emulator does not answer at {config.emulator_endpoint}: run `make up`", file=sys.stderr)
         return 1
     return 0
 

@@ -46,6 +46,17 @@ each origin's ``OriginAccessControlId``, adds ``ForwardedValues`` to cache
 behaviours that use a cache policy (AWS sends none: the two are exclusive), and
 invents ``SSLSupportMethod: sni-only`` for the default certificate. The patches
 below keep what was sent and add nothing.
+
+Cognito user pools. moto answers ``UpdateUserPool`` by replacing the pool's
+whole configuration with the request's (over its defaults). The request cannot
+carry what only ``CreateUserPool`` sets (``UsernameAttributes``,
+``AliasAttributes``, ``UsernameConfiguration``), and the AWS provider sends no
+``UserPoolTags`` with it (tags have calls of their own, which moto's Cognito
+lacks), so after any change to the pool (turning ``staff_mfa`` on, say) moto
+described a pool without sign-in by e-mail and without tags: the next plan
+replaced the pool, and with it every staff account. AWS keeps all of these
+across an update; so does this emulator: each is kept when the update does
+not name it.
 """
 
 from __future__ import annotations
@@ -70,6 +81,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudfront import models as cloudfront_models
+from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -311,6 +323,24 @@ cloudfront_models.DefaultCacheBehaviour.__init__ = _forwarded_values_only_if_giv
 cloudfront_models.ViewerCertificate.__init__ = _ssl_support_method_only_if_given(  # type: ignore[method-assign]
     cloudfront_models.ViewerCertificate.__init__
 )
+
+
+# --- Cognito: an update keeps what it does not name --------------------------
+
+#: Set by CreateUserPool only (UpdateUserPool has no such parameters), or, for the
+#: tags, by calls of their own: an update leaves them as they are, in AWS.
+USER_POOL_KEPT_BY_UPDATE = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "UserPoolTags")
+
+_moto_update_user_pool = CognitoIdpBackend.update_user_pool
+
+
+def update_user_pool(self: CognitoIdpBackend, user_pool_id: str, extended_config: dict[str, Any]) -> None:
+    current = self.describe_user_pool(user_pool_id).extended_config
+    kept = {key: current[key] for key in USER_POOL_KEPT_BY_UPDATE if key in current and key not in extended_config}
+    _moto_update_user_pool(self, user_pool_id, {**extended_config, **kept})
+
+
+CognitoIdpBackend.update_user_pool = update_user_pool  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     moto.server.main()

@@ -38,6 +38,7 @@ STATEFUL_TYPES: Final[Mapping[str, str]] = {
     "aws_secretsmanager_secret": "the secret and all its versions",
     "aws_api_gateway_api_key": "the key value every client uses (a new key gets a new value)",
     "aws_cloudwatch_log_group": "every log event in the group",
+    "aws_cognito_user_pool": "every staff account, its password and groups (a new pool has no users)",
 }
 #: Exit status of ``--guard`` when it refuses (1 is an unreadable plan).
 GUARD_REFUSED: Final = 2

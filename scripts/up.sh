@@ -7,6 +7,11 @@
 # The local stacks are synthesized into <emulator_state_dir>/cdktf.out
 # (.emulator/cdktf.out by default), apart from `make synth`'s cdktf.out, so
 # switching between the targets never re-initialises either.
+#
+# Last, the local staff member (scripts/local_ops.py staff-user): created with
+# a temporary password on a fresh emulator, printed with the site's address,
+# and kept in <emulator_state_dir>/staff-credentials.json; a member that has
+# chosen its own password is left as it is.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -24,5 +29,6 @@ wait "$emulator"
 "$python" scripts/summary.py --outdir "$out"
 # The edge reads the deployment as it serves; a restart picks up a changed edge or port.
 scripts/edge.sh start
-echo "==> up in $((SECONDS - started)) s. The API key: make api-key. Request log: make logs." \
+"$python" scripts/local_ops.py staff-user
+echo "==> up in $((SECONDS - started)) s. The API key: make api-key; a staff ID token: make staff-token. Request log: make logs." \
   "'make down' stops everything and discards what the emulator holds."

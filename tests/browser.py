@@ -4,15 +4,18 @@ Every page opened through ``watched_pages`` is watched: a console error, an
 uncaught exception, a CSP violation, an asset that fails to load, or (at phone
 width) a page wider than the screen fails the test when the block ends.
 Chromium logs every failed ``fetch()`` (an HTTP error answer, or none) as a
-console error; the API's own paths are exempt, because tests provoke 409s,
-429s and outages on purpose.
+console error; the API's own paths (and the sign-in endpoint, a path of the
+local site) are exempt, because tests provoke 401s, 409s, 429s, wrong
+passwords and outages on purpose.
+
+``sign_in`` signs a member in through the page's own form, as a person would.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +103,15 @@ class WatchedPages:
     api_paths: Collection[str]
     opened: list[tuple[Page, Watch]] = field(default_factory=list)
 
-    def open(self, url: str, *, viewport: ViewportSize = DESKTOP, locale: str = "en-US") -> Page:
+    def open(
+        self,
+        url: str,
+        *,
+        viewport: ViewportSize = DESKTOP,
+        locale: str = "en-US",
+        before_load: Callable[[Page], None] | None = None,
+    ) -> Page:
+        """A watched page at ``url``; ``before_load`` prepares the page first (``page.clock.install()``, say)."""
         watch = Watch(phone=viewport["width"] < 600)
         context = self.browser.new_context(viewport=viewport, locale=locale)
         context.expose_function("reportCspViolation", watch.report_csp_violation)
@@ -123,6 +134,8 @@ class WatchedPages:
         page.on("console", on_console)
         page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
         page.on("response", on_response)
+        if before_load is not None:
+            before_load(page)
         page.goto(url)
         self.opened.append((page, watch))
         return page
@@ -144,7 +157,22 @@ def watched_pages(browser: Browser, *, api_paths: Collection[str]) -> Iterator[W
     assert not problems, "\n".join(problems)
 
 
-def wait_until_listed(page: Page) -> None:
-    """The page loaded its settings and its first page of students."""
+def sign_in(page: Page, email: str, password: str, *, new_password: str | None = None) -> None:
+    """Sign in through the page's form; ``new_password`` answers the first sign-in's new-password step."""
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#sign-in-email").fill(email)
+    page.locator("#sign-in-password").fill(password)
+    page.locator("#sign-in-button").click()
+    if new_password is not None:
+        expect(page.locator("#new-password-form")).to_be_visible()
+        page.locator("#new-password").fill(new_password)
+        page.locator("#new-password-again").fill(new_password)
+        page.locator("#new-password-button").click()
+    expect(page.locator("body")).to_have_attribute("data-session", "signed-in")
+
+
+def wait_until_listed(page: Page) -> None:
+    """The page loaded its settings, is signed in, and shows its first page of students."""
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("body")).to_have_attribute("data-session", "signed-in")
     expect(page.locator("#table-region")).to_have_attribute("aria-busy", "false")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import random
 import re
@@ -54,7 +55,8 @@ def test_each_route_is_a_keyed_lambda_proxy(app: Doc, key: functions.FunctionKey
     method = resource(app, "aws_api_gateway_method", f"{API}/{name}")
     assert method["http_method"] == route.method
     assert method["api_key_required"] is True
-    assert method["authorization"] == "NONE"
+    assert method["authorization"] == "COGNITO_USER_POOLS"
+    assert method["authorizer_id"] == ref(app, "aws_api_gateway_authorizer", f"{API}/staff-authorizer", "id")
     assert method["resource_id"] == ref(
         app, "aws_api_gateway_resource", f"{API}/resource{route.path.replace('/', '-')}", "id"
     )
@@ -153,6 +155,9 @@ def test_cors_preflight_is_a_mock_for_the_configured_origin(app: Doc, path: str,
     method = resource(app, "aws_api_gateway_method", f"{API}/{name}")
     assert method["http_method"] == "OPTIONS"
     assert method["api_key_required"] is False
+    # A browser sends no credentials with a preflight: it must stay open.
+    assert method["authorization"] == "NONE"
+    assert "authorizer_id" not in method
     integration = resource(app, "aws_api_gateway_integration", f"{API}/{name}-integration")
     assert integration["type"] == "MOCK"
     answer = resource(app, "aws_api_gateway_integration_response", f"{API}/{name}-integration-response")
@@ -160,7 +165,7 @@ def test_cors_preflight_is_a_mock_for_the_configured_origin(app: Doc, path: str,
         "method.response.header.Access-Control-Allow-Origin": f"'{site_origin(app)}'",
         "method.response.header.Vary": "'Origin'",
         "method.response.header.Access-Control-Allow-Methods": f"'{methods}'",
-        "method.response.header.Access-Control-Allow-Headers": "'Content-Type,x-api-key'",
+        "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type,x-api-key'",
         "method.response.header.Access-Control-Max-Age": "'600'",
     }
 
@@ -221,17 +226,21 @@ def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> No
     deployment = resource(app, "aws_api_gateway_deployment", f"{API}/deployment")
     assert deployment["lifecycle"] == {"create_before_destroy": True}
     origin = site_origin(app)
+    # The user pool the authorizer trusts is known only after apply: a trigger of its own.
+    pool = ref(app, "aws_cognito_user_pool", f"{APP}/staff/pool", "arn")
+    served = functools.partial(
+        api_routes.fingerprint,
+        routes=ROUTES,
+        function_names=FUNCTIONS,
+        endpoint_type="REGIONAL",
+        authorizer=api_routes.STAFF_AUTHORIZER,
+    )
     if origin == LOCAL_ORIGIN:
-        expected = api_routes.fingerprint(
-            allowed_origin=origin, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
-        )
-        assert deployment["triggers"] == {"served": expected}
+        assert deployment["triggers"] == {"served": served(allowed_origin=origin), "staff_pool": pool}
     else:
-        # The distribution's domain is known only after apply: a trigger of its own.
-        expected = api_routes.fingerprint(
-            allowed_origin=api_routes.SITE_ORIGIN, routes=ROUTES, function_names=FUNCTIONS, endpoint_type="REGIONAL"
-        )
-        assert deployment["triggers"] == {"served": expected, "origin": origin}
+        # The distribution's domain is known only after apply: a trigger of its own too.
+        expected = served(allowed_origin=api_routes.SITE_ORIGIN)
+        assert deployment["triggers"] == {"served": expected, "staff_pool": pool, "origin": origin}
     assert len(deployment["depends_on"]) >= 3 * 2 + 2 * 4 + len(api_routes.GATEWAY_RESPONSES)
 
 
@@ -243,10 +252,19 @@ def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> No
         "body validation",
         "cors origin",
         "function renamed",
+        "authorizer removed",
+        "token read from another header",
+        "authorizer verdicts cached",
     ],
 )
 def test_a_change_to_what_is_served_changes_the_trigger(change: str) -> None:
-    base = {"allowed_origin": LOCAL_ORIGIN, "routes": ROUTES, "function_names": FUNCTIONS, "endpoint_type": "REGIONAL"}
+    base = {
+        "allowed_origin": LOCAL_ORIGIN,
+        "routes": ROUTES,
+        "function_names": FUNCTIONS,
+        "endpoint_type": "REGIONAL",
+        "authorizer": api_routes.STAFF_AUTHORIZER,
+    }
     before = api_routes.fingerprint(**base)  # type: ignore[arg-type]
     (read, get), (insert, post), *others = ROUTES
     changed = dict(base)
@@ -260,6 +278,14 @@ def test_a_change_to_what_is_served_changes_the_trigger(change: str) -> None:
         changed["allowed_origin"] = "https://d111.cloudfront.net"
     elif change == "function renamed":
         changed["function_names"] = {**FUNCTIONS, functions.READ: "getStudentDataV2"}
+    elif change == "authorizer removed":
+        changed["authorizer"] = None
+    elif change == "token read from another header":
+        changed["authorizer"] = dataclasses.replace(
+            api_routes.STAFF_AUTHORIZER, identity_source="method.request.header.X-Token"
+        )
+    elif change == "authorizer verdicts cached":
+        changed["authorizer"] = dataclasses.replace(api_routes.STAFF_AUTHORIZER, result_ttl_seconds=300)
     after = api_routes.fingerprint(**changed)  # type: ignore[arg-type]
     assert after != before
     assert api_routes.fingerprint(**base) == before  # type: ignore[arg-type]
@@ -305,3 +331,20 @@ def test_account_logging_moved_out_of_the_api_keeps_its_deployed_resources(app: 
     }
     stage = resource(app, "aws_api_gateway_stage", f"{API}/stage")
     assert stage["depends_on"] == [address(app, "aws_api_gateway_account", f"{ACCOUNT}/account")]
+
+
+def test_one_cognito_authorizer_over_the_staff_pool_reads_the_raw_authorization_header(app: Doc) -> None:
+    (path,) = resources(app, "aws_api_gateway_authorizer")
+    assert path == f"{API}/staff-authorizer"
+    authorizer = resource(app, "aws_api_gateway_authorizer", path)
+    assert authorizer["rest_api_id"] == api_ref(app, "id")
+    assert authorizer["type"] == "COGNITO_USER_POOLS"
+    assert authorizer["provider_arns"] == [ref(app, "aws_cognito_user_pool", f"{APP}/staff/pool", "arn")]
+    assert authorizer["identity_source"] == "method.request.header.Authorization"
+    # No cached verdicts: a token is refused the moment it expires.
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 0
+
+
+def test_the_page_may_send_its_token_cross_origin() -> None:
+    assert "Authorization" in api_routes.CORS_HEADERS
+    assert {"UNAUTHORIZED", "ACCESS_DENIED"} <= set(api_routes.GATEWAY_RESPONSES)

@@ -97,6 +97,14 @@ def test_config_is_frozen() -> None:
         ),
         ("STUDENT_MGMT_SITE_WAF_RATE_LIMIT", "5", "site_waf_rate_limit"),
         ("STUDENT_MGMT_SITE_PORT", "80", "site_port"),
+        ("STUDENT_MGMT_STAFF_USER_POOL_NAME", "staff/pool", "staff_user_pool_name"),
+        ("STUDENT_MGMT_STAFF_MFA", "sometimes", "staff_mfa"),
+        ("STUDENT_MGMT_STAFF_TOKEN_VALIDITY_MINUTES", "4", "staff_token_validity_minutes"),
+        ("STUDENT_MGMT_STAFF_TOKEN_VALIDITY_MINUTES", "1441", "staff_token_validity_minutes"),
+        ("STUDENT_MGMT_STAFF_TOKEN_VALIDITY_MINUTES", "15m", "staff_token_validity_minutes"),
+        ("STUDENT_MGMT_STAFF_REFRESH_TOKEN_VALIDITY_HOURS", "0", "staff_refresh_token_validity_hours"),
+        ("STUDENT_MGMT_STAFF_REFRESH_TOKEN_VALIDITY_HOURS", "87601", "staff_refresh_token_validity_hours"),
+        ("STUDENT_MGMT_BACKUP_RUNS_TABLE_NAME", "studentData", "backup_runs_table_name"),
     ],
 )
 def test_invalid_value_is_rejected_naming_the_field(variable: str, value: str, field: str) -> None:
@@ -119,19 +127,28 @@ def test_missing_config_file_named_by_the_environment_is_an_error(tmp_path: Path
         load_config(environ={"STUDENT_MGMT_CONFIG": str(tmp_path / "absent.toml")})
 
 
-def test_synth_fails_naming_the_field_of_a_bad_value() -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sender_email", "no-at-sign"),
+        ("staff_token_validity_minutes", "2"),
+        ("staff_refresh_token_validity_hours", "-1"),
+    ],
+)
+def test_synth_fails_naming_the_field_of_a_bad_value(field: str, value: str) -> None:
+    variable = f"STUDENT_MGMT_{field.upper()}"
     run = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "main.py"],
         cwd=ROOT,
-        env=tool_env(DEPLOY_TARGET="local", STUDENT_MGMT_SENDER_EMAIL="no-at-sign", CDKTF_OUTDIR="/nonexistent"),
+        env=tool_env(DEPLOY_TARGET="local", CDKTF_OUTDIR="/nonexistent", **{variable: value}),
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert run.returncode == 2
-    assert "invalid configuration field 'sender_email'" in run.stderr
-    assert "STUDENT_MGMT_SENDER_EMAIL" in run.stderr
+    assert f"invalid configuration field '{field}'" in run.stderr
+    assert variable in run.stderr
     assert "Traceback" not in run.stderr
 
 
@@ -179,3 +196,47 @@ def test_site_settings_that_cannot_work_together_are_refused(environ: dict[str, 
 )
 def test_allowed_origin_follows_the_site_unless_configured(environ: dict[str, str], origin: str | None) -> None:
     assert load_config(environ=environ, config_file=ROOT / "config.toml").fixed_site_origin == origin
+
+
+@pytest.mark.parametrize(
+    ("environ", "mfa", "endpoint"),
+    [
+        ({}, True, "https://cognito-idp.us-east-1.amazonaws.com/"),
+        ({"STUDENT_MGMT_REGION": "ap-southeast-1"}, True, "https://cognito-idp.ap-southeast-1.amazonaws.com/"),
+        ({"STUDENT_MGMT_STAFF_MFA": "false"}, False, "https://cognito-idp.us-east-1.amazonaws.com/"),
+        ({"DEPLOY_TARGET": "local"}, False, "/_cognito/"),
+        ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_STAFF_MFA": "true"}, True, "/_cognito/"),
+    ],
+    ids=["aws", "aws elsewhere", "aws without mfa", "local", "local with mfa"],
+)
+def test_staff_sign_in_follows_the_target_unless_configured(environ: dict[str, str], mfa: bool, endpoint: str) -> None:
+    config = load_config(environ=environ, config_file=ROOT / "config.toml")
+    assert config.staff_mfa_enabled is mfa
+    assert config.staff_sign_in_endpoint == endpoint
+
+
+def test_staff_tokens_must_not_outlive_the_sign_in_that_renews_them() -> None:
+    with pytest.raises(ConfigError, match="does not outlast the 120-minute tokens") as error:
+        load_config(
+            environ={
+                "STUDENT_MGMT_STAFF_TOKEN_VALIDITY_MINUTES": "120",
+                "STUDENT_MGMT_STAFF_REFRESH_TOKEN_VALIDITY_HOURS": "2",
+            },
+            config_file=ROOT / "config.toml",
+        )
+    assert "'staff_refresh_token_validity_hours'" in str(error.value)
+    shortest = load_config(environ={"STUDENT_MGMT_STAFF_REFRESH_TOKEN_VALIDITY_HOURS": "1"})
+    assert shortest.staff_refresh_token_validity_hours == 1
+
+
+def test_staff_settings_read_from_the_config_file(tmp_path: Path) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        "staff_mfa = false\nstaff_token_validity_minutes = 10\nstaff_refresh_token_validity_hours = 8\n"
+    )
+    config = load_config(environ={}, config_file=config_file)
+    assert (config.staff_mfa, config.staff_token_validity_minutes, config.staff_refresh_token_validity_hours) == (
+        False,
+        10,
+        8,
+    )

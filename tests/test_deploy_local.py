@@ -9,6 +9,7 @@ the deployed state, and the documented teardown ends the module.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -25,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.common import names
 from modules import functions, site_assets
-from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
+from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, LOCAL_COGNITO_PATH
 from tests.asset_scan import findings
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
 
@@ -36,6 +37,7 @@ STATE_KEY = "student-management/terraform.tfstate"
 BACKUP_BUCKET = "student-backup-20250706"
 LOG_BUCKET = "student-backup-logs-20250706"
 WEBSITE_BUCKET = "student-management-website-2025"
+TAGS = {"Project": "StudentManagement", "Environment": "Production"}
 BACKUP = functions.spec(functions.BACKUP)
 
 
@@ -266,7 +268,7 @@ def test_api_reads_back_with_keyed_methods_and_validation(deployment: Deployment
                 restApiId=api_id, resourceId=item["id"], httpMethod=verb
             )
     keyed = {key for key, method in methods.items() if method.get("apiKeyRequired")}
-    assert keyed == {("/students", "GET"), ("/students", "POST"), ("/backup", "POST")}
+    assert keyed == {("/students", "GET"), ("/students", "POST"), ("/backup", "POST"), ("/backup", "GET")}
     assert {("/students", "OPTIONS"), ("/backup", "OPTIONS")} <= set(methods)
     assert methods[("/students", "POST")]["requestModels"] == {"application/json": "Student"}
     validators = {v["name"]: v for v in apigateway.get_request_validators(restApiId=api_id)["items"]}
@@ -330,7 +332,15 @@ def test_website_bucket_holds_every_asset_with_its_type_and_cache_header(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     s3 = deployment.client("s3")
-    built = {item.key: item for item in site_assets.build_site(tmp_path / "site")}
+    # config.json names the deployed staff pool and client: Terraform wrote their ids into it.
+    sign_in = site_assets.StaffSignIn(
+        region="us-east-1",
+        user_pool_id=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID],
+        client_id=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_CLIENT_ID],
+        endpoint=LOCAL_COGNITO_PATH,
+    )
+    config = site_assets.runtime_config(sign_in=sign_in)
+    built = {item.key: item for item in site_assets.build_site(tmp_path / "site", config=config)}
     stored = {item["Key"] for item in s3.list_objects_v2(Bucket=WEBSITE_BUCKET)["Contents"]}
     assert stored == set(built)
     for key, item in built.items():
@@ -421,7 +431,11 @@ def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deploymen
     scratch = tmp_path / APP_STACK
     shutil.copytree(deployment.app_dir, scratch, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     config = json.loads((scratch / "cdk.tf.json").read_text(encoding="utf-8"))
-    ((name, table),) = config["resource"]["aws_dynamodb_table"].items()
+    [(name, table)] = [
+        (name, table)
+        for name, table in config["resource"]["aws_dynamodb_table"].items()
+        if table["//"]["metadata"]["path"] == f"{APP_STACK}/students/table"
+    ]
     table["name"] += "-renamed"
     # prevent_destroy would make `terraform plan` itself fail before the guard sees the plan.
     table["lifecycle"]["prevent_destroy"] = False
@@ -446,6 +460,143 @@ def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deploymen
     assert f"REPLACE  aws_dynamodb_table.{name}" in guard.stderr, guard.stderr
 
 
+# --- Staff sign-in (modules/staff_directory.py) ----------------------------------------
+
+
+def test_staff_pool_reads_back_invite_only_with_its_password_policy(deployment: Deployment) -> None:
+    idp = deployment.client("cognito-idp")
+    pool = idp.describe_user_pool(UserPoolId=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID])["UserPool"]
+    assert pool["Name"] == "student-management-staff"
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert (pool["UsernameAttributes"], pool["AutoVerifiedAttributes"]) == (["email"], ["email"])
+    assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert {key: policy[key] for key in policy if key != "PasswordHistorySize"} == {
+        "MinimumLength": 14,
+        "RequireUppercase": True,
+        "RequireLowercase": True,
+        "RequireNumbers": True,
+        "RequireSymbols": True,
+        "TemporaryPasswordValidityDays": 3,
+    }
+    assert pool["AccountRecoverySetting"] == {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]}
+    # The local target's settings: no second factor, and a pool a teardown may delete.
+    assert (pool["MfaConfiguration"], pool["DeletionProtection"]) == ("OFF", "INACTIVE")
+    assert not pool.get("UserPoolAddOns"), "advanced security is billed per user: not enabled"
+
+
+def test_page_client_reads_back_public_with_exactly_its_flows_and_short_tokens(deployment: Deployment) -> None:
+    client = deployment.client("cognito-idp").describe_user_pool_client(
+        UserPoolId=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID],
+        ClientId=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_CLIENT_ID],
+    )["UserPoolClient"]
+    assert client["ClientName"] == "student-management-page"
+    assert "ClientSecret" not in client
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    assert (client["EnableTokenRevocation"], client["PreventUserExistenceErrors"]) == (True, "ENABLED")
+    assert (client["IdTokenValidity"], client["AccessTokenValidity"], client["RefreshTokenValidity"]) == (15, 15, 12)
+    assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"}
+    assert client["AuthSessionValidity"] == 10
+
+
+def test_staff_pool_has_the_staff_and_admin_groups(deployment: Deployment) -> None:
+    groups = deployment.client("cognito-idp").list_groups(
+        UserPoolId=deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID]
+    )
+    assert sorted(group["GroupName"] for group in groups["Groups"]) == [names.ADMIN_GROUP, names.STAFF_GROUP]
+
+
+def test_every_api_method_but_the_preflights_requires_a_token_of_the_staff_pool(deployment: Deployment) -> None:
+    apigateway = deployment.client("apigateway")
+    api_id = deployment.outputs[names.OUTPUT_API_ID]
+    (authorizer,) = apigateway.get_authorizers(restApiId=api_id)["items"]
+    pool_id = deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID]
+    assert authorizer["type"] == "COGNITO_USER_POOLS"
+    assert authorizer["providerARNs"] == [f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool_id}"]
+    assert authorizer["identitySource"] == "method.request.header.Authorization"
+    assert authorizer["authorizerResultTtlInSeconds"] == 0
+    guarded, open_ = set(), set()
+    for item in apigateway.get_resources(restApiId=api_id)["items"]:
+        for verb in item.get("resourceMethods", {}):
+            method = apigateway.get_method(restApiId=api_id, resourceId=item["id"], httpMethod=verb)
+            if verb == "OPTIONS":
+                assert (method["authorizationType"], method.get("authorizerId")) == ("NONE", None), item["path"]
+                open_.add((item["path"], verb))
+            else:
+                assert method["authorizationType"] == "COGNITO_USER_POOLS", (item["path"], verb)
+                assert method["authorizerId"] == authorizer["id"], (item["path"], verb)
+                assert method["apiKeyRequired"] is True, (item["path"], verb)
+                guarded.add((item["path"], verb))
+    assert guarded == {(route.path, route.method) for _, route in functions.routes()}
+    assert open_ == {("/students", "OPTIONS"), ("/backup", "OPTIONS")}
+    refusals = {r["responseType"]: r for r in apigateway.get_gateway_responses(restApiId=api_id)["items"]}
+    for response_type in ("UNAUTHORIZED", "ACCESS_DENIED"):
+        headers = refusals[response_type]["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'http://localhost:8000'"
+
+
+def test_an_invited_member_signs_in_with_the_pages_flow_and_carries_the_group_claim(deployment: Deployment) -> None:
+    """An invited member: the temporary password, the new-password challenge, the groups claim in the ID token."""
+    idp = deployment.client("cognito-idp")
+    pool_id = deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID]
+    client_id = deployment.outputs[names.OUTPUT_STAFF_USER_POOL_CLIENT_ID]
+    email = "head@school.example"
+    idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        TemporaryPassword="Temporary-Passw0rd!",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=names.ADMIN_GROUP)
+    first = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": "Temporary-Passw0rd!"},
+    )
+    assert first["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    answered = idp.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=first["Session"],
+        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": "A-much-longer-passw0rd!"},
+    )["AuthenticationResult"]
+    claims = json.loads(base64.urlsafe_b64decode(answered["IdToken"].split(".")[1] + "=="))
+    assert claims["token_use"] == "id"
+    assert claims["aud"] == client_id
+    assert claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    assert claims[names.GROUPS_CLAIM] == [names.ADMIN_GROUP]
+    with pytest.raises(ClientError, match="NotAuthorizedException"):
+        idp.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": "Temporary-Passw0rd!"},
+        )
+
+
+def test_emulator_keeps_what_a_pool_update_cannot_change(deployment: Deployment) -> None:
+    """scripts/moto_server.py: UpdateUserPool keeps sign-in by e-mail and the tags, as AWS does.
+
+    moto replaced the whole configuration with the update's, so any change to the pool (``staff_mfa``,
+    say) made the next plan replace it, and every staff account with it.
+    """
+    idp = deployment.client("cognito-idp")
+    pool_id = deployment.outputs[names.OUTPUT_STAFF_USER_POOL_ID]
+    before = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    idp.update_user_pool(
+        UserPoolId=pool_id,
+        Policies=before["Policies"],
+        AutoVerifiedAttributes=before["AutoVerifiedAttributes"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        AccountRecoverySetting=before["AccountRecoverySetting"],
+        DeletionProtection="INACTIVE",
+    )
+    after = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert after["UsernameAttributes"] == before["UsernameAttributes"] == ["email"]
+    assert after["UsernameConfiguration"] == before["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert after["UserPoolTags"] == before["UserPoolTags"] == TAGS
+
+
 def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment) -> None:
     """README "Removing a test deployment": empty the buckets, release the table, destroy the rest.
 
@@ -462,10 +613,11 @@ def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment
 
     empty(BACKUP_BUCKET)
     empty(LOG_BUCKET)
+    # The student table only: the backup runs' table is not student data and goes with the rest.
     table = next(
         line
         for line in deployment.terraform("state", "list").stdout.splitlines()
-        if line.startswith("aws_dynamodb_table.")
+        if line.startswith("aws_dynamodb_table.students_")
     )
     assert deployment.terraform("state", "rm", table).returncode == 0
     destroy = deployment.terraform("destroy", "-auto-approve", "-input=false")

@@ -4,10 +4,12 @@ One ``make up`` (the real command, from the project root) on a private
 emulator port, state directory and edge ports, so the test never touches a
 developer's own ``make up``. The tests then run in file order against it:
 
-1. what ``make up`` prints, the operations (``make api-key``, ``seed``,
-   ``emails``, ``backups``, ``backup-now``, ``invalidate``) and the seed page's
-   ``curl`` against the printed invoke URL;
-2. the API through the local edge: keys, validation, routes, CORS;
+1. what ``make up`` prints (the local staff member's e-mail and temporary
+   password among it), the operations (``make api-key``, ``staff-token``,
+   ``seed``, ``emails``, ``backups``, ``backup-now``, ``invalidate``,
+   ``staff-add``/``staff-list``/``staff-remove``) and the seed page's ``curl``
+   against the printed invoke URL;
+2. the API through the local edge: staff tokens, keys, validation, routes, CORS;
 3. the page in Debian's Chromium, through the site, and what it left in the emulator;
 4. ``make up`` again: nothing applied, the edge restarted on the same deployment;
 5. changes made to the deployment in the emulator (a usage plan's limits, a
@@ -19,9 +21,11 @@ developer's own ``make up``. The tests then run in file order against it:
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
@@ -32,17 +36,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
+from lambdas.backup.handler import ADMIN_ONLY
 from lambdas.common import names
-from modules.config import APP_STACK, BOOTSTRAP_STACK
+from modules.config import APP_STACK, BOOTSTRAP_STACK, LOCAL_COGNITO_PATH
 from modules.functions import FUNCTIONS, INSERT, READ
 from modules.site_assets import runtime_config
 from modules.site_headers import SECURITY_HEADERS
-from scripts import local_ops
-from tests.browser import DESKTOP, PHONE, chromium, screenshot_dir, wait_until_listed, watched_pages
+from scripts import local_ops, staff
+from tests.browser import DESKTOP, PHONE, chromium, screenshot_dir, sign_in, wait_until_listed, watched_pages
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 from tests.lambdas.bad_requests import BadRequest, answer_problems, generate
 
@@ -91,7 +97,13 @@ def make(command: str, emulator: EmulatorSettings, *args: str, **extra_env: str)
 
 
 def request(
-    url: str, *, method: str = "GET", key: str | None = None, body: object = None, headers: dict[str, str] | None = None
+    url: str,
+    *,
+    method: str = "GET",
+    key: str | None = None,
+    token: str | None = None,
+    body: object = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
     outgoing = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback http of the test
@@ -101,6 +113,8 @@ def request(
         outgoing.add_header(name, value)
     if key is not None:
         outgoing.add_header("x-api-key", key)
+    if token is not None:
+        outgoing.add_header("Authorization", token)
     try:
         with urllib.request.urlopen(outgoing, timeout=60) as response:  # noqa: S310
             status, answer_headers, raw = response.status, dict(response.headers), response.read()
@@ -113,13 +127,39 @@ def request(
     return Answer(status, {k.lower(): v for k, v in answer_headers.items()}, decoded)
 
 
+def claims(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
 @dataclass
 class LocalSystem:
     emulator: EmulatorSettings
     first: Run
     edge_pid: int
     key: str
+    #: The staff member's credentials file as the first ``make up`` left it (before any sign-in).
+    first_credentials: dict[str, Any]
     cleanups: list[Any] = field(default_factory=list)
+    _token: str | None = None
+
+    def token(self) -> str:
+        """An ID token of ``make up``'s staff member: signed in again when the last has under a minute left.
+
+        The module outlasts a token (``staff_token_validity_minutes``), and a
+        fresh deployment (section 6) has a pool of its own.
+        """
+        if self._token is None or claims(self._token)["exp"] - time.time() < 60:
+            self._token = local_ops.staff_id_token(self.emulator.config)
+        return self._token
+
+    def forget_token(self) -> None:
+        self._token = None
+
+    def signed(self) -> dict[str, str]:
+        """What every API call needs: the key and a staff token (``request(url, **system.signed())``)."""
+        return {"key": self.key, "token": self.token()}
 
     @property
     def site(self) -> str:
@@ -202,8 +242,10 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
     )
     try:
         first = make("up", emulator).ok()
+        credentials = local_ops.credentials_file(emulator.config)
+        first_credentials = json.loads(credentials.read_text(encoding="utf-8"))
         key = make("api-key", emulator).ok().output.strip()
-        yield LocalSystem(emulator, first, edge_pid(emulator), key)
+        yield LocalSystem(emulator, first, edge_pid(emulator), key, first_credentials)
     finally:
         make("down", emulator)
 
@@ -219,6 +261,28 @@ def test_first_up_prints_the_site_the_invoke_url_and_how_to_get_the_key(system: 
     assert system.outputs()[BOOTSTRAP_STACK][names.OUTPUT_STATE_BUCKET] == "student-management-tfstate"
 
 
+def test_first_up_creates_one_staff_member_and_prints_its_temporary_password_last(system: LocalSystem) -> None:
+    stored = system.first_credentials
+    assert stored == {"email": local_ops.STAFF_EMAIL, "password": stored["password"], "temporary": True}
+    assert staff.PasswordPolicy(14, True, True, True, True, 3).admits(stored["password"])
+    lines = system.first.output.splitlines()
+    (line,) = [number for number, text in enumerate(lines) if "temporary password" in text]
+    assert lines[line] == (
+        f"==> staff sign-in at {system.site}/: {local_ops.STAFF_EMAIL} (groups staff, admin),"
+        f" temporary password {stored['password']}"
+    )
+    assert "The first sign-in asks for a new password" in lines[line + 1]
+    # At the end, after the edge started: the last thing before the closing line.
+    assert any(text.startswith("edge: site ") for text in lines[:line])
+    assert lines[-1].startswith("==> up in ")
+    credentials = local_ops.credentials_file(system.emulator.config)
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    (pool,) = system.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]
+    users = system.client("cognito-idp").list_users(UserPoolId=pool["Id"])["Users"]
+    emails = [attribute["Value"] for user in users for attribute in user["Attributes"] if attribute["Name"] == "email"]
+    assert emails == [local_ops.STAFF_EMAIL]
+
+
 def test_api_key_is_the_deployed_key(system: LocalSystem) -> None:
     keys = system.client("apigateway").get_api_keys(includeValues=True)["items"]
     assert [key["value"] for key in keys if key["name"] == "StudentApiKey"] == [system.key]
@@ -228,7 +292,7 @@ def follow_backup(system: LocalSystem, run_id: str, *, timeout_s: float = 120) -
     """Poll ``GET /backup?runId=`` as the page does, until the run is no longer running."""
     deadline = time.monotonic() + timeout_s
     while True:
-        answer = request(f"{system.api}/backup?runId={run_id}", key=system.key)
+        answer = request(f"{system.api}/backup?runId={run_id}", **system.signed())
         assert answer.status == 200, answer
         if answer.body["state"] != "running" or time.monotonic() > deadline:
             return dict(answer.body)
@@ -238,7 +302,20 @@ def follow_backup(system: LocalSystem, run_id: str, *, timeout_s: float = 120) -
 def test_seed_page_curl_starts_a_backup_that_lands_in_s3_and_ses(system: LocalSystem) -> None:
     before = len(system.emails())
     curl = subprocess.run(
-        ["curl", "-sS", "-w", "\n%{http_code}", "-X", "POST", f"{system.api}/backup", "-H", f"x-api-key: {system.key}"],
+        [
+            "curl",
+            "-sS",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            "POST",
+            f"{system.api}/backup",
+            "-H",
+            f"x-api-key: {system.key}",
+            "-H",
+            # The token is stdout's one line (a first sign-in notes on stderr, which make() appends).
+            f"Authorization: {make('staff-token', system.emulator).ok().output.splitlines()[0]}",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -262,6 +339,7 @@ def test_seed_page_curl_starts_a_backup_that_lands_in_s3_and_ses(system: LocalSy
 
 
 def test_seed_adds_the_tutorials_student_first_and_is_safe_to_rerun(system: LocalSystem) -> None:
+    system.forget_token()
     seeded = make("seed", system.emulator, "N=25").ok()
     assert "added SV001 Nguyễn Văn A" in seeded.output
     assert "25 added, 0 already there" in seeded.output
@@ -314,12 +392,82 @@ def test_invalidate_completes_on_the_deployed_distribution(system: LocalSystem) 
     assert "completed" in invalidated.output.splitlines()[-1]
 
 
+def test_the_helpers_sign_in_kept_the_staff_members_new_password_in_its_file(system: LocalSystem) -> None:
+    """The helpers' first sign-in (``make staff-token`` above) answered the new-password challenge."""
+    credentials = local_ops.credentials_file(system.emulator.config)
+    stored = json.loads(credentials.read_text(encoding="utf-8"))
+    assert stored["temporary"] is False and stored["password"] != system.first_credentials["password"]
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    token = claims(system.token())
+    assert token["token_use"] == "id" and token["email"] == local_ops.STAFF_EMAIL
+    assert set(token[names.GROUPS_CLAIM]) == {names.STAFF_GROUP, names.ADMIN_GROUP}
+
+
+def sign_in_first_time(system: LocalSystem, email: str, temporary: str) -> str:
+    """A new member's first sign-in, as the page does it: the new-password challenge answered; its ID token."""
+    idp, client_id = system.client("cognito-idp"), system.output(names.OUTPUT_STAFF_USER_POOL_CLIENT_ID)
+    challenge = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": temporary}
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    answer = idp.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": "Chosen-by-the-teacher-2025"},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def test_staff_add_list_remove_manage_who_may_use_the_local_system(system: LocalSystem) -> None:
+    teacher = "teacher@example.com"
+    added = make("staff-add", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local").ok()
+    (line,) = [line for line in added.output.splitlines() if "temporary password" in line]
+    temporary = line.rsplit(" ", 1)[-1]
+
+    listed = make("staff-list", system.emulator, DEPLOY_TARGET="local").ok().output.splitlines()
+    assert [row.split() for row in listed[1:3]] == [
+        [local_ops.STAFF_EMAIL, "CONFIRMED", "yes", "admin,", "staff"],
+        [teacher, "FORCE_CHANGE_PASSWORD", "yes", "staff"],
+    ]
+
+    # The new member works with students, and may not run backups (not in admin).
+    token = sign_in_first_time(system, teacher, temporary)
+    assert request(f"{system.api}/students?limit=1", key=system.key, token=token).status == 200
+    refused = request(f"{system.api}/backup", method="POST", key=system.key, token=token)
+    assert (refused.status, refused.body) == (403, {"message": ADMIN_ONLY})
+
+    again = make("staff-add", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local").ok()
+    assert f"{teacher} is already a member" in again.output and "groups unchanged" in again.output
+
+    kept = make("staff-remove", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local")
+    assert kept.returncode != 0 and f"{teacher} not removed" in kept.output  # no terminal to say yes
+    make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1", DEPLOY_TARGET="local").ok()
+    listed = make("staff-list", system.emulator, DEPLOY_TARGET="local").ok().output
+    assert teacher not in listed and "==> 1 member(s)" in listed
+    missing = make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1", DEPLOY_TARGET="local")
+    assert missing.returncode != 0 and f"{teacher} is not a member" in missing.output
+
+
 # --- 2. The API through the edge --------------------------------------------------------
+
+
+def test_no_or_a_tampered_staff_token_is_unauthorized_even_with_the_key(system: LocalSystem) -> None:
+    header, body, signature = system.token().split(".")
+    forged = base64.urlsafe_b64encode(
+        json.dumps({**claims(system.token()), "cognito:groups": ["admin", "staff", "root"]}).encode()
+    )
+    for token in (None, "", "not-a-token", f"{header}.{forged.rstrip(b'=').decode()}.{signature}"):
+        answer = request(f"{system.api}/students", key=system.key, token=token)
+        assert (answer.status, answer.body) == (401, {"message": "Unauthorized"}), token
+        # The deployed gateway response carries the CORS header, so the page can read the refusal.
+        assert answer.headers["access-control-allow-origin"] == system.site
+    assert request(f"{system.api}/students", key=system.key, token=f"{header}.{body}.{signature}").status == 200
 
 
 def test_a_missing_or_wrong_key_is_forbidden(system: LocalSystem) -> None:
     for key in (None, "not-the-key"):
-        answer = request(f"{system.api}/students", key=key)
+        answer = request(f"{system.api}/students", key=key, token=system.token())
         assert (answer.status, answer.body) == (403, {"message": "Forbidden"})
         # The deployed gateway response carries the CORS header, so a page could read the refusal.
         assert answer.headers["access-control-allow-origin"] == system.site
@@ -333,20 +481,20 @@ def test_an_unknown_route_is_missing_authentication_token(system: LocalSystem) -
 
 def test_an_invalid_body_is_refused_by_the_gateway_before_any_function(system: LocalSystem) -> None:
     lines = len(system.request_log())
-    answer = request(f"{system.api}/students", method="POST", key=system.key, body={"studentid": "SV1"})
+    answer = request(f"{system.api}/students", method="POST", body={"studentid": "SV1"}, **system.signed())
     assert (answer.status, answer.body) == (400, {"message": "Invalid request body"})
     (line,) = [line for line in system.request_log()[lines:] if " POST /prod/students " in line]
     assert " 400 - " in line  # no function ran
 
 
 def test_valid_calls_reach_the_functions_and_come_back_unchanged(system: LocalSystem) -> None:
-    answer = request(f"{system.api}/students?limit=5", key=system.key)
+    answer = request(f"{system.api}/students?limit=5", **system.signed())
     assert answer.status == 200
     assert answer.body["count"] == 5 and answer.body["nextToken"]
     assert answer.headers["cache-control"] == "no-store"
     log = system.request_log()
     assert any(f" GET /prod/students 200 {FUNCTION_NAMES[READ]} " in line for line in log)
-    assert all(system.key not in line for line in log)
+    assert all(system.key not in line and system.token() not in line for line in log)
 
 
 def test_preflight_grants_only_the_site_origin(system: LocalSystem) -> None:
@@ -361,16 +509,20 @@ def test_preflight_grants_only_the_site_origin(system: LocalSystem) -> None:
         assert answer.headers["access-control-allow-methods"] == "GET,POST,OPTIONS"
 
 
-def test_site_serves_the_bucket_with_its_headers_and_the_api_without_a_key(system: LocalSystem) -> None:
+def test_site_serves_the_bucket_with_its_headers_and_the_api_without_a_key_but_not_without_a_token(
+    system: LocalSystem,
+) -> None:
     page = request(f"{system.site}/")
     assert page.status == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["cache-control"] == "no-cache"
     for header, value in SECURITY_HEADERS.items():
         assert page.headers[header.lower()] == value
     assert request(f"{system.site}/missing.css").status == 404
-    listed = request(f"{system.site}/students?limit=1")  # CloudFront adds the key
+    listed = request(f"{system.site}/students?limit=1", token=system.token())  # CloudFront adds the key
     assert listed.status == 200 and listed.body["count"] == 1
-    assert request(f"{system.site}/students", key="forged").status == 200  # CloudFront's header wins
+    assert request(f"{system.site}/students", key="forged", token=system.token()).status == 200  # CloudFront's wins
+    # The key CloudFront adds is no longer enough: whoever finds the site must still sign in.
+    assert request(f"{system.site}/students?limit=1").status == 401
 
 
 @contextmanager
@@ -401,7 +553,8 @@ def unthrottled_key(system: LocalSystem) -> Iterator[str]:
     stage_throttle(100_000, 100_000)
     try:
         deadline = time.monotonic() + 15
-        while request(f"{system.api}/students?limit=0", key=key["value"]).status == 403:  # the edge reads it soon
+        # The edge reads the new key soon.
+        while request(f"{system.api}/students?limit=0", key=key["value"], token=system.token()).status == 403:
             assert time.monotonic() < deadline, "the edge never admitted the new key"
             time.sleep(0.5)
         yield str(key["value"])
@@ -412,9 +565,11 @@ def unthrottled_key(system: LocalSystem) -> Iterator[str]:
         apigateway.delete_api_key(apiKey=key["id"])
 
 
-def send(connection: http.client.HTTPConnection, bad: BadRequest, key: str) -> tuple[int, dict[str, str], bytes]:
+def send(
+    connection: http.client.HTTPConnection, bad: BadRequest, key: str, token: str
+) -> tuple[int, dict[str, str], bytes]:
     """``bad`` over HTTP, exactly as generated (no Content-Type added when it has none); status, headers, body."""
-    headers = {"x-api-key": key}
+    headers = {"x-api-key": key, "Authorization": token}
     if bad.content_type is not None:
         headers["Content-Type"] = bad.content_type
     connection.request(bad.method, f"/{STAGE}{bad.target()}", body=bad.body, headers=headers)
@@ -447,7 +602,7 @@ def edge_problems(system: LocalSystem, requests: list[BadRequest]) -> tuple[list
         connection = http.client.HTTPConnection("localhost", system.emulator.api_port, timeout=60)
         try:
             for number, bad in enumerate(requests):
-                status, headers, body = send(connection, bad, key)
+                status, headers, body = send(connection, bad, key, system.token())
                 # The gateway's own answers name their error type; a function's do not.
                 answered["gateway" if "x-amzn-errortype" in map(str.lower, headers) else "function"] += 1
                 found = answer_problems(status, headers, body, origin=system.site)
@@ -488,11 +643,34 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(screenshot_dir() / f"local-{name}.png"), full_page=True)
 
 
+#: A member the browser test invites (``make staff-add``) and signs in for the first time in the page.
+OFFICE = "office@example.com"
+OFFICE_PASSWORD = "Office-Keys-2025-Blue!"
+
+
+def is_sign_in(response: Response) -> bool:
+    """A Cognito answer through the site that signed a member in with a password."""
+    target = response.request.headers.get("x-amz-target", "")
+    flow = json.loads(response.request.post_data or "{}").get("AuthFlow")
+    return (
+        urlsplit(response.url).path == LOCAL_COGNITO_PATH
+        and target.endswith(".InitiateAuth")
+        and flow == "USER_PASSWORD_AUTH"
+    )
+
+
 def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> None:
     before = len(system.emails())
-    with chromium() as browser, watched_pages(browser, api_paths=API_PATHS) as pages:
+    # A new administrator, invited as the README says; their first sign-in, in the page, chooses a password.
+    added = make("staff-add", system.emulator, f"EMAIL={OFFICE}", "ADMIN=1", DEPLOY_TARGET="local").ok()
+    (line,) = [line for line in added.output.splitlines() if "temporary password" in line]
+    temporary = line.rsplit(" ", 1)[-1]
+    with chromium() as browser, watched_pages(browser, api_paths=API_PATHS | {LOCAL_COGNITO_PATH}) as pages:
         page = pages.open(f"{system.site}/", viewport=DESKTOP)
+        expect(page.locator("#workspace")).to_be_hidden()
+        sign_in(page, OFFICE, temporary, new_password=OFFICE_PASSWORD)
         wait_until_listed(page)
+        expect(page.locator("#session-email")).to_have_text(OFFICE)
         shot(page, "1-loaded")
 
         for name, value in STUDENT.items():
@@ -514,7 +692,10 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
         expect(page.locator("#field-email-error")).to_be_visible()
         shot(page, "4-invalid-email")
 
-        page.reload()
+        page.reload()  # the page kept its tokens in memory: it asks again, for the password chosen above
+        with page.expect_response(is_sign_in) as signed_in:
+            sign_in(page, OFFICE, OFFICE_PASSWORD)
+        refresh_token = signed_in.value.json()["AuthenticationResult"]["RefreshToken"]
         wait_until_listed(page)
         while page.get_by_role("button", name="Load more").is_visible():
             page.get_by_role("button", name="Load more").click()
@@ -530,9 +711,25 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
         shot(page, "6-backup")
 
         phone = pages.open(f"{system.site}/", viewport=PHONE, locale="vi-VN")
+        sign_in(phone, OFFICE, OFFICE_PASSWORD)
         wait_until_listed(phone)
         shot(phone, "7-phone-vi")
 
+        # Signing out revokes the sign-in (the emulator lacks RevokeToken: the page falls back to
+        # GlobalSignOut) and forgets its tokens: the API refuses what the page sends from then on.
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator("#auth-status")).to_have_text("You have signed out.")
+        expect(page.locator("#workspace")).to_be_hidden()
+        shot(page, "8-signed-out")
+        students = runtime_config()["api"]["students"]
+        assert page.evaluate(f"fetch('{students}?limit=1').then((response) => response.status)") == 401
+
+    idp = system.client("cognito-idp")
+    client_id = system.output(names.OUTPUT_STAFF_USER_POOL_CLIENT_ID)
+    with pytest.raises(idp.exceptions.NotAuthorizedException):
+        idp.initiate_auth(
+            ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+        )
     item = system.client("dynamodb").get_item(TableName="studentData", Key={"studentid": {"S": STUDENT["studentid"]}})
     assert item["Item"]["name"] == {"S": STUDENT["name"]}
     s3 = system.client("s3")
@@ -560,7 +757,10 @@ def test_up_again_applies_nothing_and_restarts_the_edge_on_the_same_deployment(s
     assert f"[{APP_STACK}] No changes. Your infrastructure matches the configuration." in again.output
     assert live_servers(system.emulator.port) == [server]
     assert edge_pid(system.emulator) != system.edge_pid
-    assert request(f"{system.api}/students?studentid=SV900", key=system.key).body["student"] == STUDENT
+    # The staff member has its own password by now: kept, and not printed.
+    assert f"{local_ops.STAFF_EMAIL} exists and has changed its password (not reset)" in again.output
+    assert "temporary password" not in again.output
+    assert request(f"{system.api}/students?studentid=SV900", **system.signed()).body["student"] == STUDENT
 
 
 # --- 5. The edge follows the deployment -----------------------------------------------------
@@ -577,7 +777,8 @@ def test_a_usage_plan_with_small_limits_throttles_then_exhausts_the_quota(system
         ],
     )
     time.sleep(2)
-    answers = [request(f"{system.api}/students?limit=1", key=system.key) for _ in range(4)]
+    token = system.token()
+    answers = [request(f"{system.api}/students?limit=1", key=system.key, token=token) for _ in range(4)]
     assert [answer.status for answer in answers][:2] == [200, 200]
     assert (answers[-1].status, answers[-1].body) == (429, {"message": "Too Many Requests"})
 
@@ -590,11 +791,11 @@ def test_a_usage_plan_with_small_limits_throttles_then_exhausts_the_quota(system
         ],
     )
     time.sleep(2)
-    last = request(f"{system.api}/students?limit=1", key=system.key)
+    last = request(f"{system.api}/students?limit=1", **system.signed())
     for _ in range(5):
         if last.status == 429:
             break
-        last = request(f"{system.api}/students?limit=1", key=system.key)
+        last = request(f"{system.api}/students?limit=1", **system.signed())
     assert (last.status, last.body) == (429, {"message": "Limit Exceeded"})
     apigateway.update_usage_plan(
         usagePlanId=plan["id"], patchOperations=[{"op": "replace", "path": "/quota/limit", "value": "100000"}]
@@ -609,11 +810,11 @@ def test_a_changed_function_environment_is_used_on_the_next_call(system: LocalSy
         FunctionName=name, Environment={"Variables": {**environment, names.ENV_TABLE_NAME: "noSuchTable"}}
     )
     time.sleep(2)
-    broken = request(f"{system.api}/students?limit=1", key=system.key)
+    broken = request(f"{system.api}/students?limit=1", **system.signed())
     assert (broken.status, broken.body) == (500, {"message": "internal error"})
     awslambda.update_function_configuration(FunctionName=name, Environment={"Variables": environment})
     time.sleep(2)
-    assert request(f"{system.api}/students?limit=1", key=system.key).status == 200
+    assert request(f"{system.api}/students?limit=1", **system.signed()).status == 200
 
 
 def test_a_removed_method_is_gone_from_the_edge(system: LocalSystem) -> None:
@@ -623,7 +824,7 @@ def test_a_removed_method_is_gone_from_the_edge(system: LocalSystem) -> None:
     students = next(resource["id"] for resource in resources if resource.get("path") == "/students")
     apigateway.delete_method(restApiId=api_id, resourceId=students, httpMethod="POST")
     time.sleep(2)
-    answer = request(f"{system.api}/students", method="POST", key=system.key, body={**STUDENT, "studentid": "SV902"})
+    answer = request(f"{system.api}/students", method="POST", body={**STUDENT, "studentid": "SV902"}, **system.signed())
     assert (answer.status, answer.body) == (403, {"message": "Missing Authentication Token"})
     assert FUNCTION_NAMES[INSERT] not in system.request_log()[-1]
 
@@ -642,8 +843,11 @@ def test_down_up_down_leaves_nothing_behind(system: LocalSystem) -> None:
     assert "synth skipped" in fresh.output  # nothing the synth reads changed
     assert "Apply complete! Resources: 7 added" in fresh.output
     assert request(f"{system.site}/").status == 200
+    # A fresh pool, and in it a fresh staff member with a new temporary password.
+    assert f"{local_ops.STAFF_EMAIL} (groups staff, admin), temporary password" in fresh.output
     fresh_key = make("api-key", system.emulator).ok().output.strip()
-    assert request(f"{system.api}/students", key=fresh_key).body["count"] == 0
+    system.forget_token()
+    assert request(f"{system.api}/students", key=fresh_key, token=system.token()).body["count"] == 0
 
     make("down", system.emulator).ok()
     assert_nothing_left(system.emulator)

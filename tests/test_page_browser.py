@@ -7,6 +7,13 @@ policies and the security headers of ``modules.site_headers``, Content-Security-
 Policy included. Its API calls, on the same origin, reach the three functions'
 handlers in-process under an emulated account (``tests/page_server.py``).
 
+Staff sign in first, as in the local system: the page calls Cognito's JSON
+API at ``/_cognito/``, which the server answers with moto's Cognito (a user
+pool with an administrator, who has a password of their own, and a staff
+member invited with a temporary one), and every API call must carry an ID
+token of that pool. Most tests open the page signed in as the administrator;
+the sign-in tests start from the form.
+
 Every page a test opens is watched: a console error, an uncaught exception, a
 CSP violation, an asset that fails to load, or (at phone width) a page wider
 than the screen fails the test. Screenshots of both layouts in both languages
@@ -15,20 +22,34 @@ are written to ``$PAGE_SCREENSHOT_DIR`` (default ``.build/screenshots/``).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterator
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 import pytest
+from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from lambdas.backup import handler as backup_handler
 from lambdas.common import aws, names
+from modules.config import LOCAL_COGNITO_PATH
 from modules.site_assets import FRONTEND_DIR, IMMUTABLE, REVALIDATE, SiteObject, build_site, runtime_config
 from modules.site_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
-from tests.browser import DESKTOP, PHONE, WatchedPages, chromium, screenshot_dir, wait_until_listed, watched_pages
+from tests.browser import (
+    DESKTOP,
+    PHONE,
+    WatchedPages,
+    chromium,
+    screenshot_dir,
+    sign_in,
+    wait_until_listed,
+    watched_pages,
+)
 from tests.lambdas.scenarios import (
+    REGION,
     AsyncInvocations,
     World,
     api_event,
@@ -37,7 +58,7 @@ from tests.lambdas.scenarios import (
     invoke,
     response_json,
 )
-from tests.page_server import RETRY_AFTER_SECONDS, PageServer
+from tests.page_server import PASSWORD_MIN_LENGTH, RETRY_AFTER_SECONDS, PageServer, StaffPool, create_staff_pool
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +68,26 @@ STUDENTS_PATH: Final = CONFIG["api"]["students"]
 BACKUP_PATH: Final = CONFIG["api"]["backup"]
 PAGE_SIZE: Final = CONFIG["pageSize"]
 API_PATHS: Final = frozenset(CONFIG["api"].values())
+#: Paths whose failed answers the watch lets pass: the API's, and the sign-in endpoint's.
+WATCHED_PATHS: Final = API_PATHS | {LOCAL_COGNITO_PATH}
+
+
+@dataclass(frozen=True)
+class Member:
+    """A staff member of the test's user pool."""
+
+    email: str
+    password: str
+    groups: tuple[str, ...]
+    #: Invited with a temporary password: the first sign-in chooses ``new_password``.
+    temporary: bool
+    new_password: str | None = None
+
+
+ADMIN: Final = Member("head@example.com", "Head-Of-School-2025!", (names.STAFF_GROUP, names.ADMIN_GROUP), False)
+STAFF: Final = Member(
+    "teacher@example.com", "Temporary-Pass-77!", (names.STAFF_GROUP,), True, new_password="Chalk-And-Slate-42!"
+)
 NEW_STUDENT: Final = {
     "studentid": "SV001",
     "name": "Nguyễn Văn A",
@@ -101,25 +142,50 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def world(server: PageServer) -> Iterator[World]:
-    """An emulated account with the system's resources, its functions allowing the server's origin."""
+    """An emulated account with the system's resources, its functions allowing the server's origin,
+    and the staff pool the page signs in to: an administrator and a newly invited staff member."""
     with aws_world({names.ENV_ALLOWED_ORIGIN: server.origin}) as emulated:
         server.reset()
         server.lambda_service = AsyncInvocations(aws.lambda_())
+        server.staff = create_staff_pool(REGION)
+        for member in (ADMIN, STAFF):
+            server.staff.add_member(member.email, member.password, groups=member.groups, temporary=member.temporary)
         yield emulated
         server.reset()
+
+
+@pytest.fixture
+def staff(server: PageServer, world: World) -> StaffPool:
+    assert server.staff is not None
+    return server.staff
 
 
 OpenPage = Callable[..., Page]
 
 
+def sign_in_as(page: Page, member: Member) -> None:
+    sign_in(page, member.email, member.password, new_password=member.new_password if member.temporary else None)
+
+
 @pytest.fixture
 def open_page(browser: Browser, server: PageServer, world: World) -> Iterator[OpenPage]:
-    """Opens the page in a fresh browser context, waits until its list is loaded, and watches it."""
-    with watched_pages(browser, api_paths=API_PATHS) as pages:
+    """Opens the page in a fresh browser context and watches it; signed in as ``member`` (the administrator
+    unless told otherwise; None: not signed in), it waits until the list is loaded."""
+    with watched_pages(browser, api_paths=WATCHED_PATHS) as pages:
 
-        def open_(*, viewport: ViewportSize = DESKTOP, locale: str = "en-US") -> Page:
-            page = pages.open(f"{server.origin}/", viewport=viewport, locale=locale)
-            wait_until_listed(page)
+        def open_(
+            *,
+            viewport: ViewportSize = DESKTOP,
+            locale: str = "en-US",
+            member: Member | None = ADMIN,
+            before_load: Callable[[Page], None] | None = None,
+        ) -> Page:
+            page = pages.open(f"{server.origin}/", viewport=viewport, locale=locale, before_load=before_load)
+            if member is None:
+                expect(page.locator("body")).to_have_attribute("data-ready", "true")
+            else:
+                sign_in_as(page, member)
+                wait_until_listed(page)
             return page
 
         yield open_
@@ -151,6 +217,33 @@ def test_page_sources_carry_no_host_key_or_inline_code() -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline <script> would be blocked by the CSP"
     assert "<style" not in html and " style=" not in html, "inline style would be blocked by the CSP"
     assert ".style." not in sources["scripts.js"], "styles are set through classes, never from script"
+    # Tokens live in memory only: no cookie, no session storage, and local storage holds the language alone.
+    script = sources["scripts.js"]
+    assert "document.cookie" not in script and "sessionStorage." not in script
+    assert re.findall(r"localStorage\.setItem\(([^,]+),", script) == ["LANGUAGE_KEY"]
+
+
+def test_every_message_is_written_in_both_languages() -> None:
+    script = (FRONTEND_DIR / "scripts.js").read_text(encoding="utf-8")
+    html = (FRONTEND_DIR / "index.html").read_text(encoding="utf-8")
+    blocks = re.search(
+        r"const MESSAGES = \{\n    en: \{(?P<en>.*?)\n    \},\n    vi: \{(?P<vi>.*?)\n    \},\n  \};",
+        script,
+        re.S,
+    )
+    assert blocks is not None
+    keys = {language: re.findall(r'^      "([\w.]+)":', blocks[language], re.M) for language in ("en", "vi")}
+    assert len(keys["en"]) > 100 and sorted(keys["en"]) == sorted(keys["vi"])
+    # Every key the page names (in a message part, a label, a ternary choice or the markup) is written.
+    used = {
+        *re.findall(r'\bkey: "([\w.]+)"', script),
+        *re.findall(r'\bt\("([\w.]+)"', script),
+        *(key for pair in re.findall(r'setAuthBusy\([^,]+, "([\w.]+)", "([\w.]+)"', script) for key in pair),
+        *(key for pair in re.findall(r'\? "([a-z]+\.[\w.]+)" : "([a-z]+\.[\w.]+)"', script) for key in pair),
+        *re.findall(r'data-i18n="([\w.]+)"', html),
+    }
+    assert {"auth.signedOut", "auth.signedOutLocally", "newPassword.heading", "auth.submitting"} <= used
+    assert used - set(keys["en"]) == set()
 
 
 def test_page_is_served_as_published_with_its_security_headers(open_page: OpenPage, server: PageServer) -> None:
@@ -165,12 +258,14 @@ def test_page_is_served_as_published_with_its_security_headers(open_page: OpenPa
     assert page.request.get(f"{server.origin}{stylesheet}").headers["cache-control"] == IMMUTABLE
     assert [call.path for call in server.api_calls()] == [STUDENTS_PATH]
     assert server.api_calls()[0].query == {"limit": str(PAGE_SIZE)}
+    # The ID token as it came from Cognito, as is: no "Bearer".
+    assert server.api_calls()[0].authorization == server.issued("IdToken")[-1]
 
 
 def test_page_watch_catches_a_csp_violation(browser: Browser, server: PageServer, world: World) -> None:
     # The watch must see what it guards against: here an inline style attribute, which the CSP
-    # blocks. (``world`` answers the list request the page makes on load.)
-    pages = WatchedPages(browser, API_PATHS)
+    # blocks. (``world`` sets up the sign-in the page's settings name.)
+    pages = WatchedPages(browser, WATCHED_PATHS)
     page = pages.open(f"{server.origin}/")
     page.evaluate("document.body.setAttribute('style', 'color: red')")
     for _ in range(100):
@@ -180,6 +275,436 @@ def test_page_watch_catches_a_csp_violation(browser: Browser, server: PageServer
     problems = pages.problems()
     page.context.close()
     assert any("CSP violation: style-src" in problem for problem in problems), problems
+
+
+# --- Signing in ------------------------------------------------------------------------------
+
+
+def cognito_calls(server: PageServer, operation: str) -> list[dict[str, object]]:
+    return [call.body for call in server.cognito_calls if call.operation == operation]
+
+
+def refresh_is_refused(staff: StaffPool, refresh_token: str) -> bool:
+    try:
+        staff.client().initiate_auth(
+            ClientId=staff.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+        )
+    except ClientError as error:
+        return error.response["Error"]["Code"] == "NotAuthorizedException"
+    return False
+
+
+def start_first_sign_in(page: Page, member: Member) -> None:
+    page.locator("#sign-in-email").fill(member.email)
+    page.locator("#sign-in-password").fill(member.password)
+    page.locator("#sign-in-button").click()
+    expect(page.locator("#new-password-form")).to_be_visible()
+
+
+def test_first_sign_in_chooses_a_new_password_and_lands_on_the_list(
+    open_page: OpenPage, server: PageServer, staff: StaffPool, world: World
+) -> None:
+    seed_students(world, 2)
+    page = open_page(member=None)
+    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator("#session")).to_be_hidden()
+    form = page.locator("#sign-in-form")
+    form.get_by_label("E-mail").fill(STAFF.email)
+    form.get_by_label("Password").fill(STAFF.password)
+    form.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Choose your own password")).to_be_visible()
+    expect(page.get_by_label("New password", exact=True)).to_be_focused()
+    expect(page.get_by_label("Account")).to_have_value(STAFF.email)
+    rules = page.locator("#password-rules li")
+    expect(rules).to_have_count(5)
+    expect(rules.first).to_contain_text(f"at least {PASSWORD_MIN_LENGTH} characters")
+    expect(page.locator("#password-rules li[data-met=true]")).to_have_count(0)
+    page.get_by_label("New password", exact=True).fill("short1A")
+    expect(page.locator("#password-rules li[data-met=true]")).to_have_count(3)  # lower, upper, digit
+    expect(page.locator("#password-rules li[data-rule=symbol]")).to_contain_text("(still needed)")
+    page.get_by_role("button", name="Set password and sign in").click()
+    expect(page.locator("#new-password-error")).to_have_text("The password does not meet every rule above.")
+    expect(page.get_by_label("New password", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    assert STAFF.new_password is not None
+    page.get_by_label("New password", exact=True).fill(STAFF.new_password)
+    expect(page.locator("#password-rules li[data-met=true]")).to_have_count(5)
+    page.get_by_label("New password, again").fill(STAFF.new_password + "x")
+    page.get_by_role("button", name="Set password and sign in").click()
+    expect(page.locator("#new-password-again-error")).to_have_text("The two passwords are not the same.")
+    assert cognito_calls(server, "RespondToAuthChallenge") == []
+    page.get_by_label("New password, again").fill(STAFF.new_password)
+    page.get_by_role("button", name="Set password and sign in").click()
+
+    wait_until_listed(page)
+    expect(page.locator("#session-email")).to_have_text(STAFF.email)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator("#student-rows tr")).to_have_count(2)
+    expect(page.locator("#auth-section")).to_be_hidden()
+    # Cognito's JSON API, as documented: the password flow, then the challenge with its session.
+    [first] = [call for call in server.cognito_calls if call.operation == "InitiateAuth"]
+    assert first.content_type == "application/x-amz-json-1.1"
+    assert first.body == {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": staff.client_id,
+        "AuthParameters": {"USERNAME": STAFF.email, "PASSWORD": STAFF.password},
+    }
+    [answer] = cognito_calls(server, "RespondToAuthChallenge")
+    assert answer == {
+        "ClientId": staff.client_id,
+        "ChallengeName": "NEW_PASSWORD_REQUIRED",
+        "Session": server.cognito_calls[0].answer["Session"],
+        "ChallengeResponses": {"USERNAME": STAFF.email, "NEW_PASSWORD": STAFF.new_password},
+    }
+    user = staff.client().admin_get_user(UserPoolId=staff.user_pool_id, Username=STAFF.email)
+    assert user["UserStatus"] == "CONFIRMED"
+    assert server.api_calls()[0].authorization == server.issued("IdToken")[-1]
+
+
+def test_a_new_password_cognito_refuses_keeps_the_step_and_says_why(open_page: OpenPage, server: PageServer) -> None:
+    server.cognito_errors["RespondToAuthChallenge"] = (
+        "InvalidPasswordException",
+        "Password does not conform to policy: Password must have symbol characters",
+    )
+    page = open_page(member=None)
+    start_first_sign_in(page, STAFF)
+    assert STAFF.new_password is not None
+    page.get_by_label("New password", exact=True).fill(STAFF.new_password)
+    page.get_by_label("New password, again").fill(STAFF.new_password)
+    page.get_by_role("button", name="Set password and sign in").click()
+    expect(page.locator("#new-password-error")).to_have_text(
+        "The new password was refused: it does not meet the password rules."
+        " (Password does not conform to policy: Password must have symbol characters)"
+    )
+    expect(page.locator("#new-password-form")).to_be_visible()
+    expect(page.get_by_label("New password", exact=True)).to_have_value("")
+    expect(page.get_by_label("New password", exact=True)).to_be_focused()
+    assert server.api_calls() == []
+
+
+Setup = Callable[[PageServer, StaffPool, Page], None]
+
+
+def disabled(server: PageServer, staff: StaffPool, page: Page) -> None:
+    staff.client().admin_disable_user(UserPoolId=staff.user_pool_id, Username=ADMIN.email)
+
+
+def offline(server: PageServer, staff: StaffPool, page: Page) -> None:
+    page.context.set_offline(True)
+
+
+def cognito_says(kind: str, message: str) -> Setup:
+    """Cognito answers the sign-in with this error (moto never gives it)."""
+
+    def setup(server: PageServer, staff: StaffPool, page: Page) -> None:
+        server.cognito_errors["InitiateAuth"] = (kind, message)
+
+    return setup
+
+
+#: What goes wrong → (address, password, how it is made to go wrong, what the page says).
+SIGN_IN_FAILURES: Final[dict[str, tuple[str, str, Setup | None, str]]] = {
+    "wrong password": (ADMIN.email, "Not-The-Password-1!", None, "The e-mail address or the password is not right."),
+    # An address outside the pool reads exactly as a wrong password.
+    "unknown address": ("nobody@example.com", ADMIN.password, None, "The e-mail address or the password is not right."),
+    "disabled": (
+        ADMIN.email,
+        ADMIN.password,
+        disabled,
+        "This account is disabled. Ask an administrator to enable it again.",
+    ),
+    "locked after failed attempts": (
+        ADMIN.email,
+        ADMIN.password,
+        cognito_says("NotAuthorizedException", "Password attempts exceeded"),
+        "Too many wrong passwords: this account is locked for a while. Try again later.",
+    ),
+    "must reset": (
+        ADMIN.email,
+        ADMIN.password,
+        cognito_says("PasswordResetRequiredException", "Password reset required for the user"),
+        "Your password must be reset before you can sign in. Ask an administrator for a new temporary password.",
+    ),
+    "temporary password expired": (
+        STAFF.email,
+        STAFF.password,
+        cognito_says("NotAuthorizedException", "Temporary password has expired and must be reset by an administrator."),
+        "Your temporary password has expired. Ask an administrator to invite you again.",
+    ),
+    "throttled": (
+        ADMIN.email,
+        ADMIN.password,
+        cognito_says("TooManyRequestsException", "Rate exceeded"),
+        "Too many sign-in attempts. Wait a minute, then try again.",
+    ),
+    "offline": (
+        ADMIN.email,
+        ADMIN.password,
+        offline,
+        "The sign-in service cannot be reached. Check your connection and try again.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SIGN_IN_FAILURES))
+def test_a_refused_sign_in_says_why_and_shows_nothing(
+    open_page: OpenPage, server: PageServer, staff: StaffPool, case: str
+) -> None:
+    email, password, setup, expected = SIGN_IN_FAILURES[case]
+    page = open_page(member=None)
+    if setup is not None:
+        setup(server, staff, page)
+    page.locator("#sign-in-email").fill(email)
+    page.locator("#sign-in-password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.locator("#auth-status")).to_have_text(expected)
+    expect(page.locator("#auth-status")).to_have_attribute("data-tone", "error")
+    expect(page.locator("#sign-in-password")).to_have_value("")
+    expect(page.locator("#sign-in-password")).to_be_focused()
+    expect(page.locator("#sign-in-email")).to_have_value(email)
+    expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
+    expect(page.locator("#workspace")).to_be_hidden()
+    page.context.set_offline(False)
+    assert server.api_calls() == []
+    assert len(cognito_calls(server, "InitiateAuth")) == (0 if setup is offline else 1)
+
+
+def test_an_empty_field_is_marked_and_nothing_is_sent(open_page: OpenPage, server: PageServer) -> None:
+    page = open_page(member=None)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#sign-in-email-error")).to_have_text("Please fill in this field.")
+    expect(page.locator("#sign-in-password-error")).to_have_text("Please fill in this field.")
+    expect(page.locator("#sign-in-email")).to_be_focused()
+    page.locator("#sign-in-email").fill(ADMIN.email)
+    expect(page.locator("#sign-in-email-error")).to_be_hidden()
+    assert server.cognito_calls == []
+
+
+def test_settings_without_sign_in_leave_the_page_closed(browser: Browser, server: PageServer, world: World) -> None:
+    server.staff = None  # config.json then names no user pool
+    with watched_pages(browser, api_paths=WATCHED_PATHS) as pages:
+        page = pages.open(f"{server.origin}/")
+        expect(page.locator("#auth-status")).to_have_text(
+            "The page could not load its settings. Reload the page to try again."
+        )
+        for control in ("#sign-in-email", "#sign-in-password", "#sign-in-button"):
+            expect(page.locator(control)).to_be_disabled()
+        expect(page.locator("#workspace")).to_be_hidden()
+    assert server.api_calls() == []
+
+
+# --- The session: renewed, ended, signed out ------------------------------------------------------
+
+
+def base64url_json(part: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def eventually(page: Page, condition: Callable[[], bool], what: str) -> None:
+    """Wait (real time, at most 5 s) until ``condition()`` holds."""
+    for _ in range(100):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_the_id_token_is_renewed_a_minute_before_it_expires(open_page: OpenPage, server: PageServer) -> None:
+    # The page runs on Playwright's clock: its token's hour passes in an instant, Cognito's does not.
+    page = open_page(before_load=lambda page: page.clock.install())
+    [first] = server.issued("IdToken")
+    assert server.api_calls()[-1].authorization == first
+    claims = base64url_json(first.split(".")[1])
+    lifetime_ms = (claims["exp"] - claims["iat"]) * 1000
+
+    page.clock.fast_forward(lifetime_ms - 62_000)
+    page.get_by_role("button", name="Refresh").click()
+    wait_until_listed(page)
+    assert len(cognito_calls(server, "InitiateAuth")) == 1
+    assert server.api_calls()[-1].authorization == first
+
+    page.clock.fast_forward(3_000)  # within a minute of its expiry: the page renews the token
+    eventually(page, lambda: len(server.issued("IdToken")) == 2, "a refresh")
+    renewal = cognito_calls(server, "InitiateAuth")[-1]
+    assert renewal == {
+        "AuthFlow": "REFRESH_TOKEN_AUTH",
+        "ClientId": server.staff.client_id if server.staff else None,
+        "AuthParameters": {"REFRESH_TOKEN": server.issued("RefreshToken")[0]},
+    }
+    page.get_by_role("button", name="Refresh").click()
+    wait_until_listed(page)
+    assert server.api_calls()[-1].authorization == server.issued("IdToken")[-1] != first
+    expect(page.locator("#list-status")).to_be_hidden()
+
+
+def test_a_token_the_api_calls_expired_is_renewed_and_the_call_repeated(
+    open_page: OpenPage, server: PageServer, world: World
+) -> None:
+    seed_students(world, 1)
+    page = open_page()
+    server.expire_issued_tokens()
+    page.get_by_role("button", name="Refresh").click()
+    wait_until_listed(page)
+    expect(page.locator("#student-rows tr")).to_have_count(1)
+    expect(page.locator("#list-status")).to_be_hidden()
+    old, new = server.issued("IdToken")
+    assert [call.authorization for call in server.api_calls()[-2:]] == [old, new]
+
+
+def test_a_session_cognito_will_not_renew_returns_to_the_sign_in_form(
+    open_page: OpenPage, server: PageServer, staff: StaffPool, world: World
+) -> None:
+    seed_students(world, 3)
+    page = open_page()
+    expect(page.locator("#student-rows tr")).to_have_count(3)
+    # An administrator ends the member's sessions; their ID token then expires.
+    staff.client().admin_user_global_sign_out(UserPoolId=staff.user_pool_id, Username=ADMIN.email)
+    server.expire_issued_tokens()
+    page.get_by_role("button", name="Refresh").click()
+
+    expect(page.locator("#auth-status")).to_have_text("Your session has expired. Please sign in again.")
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator("#session")).to_be_hidden()
+    expect(page.locator("#student-rows tr")).to_have_count(0)  # nothing of the session stays on the page
+    expect(page.locator("#sign-in-email")).to_be_focused()
+    assert server.calls[-1].authorization == server.issued("IdToken")[0]
+
+    sign_in_as(page, ADMIN)
+    wait_until_listed(page)
+    expect(page.locator("#student-rows tr")).to_have_count(3)
+
+
+@pytest.mark.parametrize("revoke_token", [True, False], ids=["RevokeToken", "GlobalSignOut"])
+def test_sign_out_revokes_the_sign_in_and_the_page_keeps_no_token(
+    open_page: OpenPage, server: PageServer, staff: StaffPool, world: World, revoke_token: bool
+) -> None:
+    # The local emulator lacks RevokeToken: the page then ends the member's sessions with GlobalSignOut.
+    server.revoke_token_supported = revoke_token
+    seed_students(world, 2)
+    page = open_page()
+    expect(page.locator("#session-email")).to_have_text(ADMIN.email)
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page.locator("#auth-status")).to_have_text("You have signed out.")
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator("#session")).to_be_hidden()
+    expect(page.locator("#student-rows tr")).to_have_count(0)
+    [refresh_token] = server.issued("RefreshToken")
+    [access_token] = server.issued("AccessToken")
+    assert cognito_calls(server, "RevokeToken") == [{"Token": refresh_token, "ClientId": staff.client_id}]
+    assert cognito_calls(server, "GlobalSignOut") == ([] if revoke_token else [{"AccessToken": access_token}])
+    assert refresh_is_refused(staff, refresh_token)
+
+    # The page kept its tokens in memory only: now it has none, and the API refuses what it sends.
+    assert page.evaluate("[sessionStorage.length, document.cookie, Object.keys(localStorage)]") == [0, "", []]
+    status = page.evaluate(f"fetch('{STUDENTS_PATH}').then((response) => response.status)")
+    assert status == 401
+    assert server.calls[-1].authorization is None
+    assert len(server.api_calls()) == 2  # the first list, then the refused fetch
+
+
+def test_sign_out_without_a_connection_still_forgets_the_session_and_says_so(
+    open_page: OpenPage, server: PageServer
+) -> None:
+    page = open_page()
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#auth-status")).to_have_text(
+        "You have signed out of this page, but the sign-in service could not be reached to end the session."
+    )
+    expect(page.locator("#workspace")).to_be_hidden()
+    page.context.set_offline(False)
+    assert page.evaluate(f"fetch('{STUDENTS_PATH}').then((response) => response.status)") == 401
+
+
+def test_a_member_with_an_authenticator_app_enters_its_code(
+    open_page: OpenPage, server: PageServer, staff: StaffPool
+) -> None:
+    idp = staff.client()
+    idp.set_user_pool_mfa_config(
+        UserPoolId=staff.user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="OPTIONAL",
+    )
+    signed_in = idp.initiate_auth(
+        ClientId=staff.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": ADMIN.email, "PASSWORD": ADMIN.password},
+    )["AuthenticationResult"]
+    idp.associate_software_token(AccessToken=signed_in["AccessToken"])
+    idp.verify_software_token(AccessToken=signed_in["AccessToken"], UserCode="123456")
+    idp.admin_set_user_mfa_preference(
+        UserPoolId=staff.user_pool_id,
+        Username=ADMIN.email,
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    page = open_page(member=None)
+    page.locator("#sign-in-email").fill(ADMIN.email)
+    page.locator("#sign-in-password").fill(ADMIN.password)
+    page.get_by_role("button", name="Sign in").click()
+    code = page.get_by_label("Code", exact=True)
+    expect(code).to_be_focused()
+    code.fill("12ab")
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.locator("#mfa-code-error")).to_have_text("Enter the 6 digits your app shows.")
+
+    server.cognito_errors["RespondToAuthChallenge"] = ("CodeMismatchException", "Invalid code received for user")
+    code.fill("000000")
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.locator("#mfa-code-error")).to_have_text("That code is not right. Enter the code your app shows now.")
+    del server.cognito_errors["RespondToAuthChallenge"]
+    code.fill("123456")
+    page.get_by_role("button", name="Verify and sign in").click()
+    wait_until_listed(page)
+    answer = cognito_calls(server, "RespondToAuthChallenge")[-1]
+    assert answer["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert answer["ChallengeResponses"] == {"USERNAME": ADMIN.email, "SOFTWARE_TOKEN_MFA_CODE": "123456"}
+
+
+def test_cancel_goes_back_from_the_new_password_step(open_page: OpenPage, server: PageServer) -> None:
+    page = open_page(member=None)
+    start_first_sign_in(page, STAFF)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#new-password-form")).to_be_hidden()
+    expect(page.locator("#sign-in-email")).to_be_focused()
+    assert cognito_calls(server, "RespondToAuthChallenge") == []
+
+
+def test_sign_in_speaks_vietnamese(open_page: OpenPage, server: PageServer) -> None:
+    page = open_page(member=None, locale="vi-VN")
+    expect(page.get_by_role("heading", name="Đăng nhập cho cán bộ")).to_be_visible()
+    expect(page.locator("label[for=sign-in-password]")).to_have_text("Mật khẩu")
+    page.locator("#sign-in-email").fill(ADMIN.email)
+    page.locator("#sign-in-password").fill("Not-The-Password-1!")
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator("#auth-status")).to_have_text("Địa chỉ e-mail hoặc mật khẩu không đúng.")
+
+    start_first_sign_in(page, STAFF)
+    expect(page.get_by_role("heading", name="Đặt mật khẩu của riêng bạn")).to_be_visible()
+    expect(page.locator("#password-rules li").first).to_contain_text(f"ít nhất {PASSWORD_MIN_LENGTH} ký tự")
+    page.get_by_role("button", name="Đặt mật khẩu và đăng nhập").click()
+    expect(page.locator("#new-password-error")).to_have_text("Vui lòng điền trường này.")
+    # Switching language rewrites what is shown, the error included.
+    page.get_by_label("Ngôn ngữ").select_option("en")
+    expect(page.locator("#new-password-error")).to_have_text("Please fill in this field.")
+    expect(page.locator("#password-rules li").first).to_contain_text(f"at least {PASSWORD_MIN_LENGTH} characters")
+    page.get_by_label("Language").select_option("vi")
+    assert STAFF.new_password is not None
+    for field in ("#new-password", "#new-password-again"):
+        page.locator(field).fill(STAFF.new_password)
+    page.get_by_role("button", name="Đặt mật khẩu và đăng nhập").click()
+    wait_until_listed(page)
+    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    expect(page.locator(".session__label")).to_have_text("Đã đăng nhập:")
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.locator("#auth-status")).to_have_text("Bạn đã đăng xuất.")
 
 
 # --- Saving a student ------------------------------------------------------------------------
@@ -218,6 +743,7 @@ def test_vietnamese_name_reads_back_identically_through_the_api(
     expect(page.locator("#form-status")).to_contain_text("Saved Nguyễn Văn A")
 
     page.reload()
+    sign_in_as(page, ADMIN)  # the tokens were in the page's memory only
     wait_until_listed(page)
     expect(page.locator("#student-rows [data-field=name]")).to_have_text(["Nguyễn Văn A"])
     page.locator("#lookup-id").fill("SV001")
@@ -433,6 +959,26 @@ def test_failed_backup_says_why(open_page: OpenPage, world: World) -> None:
     assert world.object_keys() == []
 
 
+def test_backup_by_a_member_outside_the_admin_group_is_refused_saying_why(
+    open_page: OpenPage, server: PageServer, world: World
+) -> None:
+    seed_students(world, 2)
+    page = open_page(member=STAFF)
+    page.get_by_role("button", name="Back up now").click()
+
+    status = page.locator("#backup-status")
+    expect(status).to_have_text("Only staff in the admin group may run backups. Ask an administrator.")
+    expect(status).to_have_attribute("data-tone", "error")
+    expect(page.get_by_role("button", name="Back up now")).to_be_enabled()
+    page.get_by_label("Language").select_option("vi")
+    expect(status).to_have_text("Chỉ cán bộ thuộc nhóm quản trị (admin) mới được sao lưu. Hãy liên hệ quản trị viên.")
+    # The function refused it (403): the page sent the member's token, and nothing ran.
+    [call] = server.api_calls("POST")
+    assert (call.path, call.authorization) == (BACKUP_PATH, server.issued("IdToken")[-1])
+    assert world.object_keys() == []
+    assert world.run_records() == []
+
+
 def test_backup_already_running_is_followed_not_raced(open_page: OpenPage, server: PageServer, world: World) -> None:
     seed_students(world, 2)
     # Another user's backup holds the lease; its run is queued, not yet delivered.
@@ -464,8 +1010,10 @@ def test_vietnamese_chosen_once_stays_across_reloads(open_page: OpenPage) -> Non
     assert page.evaluate(f"localStorage.getItem('{LANGUAGE_KEY}')") == "vi"
 
     page.reload()
-    wait_until_listed(page)
     expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("button", name="Đăng nhập")).to_be_visible()
+    sign_in_as(page, ADMIN)
+    wait_until_listed(page)
     expect(page).to_have_title("Quản lý sinh viên")
     expect(page.locator("#language")).to_have_value("vi")
     expect(page.locator("label[for=field-birthdate]")).to_have_text("Ngày sinh")
@@ -476,6 +1024,7 @@ def test_tab_reaches_every_field_and_button_with_a_visible_focus_ring(open_page:
     page = open_page()
     wanted = [
         "language",
+        "sign-out-button",
         *(f"field-{name}" for name in names.STUDENT_FIELDS),
         "save-button",
         "clear-button",
@@ -487,7 +1036,8 @@ def test_tab_reaches_every_field_and_button_with_a_visible_focus_ring(open_page:
     ]
     reached: list[str] = []
     rings: dict[str, str] = {}
-    page.locator("body").focus()
+    # From the top of the document, its skip link (signing in left the focus on the main content).
+    page.locator(".skip-link").focus()
     for _ in range(40):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -528,3 +1078,26 @@ def test_screenshot_with_students_and_an_inline_error(
     page.screenshot(path=str(target / f"page-{layout}-{language}.png"), full_page=True)
     table = page.locator(".table-scroll").bounding_box()
     assert table is not None and table["x"] + table["width"] <= viewport["width"]
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+@pytest.mark.parametrize(("layout", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)], ids=["desktop", "phone"])
+def test_screenshot_of_sign_in_and_the_new_password_step(
+    open_page: OpenPage, language: str, layout: str, viewport: ViewportSize
+) -> None:
+    page = open_page(member=None, viewport=viewport, locale="vi-VN" if language == "vi" else "en-US")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    page.locator("#sign-in-email").fill(ADMIN.email)
+    page.locator("#sign-in-password").fill("Not-The-Password-1!")
+    page.locator("#sign-in-button").click()
+    expect(page.locator("#auth-status")).to_have_attribute("data-tone", "error")
+    target = screenshot_dir()
+    page.screenshot(path=str(target / f"sign-in-{layout}-{language}.png"), full_page=True)
+
+    start_first_sign_in(page, STAFF)
+    page.locator("#new-password").fill("Chalk-and-slate")
+    page.locator("#new-password-button").click()
+    expect(page.locator("#new-password-error")).to_be_visible()
+    page.screenshot(path=str(target / f"new-password-{layout}-{language}.png"), full_page=True)
+    box = page.locator("#auth-section").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]

@@ -129,8 +129,8 @@ def test_importing_main_installs_the_on_demand_bindings_once() -> None:
     first, second = done.stdout.splitlines()
     mode, again, loaded = first.split()
     assert (mode, again) == ("fast", "fast")
-    # main's own imports: a few dozen of the 2,212 submodules.
-    assert 10 < int(loaded) < 100
+    # main's own imports: a hundred or so of the 2,212 submodules.
+    assert 10 < int(loaded) < 200
     name, count = second.split()
     assert name == "S3Object"
     assert int(count) > 2000

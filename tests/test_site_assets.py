@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from modules import api_routes, site_assets
-from modules.config import APP_STACK
+from modules.config import APP_STACK, cognito_endpoint
 from modules.site_assets import FRONTEND_DIR, IMMUTABLE, REVALIDATE, SiteBuildError, build_site
 from tests.asset_scan import findings
 from tests.conftest import TARGETS, Synth
@@ -66,6 +66,35 @@ def test_config_carries_the_gateway_schema_and_relative_api_paths(tmp_path: Path
     assert config["studentSchema"]["required"] == ["studentid", "name", "class", "birthdate", "email"]
     assert config["studentSchema"]["properties"] == api_routes.student_schema()["properties"]
     assert config == site_assets.runtime_config()
+    assert "auth" not in config, "a build without sign-in settings has none"
+
+
+def test_config_tells_the_page_where_staff_sign_in(tmp_path: Path) -> None:
+    sign_in = site_assets.StaffSignIn(
+        region="ap-southeast-1", user_pool_id="${pool.id}", client_id="${client.id}", endpoint="/_cognito/"
+    )
+    config = site_assets.runtime_config(sign_in=sign_in)
+    assert config["auth"] == {
+        "region": "ap-southeast-1",
+        "userPoolId": "${pool.id}",
+        "clientId": "${client.id}",
+        "endpoint": "/_cognito/",
+    }
+    source = _site(tmp_path, {"index.html": PAGE, "styles.css": "", "scripts.js": ""})
+    objects = {item.key: item for item in build_site(tmp_path / "out", source_dir=source, config=config)}
+    # Terraform writes it from this text (resolving the references); every other object from its file.
+    assert objects["config.json"].text == site_assets.config_text(config)
+    assert json.loads(str(objects["config.json"].text)) == config
+    assert [key for key, item in objects.items() if item.text is not None] == ["config.json"]
+
+
+def test_terraform_template_syntax_in_the_config_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terraform reads config.json's text as a template: a literal ``${`` would be interpolated, not uploaded."""
+    schema = api_routes.student_schema()
+    schema["properties"]["class"]["pattern"] = "^x${1}"
+    monkeypatch.setattr(api_routes, "student_schema", lambda: schema)
+    with pytest.raises(SiteBuildError, match=re.escape("Terraform template syntax")):
+        site_assets.runtime_config()
 
 
 @pytest.mark.parametrize(
@@ -124,12 +153,21 @@ def test_no_uploaded_object_holds_a_key_an_api_host_an_account_or_an_external_ur
     synth: dict[str, Synth], target: str
 ) -> None:
     stack = synth[target].stack(APP_STACK)
-    objects = resources(stack, "aws_s3_object")
-    uploaded = {item["key"]: synth[target].stack_dir(APP_STACK) / item["source"] for item in objects.values()}
-    assert {"index.html", "config.json"} <= set(uploaded)
-    assert len(uploaded) == len(build_site(Path(synth[target].outdir) / "scan-site"))
-    problems = [
-        problem for key, path in uploaded.items() for problem in findings(key, path.read_text(encoding="utf-8"))
-    ]
+    objects = {item["key"]: item for item in resources(stack, "aws_s3_object").values()}
+    assert {"index.html", "config.json"} <= set(objects)
+    assert len(objects) == len(build_site(Path(synth[target].outdir) / "scan-site"))
+    # Only config.json is written from text (it names the staff pool), never from base64.
+    assert [key for key, item in objects.items() if "content" in item] == ["config.json"]
+    assert all("content_base64" not in item for item in objects.values())
+    texts = {
+        key: item["content"]
+        if "content" in item
+        else (synth[target].stack_dir(APP_STACK) / item["source"]).read_text(encoding="utf-8")
+        for key, item in objects.items()
+    }
+    # The one external address the page may know: Cognito's endpoint, where staff sign in (aws target only).
+    cognito = cognito_endpoint(stack["provider"]["aws"][0]["region"])
+    assert (cognito in texts["config.json"]) is (target == "aws")
+    texts["config.json"] = texts["config.json"].replace(cognito, "")
+    problems = [problem for key, text in texts.items() for problem in findings(key, text)]
     assert problems == []
-    assert all("content" not in item and "content_base64" not in item for item in objects.values())

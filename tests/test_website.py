@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -136,11 +137,25 @@ def _drop_api_behaviour(stack: Doc) -> None:
     distribution(stack)["ordered_cache_behavior"].pop()
 
 
-def _widen_csp(stack: Doc) -> None:
-    csp = _header("content_security_policy")(stack)
-    csp["content_security_policy"] = csp["content_security_policy"].replace(
-        "script-src 'self'", "script-src 'self' 'unsafe-inline'"
-    )
+def _csp_replace(old: str, new: str) -> Mutation:
+    def mutate(stack: Doc) -> None:
+        csp = _header("content_security_policy")(stack)
+        assert old in csp["content_security_policy"]
+        csp["content_security_policy"] = csp["content_security_policy"].replace(old, new)
+
+    return mutate
+
+
+def _config_json(edit: Callable[[dict[str, Any]], None]) -> Mutation:
+    """Edit config.json's auth object (the object's text is JSON with Terraform references)."""
+
+    def mutate(stack: Doc) -> None:
+        body = _object("config-json")(stack)
+        config = json.loads(body["content"])
+        edit(config["auth"])
+        body["content"] = json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+    return mutate
 
 
 def _drop_page_dependency(stack: Doc) -> None:
@@ -240,7 +255,22 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     ),
     "every edge location": (_set(distribution, "price_class", "PriceClass_All"), "check_distribution_settings"),
     # The security headers.
-    "CSP allows inline script": (_widen_csp, "check_security_headers_policy"),
+    "CSP allows inline script": (
+        _csp_replace("script-src 'self'", "script-src 'self' 'unsafe-inline'"),
+        "check_security_headers_policy",
+    ),
+    "CSP lets the page connect anywhere over HTTPS": (
+        _csp_replace("https://cognito-idp.us-east-1.amazonaws.com", "https:"),
+        "check_security_headers_policy",
+    ),
+    "CSP loses Cognito: the page cannot sign in": (
+        _csp_replace(" https://cognito-idp.us-east-1.amazonaws.com", ""),
+        "check_page_sign_in",
+    ),
+    "CSP admits Cognito for scripts too": (
+        _csp_replace("script-src 'self'", "script-src 'self' https://cognito-idp.us-east-1.amazonaws.com"),
+        "check_security_headers_policy",
+    ),
     "HSTS not overriding the origin": (
         _set(_header("strict_transport_security"), "override", False),
         "check_security_headers_policy",
@@ -280,6 +310,21 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     ),
     "deployment ignores the origin": (_drop(_deployment_triggers, "origin"), "check_allowed_origin"),
     "site URL over plain HTTP": (_site_url_over_http, "check_allowed_origin"),
+    "deployment ignores the staff pool": (_drop(_deployment_triggers, "staff_pool"), "check_allowed_origin"),
+    # Where the page signs staff in.
+    "config.json names a hard-coded pool": (
+        _config_json(lambda auth: auth.update(userPoolId="us-east-1_AbCdEf123")),
+        "check_page_sign_in",
+    ),
+    "config.json names another region's endpoint": (
+        _config_json(lambda auth: auth.update(endpoint="https://cognito-idp.eu-west-1.amazonaws.com/")),
+        "check_page_sign_in",
+    ),
+    "config.json without its client": (_config_json(lambda auth: auth.pop("clientId")), "check_page_sign_in"),
+    "config.json uploaded from a file": (
+        _set(_object("config-json"), "source", "assets/website/config.json"),
+        "check_uploaded_objects",
+    ),
 }
 
 

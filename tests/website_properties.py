@@ -10,6 +10,7 @@ values come from the modules the website is built from (``site_headers``,
 from __future__ import annotations
 
 import functools
+import json
 import re
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from lambdas.common import names
 from modules import api_routes, functions, site_assets, site_headers
-from modules.config import APP_STACK
+from modules.config import APP_STACK, LOCAL_COGNITO_PATH, cognito_endpoint, cognito_origin
 from modules.website import (
     ALL_METHODS,
     ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -43,6 +44,7 @@ HEADERS_POLICY = f"{WEBSITE}/security-headers"
 DISTRIBUTION = f"{WEBSITE}/distribution"
 API = f"{APP}/api"
 API_KEY = f"{API}/key"
+STAFF = f"{APP}/staff"
 BUCKET_NAME = "student-management-website-2025"
 #: A fingerprinted asset's key: its name, the first 12 hex digits of its SHA-256, its extension.
 FINGERPRINTED = re.compile(r"^[\w-]+\.[0-9a-f]{12}\.[a-z]+$")
@@ -218,21 +220,33 @@ def check_security_headers_policy(stack: Doc) -> None:
     policy = resource(stack, "aws_cloudfront_response_headers_policy", HEADERS_POLICY)
     served = served_headers(policy)
     assert len({name for name, _, _ in served}) == len(served), f"a header is set twice: {served}"
-    assert sorted(served) == sorted((name, value, True) for name, value in site_headers.SECURITY_HEADERS.items())
+    # The page signs staff in at its region's Cognito endpoint: connect-src admits it, nothing else changes.
+    cognito = cognito_origin(stack["provider"]["aws"][0]["region"])
+    expected = site_headers.security_headers(connect_to=[cognito])
+    assert sorted(served) == sorted((name, value, True) for name, value in expected.items())
     csp = {name: value for name, value, _ in served}["Content-Security-Policy"]
     directives = dict(directive.strip().split(" ", 1) for directive in csp.split(";"))
     assert directives["default-src"] == "'self'"
+    assert directives["connect-src"] == f"'self' {cognito}"
+    assert {name: value for name, value in directives.items() if name != "connect-src"} == {
+        name: value for name, value in site_headers.CONTENT_SECURITY_POLICY_DIRECTIVES if name != "connect-src"
+    }
     for unsafe in ("'unsafe-inline'", "'unsafe-eval'"):
         assert unsafe not in csp, unsafe
 
 
-def check_uploaded_objects(stack: Doc) -> None:
-    site = built_site()
-    found = {
+def uploaded_objects(stack: Doc) -> dict[str, tuple[str, Doc]]:
+    """The website bucket's objects by key: each one's Terraform address and body."""
+    return {
         body["key"]: (f"aws_s3_object.{name}", body)
         for name, body in stack["resource"].get("aws_s3_object", {}).items()
         if body["//"]["metadata"]["path"].startswith(f"{WEBSITE}/")
     }
+
+
+def check_uploaded_objects(stack: Doc) -> None:
+    site = built_site()
+    found = uploaded_objects(stack)
     assert sorted(found) == sorted(item.key for item in site)
     bucket = ref(stack, "aws_s3_bucket", f"{BUCKET}/bucket", "id")
     for item in site:
@@ -240,8 +254,14 @@ def check_uploaded_objects(stack: Doc) -> None:
         assert body["bucket"] == bucket, item.key
         assert body["content_type"] == item.content_type == site_assets.CONTENT_TYPES[Path(item.key).suffix]
         assert body["cache_control"] == item.cache_control, item.key
-        assert body.get("source_hash") == item.sha256, item.key
-        assert body["source"].endswith(f"/{item.key}"), item.key
+        if item.key == site_assets.RUNTIME_CONFIG:
+            # Written from its text, which names the staff pool and client (check_page_sign_in).
+            assert "source" not in body and "source_hash" not in body, item.key
+            assert set(json.loads(body["content"])) == {*json.loads(str(item.text)), "auth"}, item.key
+        else:
+            assert body.get("source_hash") == item.sha256, item.key
+            assert body["source"].endswith(f"/{item.key}"), item.key
+            assert "content" not in body, item.key
         assert body.get("lifecycle") == {"create_before_destroy": True}, item.key
         revalidated = item.key in (site_assets.INDEX, site_assets.RUNTIME_CONFIG)
         assert item.cache_control == (site_assets.REVALIDATE if revalidated else site_assets.IMMUTABLE), item.key
@@ -274,13 +294,36 @@ def check_allowed_origin(stack: Doc) -> None:
         routes=functions.routes(),
         function_names={row.key: row.name for row in functions.FUNCTIONS},
         endpoint_type=endpoint_type,
+        authorizer=api_routes.STAFF_AUTHORIZER,
     )
+    pool = ref(stack, "aws_cognito_user_pool", f"{STAFF}/pool", "arn")
     if is_local(stack):
-        assert triggers == {"served": fingerprint(allowed_origin=origin)}
+        assert triggers == {"served": fingerprint(allowed_origin=origin), "staff_pool": pool}
     else:
-        assert triggers == {"served": fingerprint(allowed_origin=api_routes.SITE_ORIGIN), "origin": origin}
+        expected = fingerprint(allowed_origin=api_routes.SITE_ORIGIN)
+        assert triggers == {"served": expected, "staff_pool": pool, "origin": origin}
     domain = ref(stack, "aws_cloudfront_distribution", DISTRIBUTION, "domain_name")
     assert stack["output"][names.OUTPUT_SITE_URL] == {"value": f"https://{domain}"}
+
+
+def check_page_sign_in(stack: Doc) -> None:
+    """config.json tells the page where staff sign in: this stack's pool and client, at its Cognito endpoint."""
+    _, body = uploaded_objects(stack)[site_assets.RUNTIME_CONFIG]
+    region = stack["provider"]["aws"][0]["region"]
+    # Locally the page calls a path of its own origin, which the local edge forwards to the emulator.
+    endpoint = LOCAL_COGNITO_PATH if is_local(stack) else cognito_endpoint(region)
+    sign_in = site_assets.StaffSignIn(
+        region=region,
+        user_pool_id=ref(stack, "aws_cognito_user_pool", f"{STAFF}/pool", "id"),
+        client_id=ref(stack, "aws_cognito_user_pool_client", f"{STAFF}/page-client", "id"),
+        endpoint=endpoint,
+    )
+    assert body["content"] == site_assets.config_text(site_assets.runtime_config(functions.FUNCTIONS, sign_in=sign_in))
+    assert body["cache_control"] == site_assets.REVALIDATE
+    if not is_local(stack):
+        policy = resource(stack, "aws_cloudfront_response_headers_policy", HEADERS_POLICY)
+        csp = {name: value for name, value, _ in served_headers(policy)}["Content-Security-Policy"]
+        assert f"connect-src 'self' {cognito_origin(region)};" in csp, "the page may not call Cognito"
 
 
 CHECKS: dict[str, Callable[[Doc], None]] = {
@@ -294,6 +337,7 @@ CHECKS: dict[str, Callable[[Doc], None]] = {
         check_security_headers_policy,
         check_uploaded_objects,
         check_allowed_origin,
+        check_page_sign_in,
     )
 }
 #: Checks of what only one target has; the others hold on both.

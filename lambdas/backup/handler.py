@@ -2,6 +2,10 @@
 
 Three ways in, one run (``perform``):
 
+Both API routes answer only staff in the ``admin`` group (the Cognito
+authorizer's ``cognito:groups`` claim, ``lambdas/common/auth.py``); anyone else
+signed in gets 403 and nothing runs.
+
 - ``POST /backup`` starts a run and answers 202 with its id at once: it takes
   the run lease (``runs.RunStore``; 409 if a run holds it) and invokes this
   function again asynchronously with ``{"backupRun": <id>}``. The backup
@@ -61,7 +65,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.backup import runs
-from lambdas.common import aws, dynamodb_json, encoding, mail, metrics, names
+from lambdas.common import auth, aws, dynamodb_json, encoding, mail, metrics, names
 from lambdas.common.config import BackupSettings
 from lambdas.common.http import ProxyResponse, error_response, is_api_event, json_response, query_parameters
 from lambdas.common.log import bind_request, get_logger
@@ -101,6 +105,8 @@ RUN_ID: Final = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{8}", re.ASCII)
 #: Why a run failed, in words fit for a user (no AWS error text, which can carry ARNs).
 STORAGE_FAILED: Final = "the database or the backup bucket refused a request; no backup was written"
 INTERNAL_FAILED: Final = "internal error; no backup was written"
+#: The answer to a signed-in caller outside the admin group.
+ADMIN_ONLY: Final = "only staff in the admin group may run or read backups"
 
 logger = get_logger(__name__)
 
@@ -138,6 +144,10 @@ class BackupResult:
 def lambda_handler(event: Any, context: Any) -> ProxyResponse | dict[str, Any]:
     bind_request(context)
     config = settings()
+    if is_api_event(event) and not auth.in_group(event, names.ADMIN_GROUP):
+        # The sub (Cognito's opaque user id), not the e-mail: no personal data in logs.
+        logger.warning("backup refused: caller not in the admin group", extra={"caller": auth.claims(event).get("sub")})
+        return error_response(403, ADMIN_ONLY, origin=config.allowed_origin)
     store = runs.RunStore(aws.dynamodb(), config.runs_table_name, lease_seconds=_timeout_s(context))
     if is_api_event(event):
         if event.get("httpMethod") == "GET":

@@ -26,6 +26,14 @@ ENV_RECIPIENT_EMAIL: Final = "RECIPIENT_EMAIL"
 ENV_ALLOWED_ORIGIN: Final = "ALLOWED_ORIGIN"
 ENV_RUNS_TABLE_NAME: Final = "RUNS_TABLE_NAME"
 
+# --- Staff sign-in (the Cognito user pool) ---------------------------------
+#: Every staff member: may list and add students.
+STAFF_GROUP: Final = "staff"
+#: Staff who may also start backups and read their runs (``POST``/``GET /backup``).
+ADMIN_GROUP: Final = "admin"
+#: The claim that lists a signed-in user's groups in Cognito's tokens.
+GROUPS_CLAIM: Final = "cognito:groups"
+
 # --- Backup objects ---------------------------------------------------------
 BACKUP_PREFIX: Final = "backups/"
 
@@ -52,5 +60,7 @@ OUTPUT_API_KEY_SECRET_ARN: Final = "api_key_secret_arn"  # noqa: S105 - an outpu
 OUTPUT_SITE_URL: Final = "site_url"
 OUTPUT_SITE_DISTRIBUTION_ID: Final = "site_distribution_id"
 OUTPUT_WEBSITE_BUCKET: Final = "website_bucket_name"
+OUTPUT_STAFF_USER_POOL_ID: Final = "staff_user_pool_id"
+OUTPUT_STAFF_USER_POOL_CLIENT_ID: Final = "staff_user_pool_client_id"
 #: Outputs of the bootstrap stack.
 OUTPUT_STATE_BUCKET: Final = "state_bucket_name"

@@ -9,11 +9,13 @@ environment, an origin that names another API) breaks the local system as it
 would break AWS.
 
 - ``gateway.py``: the REST API's stage at ``http://localhost:<api_port>/<stage>``:
-  resources and methods, API keys and usage plans (``usage.py``), request
-  validation, MOCK and Lambda proxy integrations, gateway responses.
+  resources and methods, Cognito user pool authorizers (``authorizer.py``), API
+  keys and usage plans (``usage.py``), request validation, MOCK and Lambda proxy
+  integrations, gateway responses.
 - ``functions.py`` (with ``runtime.py``): each function in a worker process of
   its own, from its deployed zip and with its deployed environment.
 - ``site.py``: the CloudFront distribution at ``http://localhost:<site_port>/``:
-  cache behaviours, the S3 origin, the API origin with its custom headers.
+  cache behaviours, the S3 origin, the API origin with its custom headers; and,
+  the edge's own, ``POST /_cognito/``: the page's sign-in calls, to the emulator.
 - ``server.py``: both servers, the request log; ``__main__.py``: the command line.
 """

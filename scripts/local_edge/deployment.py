@@ -3,10 +3,14 @@
 Terraform's outputs (``<emulator_state_dir>/cdktf.out/outputs.json``, written
 by ``make up``) name the API, the distribution and the website bucket; every
 other setting is read with boto3 from the emulator, as AWS's own services
-would read it from their control planes. Each answer is kept at most
-``MAX_AGE_SECONDS``, so a change made in the emulator (a function's
-environment, a deleted method, a new usage plan limit) is served about a
-second later, without restarting the edge.
+would read it from their control planes: an API's methods with their
+authorization and its authorizers, a user pool's app clients. Each answer is
+kept at most ``MAX_AGE_SECONDS``, so a change made in the emulator (a
+function's environment, a deleted method, a new usage plan limit, a deleted
+app client) is served about a second later, without restarting the edge. A
+pool's signing keys are the exception: read over HTTPS from the emulator's
+``/<pool id>/.well-known/jwks.json`` and kept by the authorizer for as long as
+the edge runs, as a verifier of Cognito's tokens keeps them.
 
 The classes below hold the parts of each resource the edge acts on, in the
 shape API Gateway, Lambda and CloudFront give them; nothing here decides how
@@ -17,10 +21,13 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -119,6 +126,61 @@ class Method:
     #: ``method.request.querystring.limit`` → required?
     request_parameters: Mapping[str, bool]
     integration: Integration | None
+    #: ``NONE`` (open to anyone with the key, if one is required), ``COGNITO_USER_POOLS``,
+    #: ``AWS_IAM`` or ``CUSTOM``.
+    authorization_type: str = "NONE"
+    #: The API's authorizer the method names (``authorizerId``), empty for none.
+    authorizer_id: str = ""
+    #: OAuth scopes a Cognito authorizer demands of an access token; none: it expects an ID token.
+    authorization_scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """One of the API's authorizers (``GetAuthorizers``), as a method names it by ``authorizer_id``."""
+
+    id: str
+    name: str
+    type: str  #: COGNITO_USER_POOLS, TOKEN or REQUEST
+    #: The user pools whose tokens it accepts: ``arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>``.
+    provider_arns: tuple[str, ...]
+    #: Where the token is: ``method.request.header.Authorization``.
+    identity_source: str
+    #: A regular expression the token's audience (its app client) must match; empty for none.
+    identity_validation_expression: str = ""
+
+
+#: ``arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>``
+_USER_POOL_ARN: Final = re.compile(
+    r"^arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z0-9-]+):[0-9]{12}:userpool/(?P<pool>[\w-]+_[0-9A-Za-z]+)$"
+)
+
+
+@dataclass(frozen=True)
+class UserPoolRef:
+    """A user pool an authorizer names: where its tokens come from."""
+
+    id: str
+    region: str
+
+    @classmethod
+    def of(cls, arn: str) -> UserPoolRef | None:
+        """The pool of a provider ARN; None for an ARN that names no user pool."""
+        found = _USER_POOL_ARN.match(arn)
+        return cls(id=found.group("pool"), region=found.group("region")) if found else None
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` claim of every token the pool issues."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """A user pool as its tokens are checked: its app clients (a token's ``aud`` or ``client_id``)."""
+
+    id: str
+    client_ids: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -200,6 +262,8 @@ class RestApi:
     usage_plans: Mapping[str, tuple[UsagePlan, ...]]
     keys: tuple[ApiKey, ...]
     gateway_responses: Mapping[str, GatewayResponse]
+    #: Authorizer id → authorizer.
+    authorizers: Mapping[str, Authorizer] = field(default_factory=dict)
 
     def resource_for(self, path: str) -> Resource | None:
         """The resource a path falls on; a literal path wins over one with parameters, as in API Gateway."""
@@ -306,6 +370,7 @@ class Deployment:
         self.awslambda = emulator_client("lambda", config)
         self.cloudfront = emulator_client("cloudfront", config)
         self.s3 = emulator_client("s3", config)
+        self.cognito = emulator_client("cognito-idp", config)
         self._recent = _Recent()
 
     def outputs(self) -> Outputs:
@@ -319,6 +384,28 @@ class Deployment:
 
     def distribution(self, distribution_id: str) -> Distribution:
         return self._recent.get(("distribution", distribution_id), lambda: self._read_distribution(distribution_id))
+
+    def user_pool(self, pool_id: str) -> UserPool:
+        return self._recent.get(("user pool", pool_id), lambda: self._read_user_pool(pool_id))
+
+    def signing_keys(self, pool: UserPoolRef) -> dict[str, Any]:
+        """The pool's JSON Web Key Set, from the emulator's ``/<pool id>/.well-known/jwks.json``.
+
+        Read on every call (the caller keeps it): as in Cognito, a pool's keys
+        are published at a well-known address for anyone to fetch, and they
+        change only with the pool. Raises ``DeploymentError`` when the
+        emulator cannot be reached or answers something that is not a key set.
+        """
+        url = f"{self.config.emulator_endpoint}/{pool.id}/.well-known/jwks.json"
+        try:
+            tls = ssl.create_default_context(cafile=str(self.config.emulator_ca_bundle))
+            with urllib.request.urlopen(url, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+                document = json.loads(answer.read())
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise DeploymentError(f"cannot read the signing keys of user pool {pool.id} from {url}: {error}") from None
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise DeploymentError(f"{url} answered no JSON Web Key Set")
+        return document
 
     # -- API Gateway ---------------------------------------------------------------
 
@@ -357,6 +444,17 @@ class Deployment:
             ApiKey(id=item["id"], value=item.get("value", ""), enabled=bool(item.get("enabled")))
             for item in _items(client.get_api_keys, includeValues=True)
         )
+        authorizers = {
+            item["id"]: Authorizer(
+                id=item["id"],
+                name=item.get("name", ""),
+                type=item.get("type", ""),
+                provider_arns=tuple(item.get("providerARNs") or ()),
+                identity_source=item.get("identitySource") or "",
+                identity_validation_expression=item.get("identityValidationExpression") or "",
+            )
+            for item in _items(client.get_authorizers, restApiId=api_id)
+        }
         responses = {
             item["responseType"]: GatewayResponse(
                 status_code=item.get("statusCode"),
@@ -372,7 +470,24 @@ class Deployment:
             usage_plans={stage: tuple(found) for stage, found in plans.items()},
             keys=keys,
             gateway_responses=responses,
+            authorizers=authorizers,
         )
+
+    # -- Cognito -----------------------------------------------------------------------
+
+    def _read_user_pool(self, pool_id: str) -> UserPool:
+        client_ids: set[str] = set()
+        arguments: dict[str, Any] = {"UserPoolId": pool_id, "MaxResults": 60}
+        try:
+            while True:
+                page = self.cognito.list_user_pool_clients(**arguments)
+                client_ids.update(item["ClientId"] for item in page.get("UserPoolClients", []))
+                if not page.get("NextToken"):
+                    break
+                arguments["NextToken"] = page["NextToken"]
+        except ClientError as error:
+            raise NotDeployed(f"user pool {pool_id}: {_code(error)}") from None
+        return UserPool(id=pool_id, client_ids=frozenset(client_ids))
 
     # -- Lambda ----------------------------------------------------------------------
 
@@ -461,6 +576,9 @@ def _method(item: Mapping[str, Any], validators: Mapping[str, Validator], models
         request_models=request_models,
         request_parameters={str(k): bool(v) for k, v in (item.get("requestParameters") or {}).items()},
         integration=_integration(integration) if integration else None,
+        authorization_type=item.get("authorizationType") or "NONE",
+        authorizer_id=item.get("authorizerId") or "",
+        authorization_scopes=tuple(item.get("authorizationScopes") or ()),
     )
 
 

@@ -3,18 +3,29 @@
 A request ``/<stage>/<path>`` is answered in API Gateway's order:
 
 1. the stage, then the resource and method (none: 403 MISSING_AUTHENTICATION_TOKEN);
-2. the API key, when the method requires one: an enabled key in a usage plan
+2. the method's authorizer, when it names one (``authorizer.py``): a Cognito
+   user pool token, else 401 UNAUTHORIZED; an authorizer the edge cannot apply
+   is 500 AUTHORIZER_CONFIGURATION_ERROR, unreadable signing keys 500
+   AUTHORIZER_FAILURE. A method without one (``authorizationType`` NONE) is
+   open, as in AWS: forgetting the authorizer on a method shows here too;
+3. the API key, when the method requires one: an enabled key in a usage plan
    bound to this API and stage (else 403 INVALID_API_KEY), then the plan's
    throttle and quota and the stage's method throttle (429 THROTTLED or
    QUOTA_EXCEEDED; ``usage.py``);
-3. the method's request validator: required parameters (400
+4. the method's request validator: required parameters (400
    BAD_REQUEST_PARAMETERS) and the body against the model of its content type
    with JSON Schema draft 4 (400 BAD_REQUEST_BODY), before any function runs;
-4. the integration: MOCK answers from its integration response; AWS_PROXY
+5. the integration: MOCK answers from its integration response; AWS_PROXY
    invokes the function of its URI with the REST (v1) proxy event, if the
    function's resource policy lets this API's method invoke it, and returns
    its proxy response unchanged. A function error or a malformed response is
    502, a run past the integration timeout 504.
+
+The authorizer comes before the key because that is API Gateway's order: a
+Lambda authorizer may itself supply the request's API key (the API's
+``apiKeySource`` AUTHORIZER), so the usage plan can only be applied after
+authorization. So a request with neither token nor key is 401, not 403, and a
+caller without a valid token never spends the key's throttle or quota.
 
 Every error the gateway itself answers is shaped by the API's gateway response
 for its type (status, headers, template), else DEFAULT_4XX/DEFAULT_5XX, else
@@ -44,6 +55,7 @@ from jsonschema.exceptions import SchemaError
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
+from scripts.local_edge.authorizer import CognitoAuthorizer, Misconfigured, Refused, Unavailable
 from scripts.local_edge.deployment import (
     ApiKey,
     Deployment,
@@ -63,6 +75,7 @@ API_KEY_HEADER: Final = "x-api-key"
 #: The gateway response types the edge answers: their status and ``x-amzn-ErrorType`` when none is deployed.
 ERRORS: Final = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "MissingAuthenticationTokenException"),
+    "UNAUTHORIZED": (401, "UnauthorizedException"),
     "INVALID_API_KEY": (403, "ForbiddenException"),
     "THROTTLED": (429, "TooManyRequestsException"),
     "QUOTA_EXCEEDED": (429, "LimitExceededException"),
@@ -70,6 +83,8 @@ ERRORS: Final = {
     "BAD_REQUEST_PARAMETERS": (400, "BadRequestException"),
     "INTEGRATION_TIMEOUT": (504, "InternalServerErrorException"),
     "API_CONFIGURATION_ERROR": (500, "InternalServerErrorException"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "AuthorizerConfigurationException"),
+    "AUTHORIZER_FAILURE": (500, "AuthorizerFailureException"),
     "DEFAULT_5XX": (502, "InternalServerErrorException"),
 }
 #: The template AWS answers with when the API deploys none.
@@ -126,6 +141,8 @@ class _Call:
     stage: Stage | None = None
     resource: Resource | None = None
     key: ApiKey | None = None
+    #: The authorizer's claims (``requestContext.authorizer.claims``); None when the method has no authorizer.
+    claims: dict[str, str] | None = None
 
     @property
     def stage_name(self) -> str:
@@ -160,11 +177,14 @@ class Gateway:
         functions: Functions,
         meter: Meter,
         log: Callable[[str], None],
+        *,
+        authorizer: CognitoAuthorizer | None = None,
     ) -> None:
         self._deployment = deployment
         self._functions = functions
         self._meter = meter
         self._log = log
+        self._authorizer = authorizer or CognitoAuthorizer(deployment)
 
     def handle(self, request: ApiRequest) -> ApiAnswer:
         call = _Call(request=request, request_id=str(uuid.uuid4()))
@@ -188,6 +208,7 @@ class Gateway:
         method = call.resource.methods.get(request.method) or call.resource.methods.get("ANY")
         if method is None:
             raise _missing_token()
+        self._authorize(call, api, method)
         self._admit(call, api, call.stage, method)
         validate(method, request, call.resource, call.resource_path)
         integration = method.integration
@@ -200,6 +221,28 @@ class Gateway:
             return self._proxy(call, integration, method)
         self._log(f"gateway: integration type {integration.type} is not served by the local edge")
         raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error")
+
+    def _authorize(self, call: _Call, api: RestApi, method: Method) -> None:
+        """The method's authorizer: its claims on the call, or the gateway's refusal."""
+        if method.authorization_type == "NONE":
+            return
+        where = f"{method.http_method} {call.resource.path if call.resource else call.resource_path}"
+        if method.authorization_type != "COGNITO_USER_POOLS":
+            self._log(f"gateway: {where}: authorization type {method.authorization_type} is not served by the edge")
+            raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", "Internal server error")
+        try:
+            call.claims = self._authorizer.claims(
+                api.authorizers.get(method.authorizer_id), method, call.request.header
+            )
+        except Refused as refused:
+            self._log(f"gateway: {where}: token refused: {refused.reason}")
+            raise GatewayError("UNAUTHORIZED", refused.message) from None
+        except Misconfigured as error:
+            self._log(f"gateway: {where}: {error}")
+            raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", "Internal server error") from None
+        except Unavailable as error:
+            self._log(f"gateway: {where}: {error}")
+            raise GatewayError("AUTHORIZER_FAILURE", "Internal server error") from None
 
     def _admit(self, call: _Call, api: RestApi, stage: Stage, method: Method) -> None:
         """The key and its usage plan, then the stage's method throttle."""
@@ -392,7 +435,7 @@ def proxy_event(call: _Call, *, account: str) -> dict[str, Any]:
         body, encoded = base64.b64encode(request.body).decode("ascii"), True
     now = datetime.fromtimestamp(call.started, UTC)
     parameters = resource.path_parameters(call.resource_path)
-    return {
+    event: dict[str, Any] = {
         "resource": resource.path,
         "path": call.resource_path,
         "httpMethod": request.method,
@@ -437,6 +480,10 @@ def proxy_event(call: _Call, *, account: str) -> dict[str, Any]:
         "body": body if request.body else None,
         "isBase64Encoded": encoded,
     }
+    if call.claims is not None:
+        # A Cognito user pool authorizer's verdict: the token's claims, each a string.
+        event["requestContext"]["authorizer"] = {"claims": dict(call.claims)}
+    return event
 
 
 def proxy_response(result: Any, request_id: str) -> Response | None:

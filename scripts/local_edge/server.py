@@ -1,7 +1,9 @@
 """The edge's two servers (site and API, loopback only) and its log.
 
 Each is werkzeug's threaded WSGI server: werkzeug parses HTTP, the edge only
-answers. The log file gets one line per request (time, server, method, path,
+answers. The site port also answers the page's sign-in calls (``POST /_cognito/``,
+``site.CognitoProxy``); their bodies hold passwords and tokens, and like every
+body they are never logged. The log file gets one line per request (time, server, method, path,
 status, the function that ran or ``-``, duration), the functions' own log
 lines prefixed with their names, and the edge's notes. Never a body, a query
 string or a header value: the API key travels in a header.

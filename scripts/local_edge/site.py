@@ -20,11 +20,23 @@ Nothing is cached: the API behaviours use CachingDisabled, and the page's
 objects are read from the bucket on every request (so a deploy shows at once).
 Differences from CloudFront: plain HTTP on loopback (no viewer protocol
 policy, no redirect to HTTPS), no compression, no range requests.
+
+One path is the edge's own, not the distribution's: ``POST /_cognito/``
+(``LOCAL_COGNITO_PATH``, the local page's sign-in endpoint) forwards the
+page's Cognito calls to the emulator (``CognitoProxy``). In AWS the page calls
+``https://cognito-idp.<region>.amazonaws.com/`` directly and CloudFront has no
+such behaviour; locally the emulator's HTTPS endpoint has a certificate of its
+own CA, which a browser does not trust, and a path of the site's own origin
+keeps the page's ``connect-src`` to ``'self'``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import ssl
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -33,12 +45,25 @@ from botocore.exceptions import ClientError
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from modules.config import LOCAL_COGNITO_PATH, AppConfig
 from modules.site_headers import SECURITY_HEADERS
 from scripts.local_edge.deployment import Behaviour, Deployment, Distribution, NotDeployed, Origin
 from scripts.local_edge.gateway import ApiRequest, Gateway
 
 _S3_ORIGIN: Final = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
 _API_ORIGIN: Final = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
+#: ``X-Amz-Target`` of Cognito user pools' JSON API: ``<prefix>.<operation>``.
+COGNITO_TARGET_PREFIX: Final = "AWSCognitoIdentityProviderService."
+#: The operations a signed-in page makes without AWS credentials (sign in, the new-password
+#: challenge, refresh, sign out, its own user): the only ones the proxy forwards. The
+#: administrative ones (AdminCreateUser, ListUsers, ...) need SigV4 credentials in AWS.
+COGNITO_OPERATIONS: Final = frozenset(
+    {"InitiateAuth", "RespondToAuthChallenge", "GlobalSignOut", "RevokeToken", "GetUser", "ChangePassword"}
+)
+#: The request headers the proxy forwards; nothing else of the browser's reaches the emulator.
+COGNITO_HEADERS: Final = ("X-Amz-Target", "Content-Type")
+#: Seconds the proxy waits for the emulator's answer.
+COGNITO_TIMEOUT_S: Final = 30
 #: Headers that belong to one connection and are never forwarded.
 _HOP_BY_HOP: Final = frozenset(
     {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"}
@@ -91,9 +116,13 @@ class Site:
         self._deployment = deployment
         self._gateway = gateway
         self._log = log
+        self._cognito = CognitoProxy(deployment.config, log)
 
     def handle(self, request: Request) -> SiteAnswer:
-        answer = self._answer(request)
+        if request.path == LOCAL_COGNITO_PATH:
+            answer = SiteAnswer(self._cognito.forward(request))
+        else:
+            answer = self._answer(request)
         # The aws target's response-headers policy sets these on every response (overriding the
         # origin's); the emulator cannot store a response-headers policy, so the edge adds them.
         for name, value in SECURITY_HEADERS.items():
@@ -156,6 +185,58 @@ class Site:
             stored["Body"].close()
             return Response(status=304, headers=headers)
         return Response(stored["Body"].read(), status=200, headers=headers)
+
+
+class CognitoProxy:
+    """``POST /_cognito/``: the page's Cognito calls, forwarded to the emulator's Cognito endpoint.
+
+    Only the body and the ``X-Amz-Target`` and ``Content-Type`` headers are
+    sent (never the browser's cookies or ``Authorization``), over HTTPS to
+    the emulator with its CA bundle, as ``deployment.py``'s clients reach it;
+    the emulator's status, body and content type come back unchanged, Cognito's
+    errors (``NotAuthorizedException``, ...) included. An operation outside
+    ``COGNITO_OPERATIONS`` is answered 400 here and never reaches the emulator;
+    another method than POST is 405.
+    """
+
+    def __init__(self, config: AppConfig, log: Callable[[str], None]) -> None:
+        self._config = config
+        self._log = log
+
+    def forward(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response(status=405, headers={"Allow": "POST"})
+        target = request.headers.get("X-Amz-Target", "")
+        operation = target.removeprefix(COGNITO_TARGET_PREFIX) if target.startswith(COGNITO_TARGET_PREFIX) else ""
+        if operation not in COGNITO_OPERATIONS:
+            return _cognito_error(
+                "UnsupportedOperationException",
+                f"the local edge forwards only {', '.join(sorted(COGNITO_OPERATIONS))} to Cognito",
+            )
+        headers = {name: request.headers[name] for name in COGNITO_HEADERS if name in request.headers}
+        sent = urllib.request.Request(  # noqa: S310 - the emulator's https URL
+            f"{self._config.emulator_endpoint}/", data=request.get_data(), headers=headers, method="POST"
+        )
+        try:
+            tls = ssl.create_default_context(cafile=str(self._config.emulator_ca_bundle))
+            with urllib.request.urlopen(sent, timeout=COGNITO_TIMEOUT_S, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+                return _relayed(answer.status, answer.read(), answer.headers.get("Content-Type"))
+        except urllib.error.HTTPError as refused:  # Cognito's own error answer: relayed as it is
+            with refused:
+                return _relayed(refused.code, refused.read(), refused.headers.get("Content-Type"))
+        except (urllib.error.URLError, OSError) as error:
+            self._log(f"site: {operation} cannot reach the emulator's Cognito endpoint: {error}")
+            return _cognito_error("ServiceUnavailableException", "the emulator cannot be reached", status=502)
+
+
+def _relayed(status: int, body: bytes, content_type: str | None) -> Response:
+    return Response(body, status=status, content_type=content_type or "application/x-amz-json-1.1")
+
+
+def _cognito_error(kind: str, message: str, *, status: int = 400) -> Response:
+    """An error in Cognito's JSON shape (``__type``, ``message``), which the page reads as Cognito's own."""
+    body = json.dumps({"__type": kind, "message": message})
+    return Response(body, status=status, content_type="application/x-amz-json-1.1")
 
 
 def forwarded(request: Request, origin: Origin, behaviour: Behaviour, api_id: str) -> ApiRequest:

@@ -230,6 +230,29 @@ def aws_world(overrides: Mapping[str, str | None] | None = None) -> Iterator[Wor
 # --- Events -------------------------------------------------------------------
 
 
+def id_token_claims(email: str, groups: str) -> dict[str, str]:
+    """An ID token's claims as API Gateway's Cognito authorizer hands them on: every value a string."""
+    return {
+        "sub": "7d8f3c2a-0000-4000-8000-00000000a11c",
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Staff0001",
+        "aud": "3n4b5v6c7x8z9a0s1d2f3g4h5j",
+        "token_use": "id",
+        "email": email,
+        "email_verified": "true",
+        "cognito:username": "7d8f3c2a-0000-4000-8000-00000000a11c",
+        names.GROUPS_CLAIM: groups,
+        "auth_time": "1764115200",
+        "iat": "1764115200",
+        "exp": "Wed Nov 26 00:15:00 UTC 2025",
+    }
+
+
+#: A signed-in member of both groups: what the tests' API calls carry unless they say otherwise.
+ADMIN_CLAIMS: Final = id_token_claims("head@example.com", "staff,admin")
+#: A signed-in member of the staff group only.
+STAFF_CLAIMS: Final = id_token_claims("teacher@example.com", "staff")
+
+
 def api_event(
     method: str,
     path: str,
@@ -237,8 +260,13 @@ def api_event(
     query: Mapping[str, str] | None = None,
     body: str | None = None,
     base64_encoded: bool = False,
+    claims: Mapping[str, str] | None = ADMIN_CLAIMS,
 ) -> dict[str, Any]:
-    """A REST API (v1) Lambda proxy event as API Gateway sends it for the ``prod`` stage."""
+    """A REST API (v1) Lambda proxy event as API Gateway sends it for the ``prod`` stage.
+
+    ``claims``: the caller's ID token claims, as the staff authorizer passes
+    them (every method requires one); None: an event without an authorizer.
+    """
     if base64_encoded and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
     return {
@@ -265,6 +293,7 @@ def api_event(
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
             "apiId": "abc123",
             "identity": {"sourceIp": "203.0.113.10", "apiKeyId": "key-id", "userAgent": "pytest"},
+            **({"authorizer": {"claims": dict(claims)}} if claims is not None else {}),
         },
         "body": body,
         "isBase64Encoded": base64_encoded,

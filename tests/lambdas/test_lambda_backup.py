@@ -2,7 +2,9 @@
 
 ``POST /backup`` answers 202 and hands the run to an asynchronous invocation
 of the same function; ``AsyncInvocations`` stands in for Lambda's queue (moto
-cannot run functions) and delivers those events to the handler.
+cannot run functions) and delivers those events to the handler. The API calls
+here come from a signed-in member of the ``admin`` group (``api_event``'s
+default claims) unless a test says otherwise: only they may back up.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from lambdas.backup import handler as backup
 from lambdas.backup import runs
 from lambdas.common import aws, dynamodb_json, encoding, names
 from tests.lambdas.scenarios import (
+    ADMIN_CLAIMS,
     BACKUP_FUNCTION_ARN,
     BUCKET,
     ORIGIN,
     RECIPIENTS,
     SENDER,
+    STAFF_CLAIMS,
     STUDENT,
     TABLE,
     AsyncInvocations,
@@ -283,6 +287,44 @@ def test_lambda_refusing_the_invocation_is_502_and_frees_the_lease(world: World)
     assert record["state"]["S"] == "failed"
     AsyncInvocations(aws.lambda_())
     assert invoke(backup, api_event("POST", "/backup"))["statusCode"] == 202
+
+
+# --- Who may back up ---------------------------------------------------------------
+
+#: Callers the API lets through (every method requires a staff token) who may not back up.
+NOT_ADMINS = {
+    "staff only": STAFF_CLAIMS,
+    "in no group": {key: value for key, value in STAFF_CLAIMS.items() if key != names.GROUPS_CLAIM},
+    "a look-alike group": {**STAFF_CLAIMS, names.GROUPS_CLAIM: "[staff administrators]"},
+    "the group's name in capitals": {**STAFF_CLAIMS, names.GROUPS_CLAIM: "Admin"},
+    # A method wired without the authorizer would send no claims at all: refused, never assumed.
+    "no authorizer": None,
+}
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize("caller", sorted(NOT_ADMINS))
+def test_backup_routes_answer_403_to_anyone_outside_the_admin_group(
+    world: World, method: str, caller: str, function_logs: list[dict[str, Any]]
+) -> None:
+    world.put_students(STUDENTS)
+    lambda_service = AsyncInvocations(aws.lambda_())
+    response = invoke(backup, api_event(method, "/backup", claims=NOT_ADMINS[caller]))
+    assert response["statusCode"] == 403
+    assert response_json(response) == {"message": "only staff in the admin group may run or read backups"}
+    assert response["headers"]["Access-Control-Allow-Origin"] == ORIGIN
+    assert (world.run_records(), lambda_service.queued, world.object_keys(), world.sent_messages()) == ([], [], [], [])
+    [refusal] = [entry for entry in function_logs if entry["message"].startswith("backup refused")]
+    assert "teacher@example.com" not in json.dumps(function_logs), "the caller's e-mail was logged"
+    assert refusal.get("caller") == (NOT_ADMINS[caller] or {}).get("sub")
+
+
+@pytest.mark.parametrize("groups", ["admin", "staff,admin", "[staff admin]", "[admin]"])
+def test_backup_starts_for_the_admin_group_however_the_claim_is_written(world: World, groups: str) -> None:
+    AsyncInvocations(aws.lambda_())
+    claims = {**ADMIN_CLAIMS, names.GROUPS_CLAIM: groups}
+    assert invoke(backup, api_event("POST", "/backup", claims=claims))["statusCode"] == 202
+    assert invoke(backup, api_event("GET", "/backup", claims=claims))["statusCode"] == 200
 
 
 # --- The schedule -------------------------------------------------------------------
