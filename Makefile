@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key seed emails backups backup-now synth plan bootstrap deploy invalidate test lint pytest bench lock clean
+.PHONY: help setup up down status logs api-key seed emails backups backup-now restore synth plan bootstrap deploy invalidate destroy test lint pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -86,8 +86,11 @@ seed: ## add sample students through the local API (N=20 by default; the tutoria
 emails: ## show the e-mails the emulator's SES accepted
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py emails
 
-backups: ## list the backups in the emulator (DOWNLOAD=latest or a key to fetch one)
+backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
+
+restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
+	@$(VENV)/bin/python scripts/restore.py --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
 
 backup-now: ## run the daily backup now, as the deployed schedule would
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backup-now
@@ -131,6 +134,17 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed, see the README
 	@$(VENV)/bin/python scripts/invalidate.py --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
+# $(call destroy-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
+destroy-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')),)
+
+# The stacks as synthesized for DEPLOY_TARGET: make synth's cdktf.out (aws), make up's (local).
+destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (see the README)
+	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python scripts/config_get.py emulator_outdir)",cdktf.out); \
+	  $(VENV)/bin/python scripts/synth.py --outdir "$$out"; \
+	  $(VENV)/bin/python scripts/destroy.py --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
+	    $(call destroy-flag,DELETE_TABLE,--delete-table) $(call destroy-flag,SKIP_FINAL_BACKUP,--skip-final-backup) \
+	    $(call destroy-flag,YES,--yes)
+
 # --- tests --------------------------------------------------------------------
 
 lint: setup ## ruff (lint + format check) and mypy
@@ -152,6 +166,7 @@ bench: setup ## benchmarks: synth, emulator deploy and the local API, each again
 	$(VENV)/bin/python -m bench.synth
 	$(VENV)/bin/python -m bench.deploy
 	$(VENV)/bin/python -m bench.api
+	$(VENV)/bin/python -m bench.backup
 
 clean: ## remove generated files (not the environments)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

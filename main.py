@@ -10,8 +10,9 @@ for every setting.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modules import provider_bindings
@@ -58,14 +59,16 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct  # noqa: E402
 
 from lambdas.common import names  # noqa: E402
-from modules import api_routes, site_assets  # noqa: E402
+from modules import api_routes, iam, site_assets  # noqa: E402
 from modules.api_gateway_account import ApiGatewayAccountLogging  # noqa: E402
+from modules.backup_runs import BackupRuns  # noqa: E402
 from modules.backup_schedule import BackupSchedule  # noqa: E402
 from modules.backup_storage import BackupStorage  # noqa: E402
 from modules.email_identities import EmailIdentities  # noqa: E402
 from modules.function_role import FunctionRole  # noqa: E402
 from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
 from modules.functions import routes as function_routes  # noqa: E402
+from modules.monitoring import Monitoring  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
 from modules.scratch import scratch_dir  # noqa: E402
 from modules.site_access_logs import SiteAccessLogs  # noqa: E402
@@ -79,14 +82,18 @@ from modules.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Websi
 EMULATED_SERVICES = (
     "apigateway",
     "cloudfront",
+    "cloudwatch",
     "cloudwatchlogs",
     "dynamodb",
     "iam",
+    "kms",
     "lambda",
     "s3",
     "scheduler",
     "secretsmanager",
     "ses",
+    "sns",
+    "sqs",
     "sts",
 )
 
@@ -161,6 +168,7 @@ class StudentManagementStack(TerraformStack):
         # read it through a lazy value the website fills in below.
         site_origin = _SiteOrigin(config.fixed_site_origin)
         self.table = StudentTable(self, "students", table_name=config.table_name)
+        self.backup_runs = BackupRuns(self, "backup-runs", table_name=config.backup_runs_table_name)
         roles = {
             row.key: FunctionRole(
                 self, row.role_construct_id, role_name=row.role_name, description=row.role_description
@@ -175,6 +183,7 @@ class StudentManagementStack(TerraformStack):
             writer_role=roles[_backup_writer(functions)].role,
             noncurrent_version_retention_days=config.noncurrent_version_retention_days,
             access_log_retention_days=config.access_log_retention_days,
+            backup_retention_days=config.backup_retention_days,
         )
         self.email = EmailIdentities(
             self, "email", sender=config.sender_email, recipients=config.recipient_emails, region=config.region
@@ -223,6 +232,20 @@ class StudentManagementStack(TerraformStack):
             if config.site_access_logs
             else None
         )
+        # Issue 12, nobody left uninformed: every function's failed asynchronous
+        # invocations kept in a dead-letter queue, alarms e-mailed to the
+        # recipients, saved Logs Insights queries (modules/monitoring.py).
+        self.monitoring = Monitoring(
+            self,
+            "monitoring",
+            recipients=config.recipient_emails,
+            region=config.region,
+            functions=list(self.functions.values()),
+            schedules=self.schedules,
+            api=self.api,
+        )
+        for function in self.functions.values():
+            function.use_dead_letter_queue(self.monitoring.failed_invocations)
         self._outputs()
 
     def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:
@@ -290,13 +313,15 @@ class StudentManagementStack(TerraformStack):
             environment={names.ENV_ALLOWED_ORIGIN: origin},
             log_retention_days=config.log_retention_days,
         )
-        grants = {
+        grants: dict[Access, Callable[[iam.Grantee], None]] = {
             Access.READ_STUDENTS: self.table.grant_read,
             Access.SCAN_STUDENTS: self.table.grant_scan,
             Access.ADD_STUDENTS: self.table.grant_add,
             Access.WRITE_BACKUPS: self.backup_storage.grant_write,
             Access.MAIL_STUDENTS: self.email.grant_send_to_anyone,
             Access.MAIL_RECIPIENTS: self.email.grant_send_to_recipients,
+            Access.TRACK_BACKUP_RUNS: self.backup_runs.grant_track,
+            Access.INVOKE_ITSELF: functools.partial(_grant_invoke_itself, self, name=row.name, region=config.region),
         }
         for access in row.access:
             grants[access](function)
@@ -305,6 +330,7 @@ class StudentManagementStack(TerraformStack):
     def _outputs(self) -> None:
         TerraformOutput(self, names.OUTPUT_TABLE_NAME, value=self.table.table.name)
         TerraformOutput(self, names.OUTPUT_TABLE_ARN, value=self.table.table.arn)
+        TerraformOutput(self, names.OUTPUT_RUNS_TABLE_NAME, value=self.backup_runs.table.name)
         TerraformOutput(self, names.OUTPUT_BACKUP_BUCKET, value=self.backup_storage.bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_BACKUP_LOG_BUCKET, value=self.backup_storage.log_bucket.bucket.bucket)
         TerraformOutput(self, names.OUTPUT_API_URL, value=self.api.invoke_url)
@@ -314,6 +340,13 @@ class StudentManagementStack(TerraformStack):
         TerraformOutput(self, names.OUTPUT_SITE_URL, value=self.website.url)
         TerraformOutput(self, names.OUTPUT_SITE_DISTRIBUTION_ID, value=self.website.distribution.id)
         TerraformOutput(self, names.OUTPUT_WEBSITE_BUCKET, value=self.website.bucket.bucket.bucket)
+
+
+def _grant_invoke_itself(scope: Construct, grantee: iam.Grantee, *, name: str, region: str) -> None:
+    """``lambda:InvokeFunction`` on the function's own ARN, spelled from its name (no reference cycle)."""
+    identity = iam.StackIdentity.of(scope)
+    arn = f"arn:{identity.partition}:lambda:{region}:{identity.account_id}:function:{name}"
+    grantee.add_to_policy(iam.statement("StartOwnRuns", ["lambda:InvokeFunction"], [arn]))
 
 
 @jsii.implements(IStringProducer)

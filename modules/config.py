@@ -77,6 +77,8 @@ class AppConfig:
     name_suffix: str = ""
     #: DynamoDB table of students (tutorial section 2.4).
     table_name: str = "studentData"
+    #: DynamoDB table of backup runs (their state, and the lease that keeps two from racing).
+    backup_runs_table_name: str = "studentBackupRuns"
     #: Bucket the backup function writes to (tutorial section 6.5).
     backup_bucket_name: str = "student-backup-20250706"
     #: Bucket that receives the backup bucket's server access logs.
@@ -85,6 +87,10 @@ class AppConfig:
     access_log_retention_days: int = 365
     #: Days before a superseded (noncurrent) backup object version expires.
     noncurrent_version_retention_days: int = 90
+    #: Days a backup is kept under ``backups/`` before it expires (S3 lifecycle);
+    #: an expired backup stays restorable, as a noncurrent version, for
+    #: ``noncurrent_version_retention_days`` more. 35: five weeks of dailies.
+    backup_retention_days: int = 35
     #: Verified SES sender of confirmations and backup notices (section 2.5).
     sender_email: str = "noreply@example.com"
     #: Recipients of backup notices; each becomes a verified SES identity.
@@ -306,8 +312,14 @@ def _check_target_and_names(cfg: AppConfig) -> None:
             "is not a usable bucket-name suffix",
             "use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit",
         )
-    if not _TABLE_RE.match(cfg.table_name):
-        raise _fail("table_name", cfg.table_name, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+    for name in ("table_name", "backup_runs_table_name"):
+        value = getattr(cfg, name)
+        if not _TABLE_RE.match(value):
+            raise _fail(name, value, "is not a DynamoDB table name", "use 3-255 of A-Z a-z 0-9 _ . -")
+    if cfg.backup_runs_table_name == cfg.table_name:
+        raise _fail(
+            "backup_runs_table_name", cfg.backup_runs_table_name, "is the student table's name", "name another table"
+        )
 
 
 def _check_buckets(cfg: AppConfig) -> None:
@@ -346,7 +358,7 @@ def _check_emails(cfg: AppConfig) -> None:
 
 
 def _check_retention_and_origin(cfg: AppConfig) -> None:
-    for name in ("access_log_retention_days", "noncurrent_version_retention_days"):
+    for name in ("access_log_retention_days", "noncurrent_version_retention_days", "backup_retention_days"):
         days = getattr(cfg, name)
         if not _whole_number_in(days, 1, 36500):
             raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")
