@@ -268,7 +268,7 @@ def test_api_reads_back_with_keyed_methods_and_validation(deployment: Deployment
                 restApiId=api_id, resourceId=item["id"], httpMethod=verb
             )
     keyed = {key for key, method in methods.items() if method.get("apiKeyRequired")}
-    assert keyed == {("/students", "GET"), ("/students", "POST"), ("/backup", "POST")}
+    assert keyed == {("/students", "GET"), ("/students", "POST"), ("/backup", "POST"), ("/backup", "GET")}
     assert {("/students", "OPTIONS"), ("/backup", "OPTIONS")} <= set(methods)
     assert methods[("/students", "POST")]["requestModels"] == {"application/json": "Student"}
     validators = {v["name"]: v for v in apigateway.get_request_validators(restApiId=api_id)["items"]}
@@ -423,7 +423,11 @@ def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deploymen
     scratch = tmp_path / APP_STACK
     shutil.copytree(deployment.app_dir, scratch, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     config = json.loads((scratch / "cdk.tf.json").read_text(encoding="utf-8"))
-    ((name, table),) = config["resource"]["aws_dynamodb_table"].items()
+    [(name, table)] = [
+        (name, table)
+        for name, table in config["resource"]["aws_dynamodb_table"].items()
+        if table["//"]["metadata"]["path"] == f"{APP_STACK}/students/table"
+    ]
     table["name"] += "-renamed"
     # prevent_destroy would make `terraform plan` itself fail before the guard sees the plan.
     table["lifecycle"]["prevent_destroy"] = False
@@ -633,6 +637,17 @@ def test_emulator_keeps_and_clears_a_functions_dead_letter_queue(deployment: Dep
         assert "DeadLetterConfig" not in aws_lambda.get_function_configuration(FunctionName="dead-letter-probe")
     finally:
         aws_lambda.delete_function(FunctionName="dead-letter-probe")
+
+
+def test_backup_runs_table_reads_back_with_its_key_and_expiry(deployment: Deployment) -> None:
+    dynamodb = deployment.client("dynamodb")
+    runs_table = deployment.outputs[names.OUTPUT_RUNS_TABLE_NAME]
+    table = dynamodb.describe_table(TableName=runs_table)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "runId", "KeyType": "HASH"}]
+    ttl = dynamodb.describe_time_to_live(TableName=runs_table)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expiresAt")
+    variables = deployment.client("lambda").get_function_configuration(FunctionName=BACKUP.name)["Environment"]
+    assert variables["Variables"][names.ENV_RUNS_TABLE_NAME] == runs_table
 
 
 def test_make_destroy_backs_up_keeps_the_table_and_backups_and_removes_the_rest(deployment: Deployment) -> None:
