@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate test lint pytest bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -151,6 +151,17 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed, see the README
 	@$(VENV)/bin/python scripts/invalidate.py --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
+# $(call destroy-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
+destroy-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')),)
+
+# The stacks as synthesized for DEPLOY_TARGET: make synth's cdktf.out (aws), make up's (local).
+destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (see the README)
+	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python scripts/config_get.py emulator_outdir)",cdktf.out); \
+	  $(VENV)/bin/python scripts/synth.py --outdir "$$out"; \
+	  $(VENV)/bin/python scripts/destroy.py --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
+	    $(call destroy-flag,DELETE_TABLE,--delete-table) $(call destroy-flag,SKIP_FINAL_BACKUP,--skip-final-backup) \
+	    $(call destroy-flag,YES,--yes)
+
 # --- tests --------------------------------------------------------------------
 
 lint: setup ## ruff (lint + format check) and mypy
@@ -172,6 +183,7 @@ bench: setup ## benchmarks: synth, emulator deploy and the local API, each again
 	$(VENV)/bin/python -m bench.synth
 	$(VENV)/bin/python -m bench.deploy
 	$(VENV)/bin/python -m bench.api
+	$(VENV)/bin/python -m bench.backup
 
 clean: ## remove generated files (not the environments)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

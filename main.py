@@ -10,6 +10,7 @@ for every setting.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,6 +69,7 @@ from modules.email_identities import EmailIdentities  # noqa: E402
 from modules.function_role import FunctionRole  # noqa: E402
 from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
 from modules.functions import routes as function_routes  # noqa: E402
+from modules.monitoring import Monitoring  # noqa: E402
 from modules.python_function import PythonFunction  # noqa: E402
 from modules.scratch import scratch_dir  # noqa: E402
 from modules.site_access_logs import SiteAccessLogs  # noqa: E402
@@ -82,15 +84,19 @@ from modules.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Websi
 EMULATED_SERVICES = (
     "apigateway",
     "cloudfront",
+    "cloudwatch",
     "cloudwatchlogs",
     "dynamodb",
     "iam",
+    "kms",
     "lambda",
     "s3",
     "scheduler",
     "cognitoidp",
     "secretsmanager",
     "ses",
+    "sns",
+    "sqs",
     "sts",
 )
 
@@ -180,6 +186,7 @@ class StudentManagementStack(TerraformStack):
             writer_role=roles[_backup_writer(functions)].role,
             noncurrent_version_retention_days=config.noncurrent_version_retention_days,
             access_log_retention_days=config.access_log_retention_days,
+            backup_retention_days=config.backup_retention_days,
         )
         self.email = EmailIdentities(
             self, "email", sender=config.sender_email, recipients=config.recipient_emails, region=config.region
@@ -240,6 +247,20 @@ class StudentManagementStack(TerraformStack):
             if config.site_access_logs
             else None
         )
+        # Issue 12, nobody left uninformed: every function's failed asynchronous
+        # invocations kept in a dead-letter queue, alarms e-mailed to the
+        # recipients, saved Logs Insights queries (modules/monitoring.py).
+        self.monitoring = Monitoring(
+            self,
+            "monitoring",
+            recipients=config.recipient_emails,
+            region=config.region,
+            functions=list(self.functions.values()),
+            schedules=self.schedules,
+            api=self.api,
+        )
+        for function in self.functions.values():
+            function.use_dead_letter_queue(self.monitoring.failed_invocations)
         self._outputs()
 
     def _website(self, config: AppConfig, functions: Sequence[FunctionSpec]) -> Website:
@@ -321,7 +342,7 @@ class StudentManagementStack(TerraformStack):
             environment={names.ENV_ALLOWED_ORIGIN: origin},
             log_retention_days=config.log_retention_days,
         )
-        grants: dict[Access, Callable[[PythonFunction], None]] = {
+        grants: dict[Access, Callable[[iam.Grantee], None]] = {
             Access.READ_STUDENTS: self.table.grant_read,
             Access.SCAN_STUDENTS: self.table.grant_scan,
             Access.ADD_STUDENTS: self.table.grant_add,
@@ -329,7 +350,7 @@ class StudentManagementStack(TerraformStack):
             Access.MAIL_STUDENTS: self.email.grant_send_to_anyone,
             Access.MAIL_RECIPIENTS: self.email.grant_send_to_recipients,
             Access.TRACK_BACKUP_RUNS: self.backup_runs.grant_track,
-            Access.INVOKE_ITSELF: lambda grantee: _grant_invoke_itself(self, grantee, row.name, config.region),
+            Access.INVOKE_ITSELF: functools.partial(_grant_invoke_itself, self, name=row.name, region=config.region),
         }
         for access in row.access:
             grants[access](function)
@@ -352,7 +373,7 @@ class StudentManagementStack(TerraformStack):
         TerraformOutput(self, names.OUTPUT_STAFF_USER_POOL_CLIENT_ID, value=self.staff.client.id)
 
 
-def _grant_invoke_itself(scope: Construct, grantee: PythonFunction, name: str, region: str) -> None:
+def _grant_invoke_itself(scope: Construct, grantee: iam.Grantee, *, name: str, region: str) -> None:
     """``lambda:InvokeFunction`` on the function's own ARN, spelled from its name (no reference cycle)."""
     identity = iam.StackIdentity.of(scope)
     arn = f"arn:{identity.partition}:lambda:{region}:{identity.account_id}:function:{name}"

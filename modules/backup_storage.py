@@ -22,10 +22,16 @@ from modules.secure_bucket import AccessLogTarget, SecureBucket
 
 #: Key prefix of the backup bucket's access logs inside the log bucket.
 ACCESS_LOG_PREFIX = "student-backup/"
+#: The lifecycle rule that expires backups under ``backups/`` (``backup_retention_days``).
+EXPIRE_BACKUPS_RULE = "expire-current-backups"
 
 
 class BackupStorage(Construct):
     """Backup bucket writable only by the backup role, logged to its own bucket.
+
+    Backups expire ``backup_retention_days`` after they were written; every
+    superseded or expired version is kept ``noncurrent_version_retention_days``
+    more before S3 deletes it.
 
     ``grant_write`` gives a function the right to write backups; only the
     writer role named here can use it, because the bucket policy denies every
@@ -43,6 +49,7 @@ class BackupStorage(Construct):
         writer_role: IamRole,
         noncurrent_version_retention_days: int,
         access_log_retention_days: int,
+        backup_retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
         self._writer_role = writer_role
@@ -60,7 +67,12 @@ class BackupStorage(Construct):
             self,
             "backups",
             bucket_name=bucket_name,
-            lifecycle_rules=[expire_noncurrent_versions(noncurrent_version_retention_days)],
+            lifecycle_rules=[
+                expire_noncurrent_versions(noncurrent_version_retention_days),
+                # Backups are kept for backup_retention_days; an expired one stays
+                # restorable as a noncurrent version for noncurrent_version_retention_days more.
+                expire_objects(backup_retention_days, prefix=names.BACKUP_PREFIX, rule_id=EXPIRE_BACKUPS_RULE),
+            ],
             access_logs=AccessLogTarget(bucket=self.log_bucket, prefix=ACCESS_LOG_PREFIX),
             policy_statements=[
                 iam.statement(

@@ -101,6 +101,10 @@ class AppConfig:
     access_log_retention_days: int = 365
     #: Days before a superseded (noncurrent) backup object version expires.
     noncurrent_version_retention_days: int = 90
+    #: Days a backup is kept under ``backups/`` before it expires (S3 lifecycle);
+    #: an expired backup stays restorable, as a noncurrent version, for
+    #: ``noncurrent_version_retention_days`` more. 35: five weeks of dailies.
+    backup_retention_days: int = 35
     #: Verified SES sender of confirmations and backup notices (section 2.5).
     sender_email: str = "noreply@example.com"
     #: Recipients of backup notices; each becomes a verified SES identity.
@@ -393,7 +397,7 @@ def _check_emails(cfg: AppConfig) -> None:
 
 
 def _check_retention_and_origin(cfg: AppConfig) -> None:
-    for name in ("access_log_retention_days", "noncurrent_version_retention_days"):
+    for name in ("access_log_retention_days", "noncurrent_version_retention_days", "backup_retention_days"):
         days = getattr(cfg, name)
         if not _whole_number_in(days, 1, 36500):
             raise _fail(name, days, "is not a number of days", "use a whole number from 1 to 36500")

@@ -31,12 +31,19 @@ def expire_noncurrent_versions(days: int) -> S3BucketLifecycleConfigurationRule:
     )
 
 
-def expire_objects(days: int) -> S3BucketLifecycleConfigurationRule:
-    """Delete every object ``days`` after it was written (log retention)."""
+def expire_objects(
+    days: int, *, prefix: str = "", rule_id: str = "expire-objects"
+) -> S3BucketLifecycleConfigurationRule:
+    """Expire every object under ``prefix`` ``days`` after it was written (log or backup retention).
+
+    In a versioned bucket the expired object becomes a noncurrent version (S3
+    adds a delete marker over it), which the bucket's noncurrent-version rule
+    then removes in its own time; unversioned, it is deleted at once.
+    """
     return S3BucketLifecycleConfigurationRule(
-        id="expire-objects",
+        id=rule_id,
         status="Enabled",
-        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=prefix)],
         expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
         abort_incomplete_multipart_upload=[
             S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from modules import iam
 from modules.config import PROJECT_ROOT
+from modules.dead_letter_queue import DeadLetterQueue
 from modules.function_role import FunctionRole
 from modules.functions import FunctionSpec
 from modules.scratch import scratch_dir
@@ -67,7 +68,8 @@ class PythonFunction(Construct):
     The role's inline policy is the function's complete permission set: writing
     to its own log group and sending traces, plus what the resources that own
     the data grant it (``StudentTable.grant_read(fn)`` and the like call
-    ``add_to_policy`` and ``add_environment``). Attributes: ``spec``,
+    ``add_to_policy`` and ``add_environment``); ``use_dead_letter_queue``
+    keeps its failed asynchronous invocations. Attributes: ``spec``,
     ``function``, ``function_name`` (the literal name), ``role``,
     ``log_group``, ``policy_document``.
     """
@@ -130,6 +132,17 @@ class PythonFunction(Construct):
         """Allows the function what ``statement`` allows (through its role's inline policy)."""
         self._statements.append(statement)
         self.policy_document.put_statement(self._statements)
+
+    def use_dead_letter_queue(self, queue: DeadLetterQueue) -> None:
+        """Keeps in ``queue`` every asynchronous invocation that failed all of Lambda's retries.
+
+        Lambda sends it there as the function's role, so the role may send to
+        that queue (and to no other); Lambda checks this when the function is
+        created or updated, which the function's ``depends_on`` on its policy
+        already orders.
+        """
+        queue.grant_send(self)
+        self.function.put_dead_letter_config(target_arn=queue.queue.arn)
 
     def add_environment(self, name: str, value: str) -> None:
         """Sets one environment variable of the function."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
     CloudfrontDistributionDefaultCacheBehavior,
@@ -166,12 +166,16 @@ class Website(Construct):
         page, *assets = site
         if page.key != site_assets.INDEX:
             raise ValueError(f"the site's first object must be {site_assets.INDEX}, not {page.key}")
-        objects = {item.key: self._object(item, files, depends_on=()) for item in assets}
-        objects[page.key] = self._object(page, files, depends_on=list(objects.values()))
+        # Every object after the bucket's versioning: an object written before it is
+        # on has no version, and a teardown must then delete it under suspended
+        # versioning (which moto 5.2 answers with a 500).
+        versioned: list[ITerraformDependable] = [self.bucket.versioning]
+        objects = {item.key: self._object(item, files, depends_on=versioned) for item in assets}
+        objects[page.key] = self._object(page, files, depends_on=[*versioned, *objects.values()])
         return objects
 
     def _object(
-        self, item: site_assets.SiteObject, files: TerraformAsset, *, depends_on: Sequence[S3Object]
+        self, item: site_assets.SiteObject, files: TerraformAsset, *, depends_on: Sequence[ITerraformDependable]
     ) -> S3Object:
         generated = item.text is not None
         return S3Object(

@@ -60,7 +60,8 @@ def construct_paths(document: dict[str, Any]) -> dict[str, str]:
     """Terraform address ("aws_s3_bucket.name") → construct path ("stack/state/bucket").
 
     Checkov names some resources "resource.<name>" instead of "<type>.<name>"
-    (seen for aws_dynamodb_table), so each path is also filed under that name.
+    (seen for aws_dynamodb_table), and data sources "data.<name>", so each
+    path is also filed under that name.
     """
     paths = {}
     for kind, resources in document.get("resource", {}).items():
@@ -68,6 +69,11 @@ def construct_paths(document: dict[str, Any]) -> dict[str, str]:
             path = body.get("//", {}).get("metadata", {}).get("path", f"{kind}.{name}")
             paths[f"{kind}.{name}"] = path
             paths[f"resource.{name}"] = path
+    for kind, sources in document.get("data", {}).items():
+        for name, body in sources.items():
+            path = body.get("//", {}).get("metadata", {}).get("path", f"data.{kind}.{name}")
+            paths[f"data.{kind}.{name}"] = path
+            paths[f"data.{name}"] = path
     return paths
 
 

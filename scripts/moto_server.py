@@ -57,6 +57,27 @@ described a pool without sign-in by e-mail and without tags: the next plan
 replaced the pool, and with it every staff account. AWS keeps all of these
 across an update; so does this emulator: each is kept when the update does
 not name it.
+Lambda dead-letter queues. moto ignores a function's ``DeadLetterConfig`` (in
+``CreateFunction`` and ``UpdateFunctionConfiguration``) and never answers one,
+so every plan after an apply wanted to add it again. The patches keep the
+configuration that was sent (a ``TargetArn`` of ``""`` removes it, as in AWS)
+and answer it in the function's configuration. Nothing is ever sent to the
+queue: the emulator invokes no function.
+
+CloudWatch Logs query definitions. moto 5.2 has no ``PutQueryDefinition``,
+``DescribeQueryDefinitions`` or ``DeleteQueryDefinition`` (the saved Logs
+Insights queries of ``modules/monitoring.py``). They are answered here as AWS
+does: a definition is stored per account and region with its name, query, log
+groups and time of change; a put with an id replaces that definition (an
+unknown id is ``ResourceNotFoundException``), one without creates a new id;
+the listing filters on the name prefix, in pages of ``maxResults`` (at most
+1000). No query runs: moto does not run Logs Insights queries either.
+
+API Gateway models. moto does not implement ``UpdateModel``: it answers 500,
+which the AWS provider retries for over a quarter of an hour, so a ``make up``
+over a deployment whose request model changed (a new field rule) hung. The
+patch operations API Gateway accepts on a model, ``replace`` of ``/schema`` and
+``/description``, are applied; any other is ``BadRequestException``, as in AWS.
 """
 
 from __future__ import annotations
@@ -72,18 +93,25 @@ import json
 import logging
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import moto.server
+from moto.apigateway.exceptions import BadRequestException
+from moto.apigateway.responses import APIGatewayResponse
 from moto.awslambda.exceptions import UnknownFunctionException
-from moto.awslambda.models import lambda_backends
+from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudfront import models as cloudfront_models
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.models import LogsBackend
+from moto.logs.responses import LogsResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.ses.models import ses_backends
 
@@ -341,6 +369,145 @@ def update_user_pool(self: CognitoIdpBackend, user_pool_id: str, extended_config
 
 
 CognitoIdpBackend.update_user_pool = update_user_pool  # type: ignore[method-assign]
+# --- Lambda: keep a function's dead-letter queue ------------------------------
+
+# Kept on moto's function object, so it goes with the function (delete, reset).
+_DEAD_LETTER_ATTRIBUTE = "_student_mgmt_dead_letter_config"
+
+
+def _set_dead_letter_config(function: Any, config: Any) -> None:
+    """``config`` as AWS takes it: a ``TargetArn``, or none (``""`` or no config) for no queue."""
+    target = config.get("TargetArn") if isinstance(config, dict) else None
+    setattr(function, _DEAD_LETTER_ATTRIBUTE, {"TargetArn": target} if target else None)
+
+
+def _keep_dead_letter_config(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapped(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        init(self, account_id, spec, *args, **kwargs)
+        _set_dead_letter_config(self, spec.get("DeadLetterConfig"))
+
+    return wrapped
+
+
+def _update_dead_letter_config(update: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @functools.wraps(update)
+    def wrapped(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            _set_dead_letter_config(self, config_updates["DeadLetterConfig"])
+        return update(self, config_updates)
+
+    return wrapped
+
+
+def _answer_dead_letter_config(get_configuration: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @functools.wraps(get_configuration)
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = get_configuration(self, *args, **kwargs)
+        dead_letter = getattr(self, _DEAD_LETTER_ATTRIBUTE, None)
+        if dead_letter:
+            config["DeadLetterConfig"] = dict(dead_letter)
+        return config
+
+    return wrapped
+
+
+LambdaFunction.__init__ = _keep_dead_letter_config(LambdaFunction.__init__)  # type: ignore[method-assign]
+LambdaFunction.update_configuration = _update_dead_letter_config(  # type: ignore[method-assign]
+    LambdaFunction.update_configuration
+)
+LambdaFunction.get_configuration = _answer_dead_letter_config(  # type: ignore[method-assign]
+    LambdaFunction.get_configuration
+)
+
+# --- CloudWatch Logs: saved queries (query definitions) ------------------------
+
+# Kept on moto's logs backend of each account and region, so a reset clears them.
+_QUERY_DEFINITIONS_ATTRIBUTE = "_student_mgmt_query_definitions"
+#: DescribeQueryDefinitions' largest page (and its default), as in AWS.
+MAX_QUERY_DEFINITIONS = 1000
+
+
+def query_definitions(backend: LogsBackend) -> dict[str, dict[str, Any]]:
+    """The backend's query definitions by id, created empty on first use."""
+    definitions: dict[str, dict[str, Any]] | None = getattr(backend, _QUERY_DEFINITIONS_ATTRIBUTE, None)
+    if definitions is None:
+        definitions = {}
+        setattr(backend, _QUERY_DEFINITIONS_ATTRIBUTE, definitions)
+    return definitions
+
+
+def put_query_definition(self: LogsResponse) -> str:
+    definitions = query_definitions(self.logs_backend)
+    definition_id = self._get_param("queryDefinitionId")
+    if definition_id and definition_id not in definitions:
+        raise ResourceNotFoundException(f"Query definition {definition_id} does not exist.")
+    name, query = self._get_param("name"), self._get_param("queryString")
+    if not name or not query:
+        raise InvalidParameterException("name and queryString are required.")
+    definition_id = definition_id or str(uuid.uuid4())
+    definition: dict[str, Any] = {
+        "queryDefinitionId": definition_id,
+        "name": name,
+        "queryString": query,
+        "lastModified": int(time.time() * 1000),
+        "logGroupNames": list(self._get_param("logGroupNames") or []),
+    }
+    if self._get_param("queryLanguage"):
+        definition["queryLanguage"] = self._get_param("queryLanguage")
+    definitions[definition_id] = definition
+    return json.dumps({"queryDefinitionId": definition_id})
+
+
+def describe_query_definitions(self: LogsResponse) -> str:
+    prefix = self._get_param("queryDefinitionNamePrefix") or ""
+    page_size = int(self._get_param("maxResults") or MAX_QUERY_DEFINITIONS)
+    if not 1 <= page_size <= MAX_QUERY_DEFINITIONS:
+        raise InvalidParameterException(f"maxResults must be from 1 to {MAX_QUERY_DEFINITIONS}.")
+    matching = sorted(
+        (d for d in query_definitions(self.logs_backend).values() if d["name"].startswith(prefix)),
+        key=lambda d: (d["name"], d["queryDefinitionId"]),
+    )
+    start = int(self._get_param("nextToken") or 0)
+    answer: dict[str, Any] = {"queryDefinitions": matching[start : start + page_size]}
+    if start + page_size < len(matching):
+        answer["nextToken"] = str(start + page_size)
+    return json.dumps(answer)
+
+
+def delete_query_definition(self: LogsResponse) -> str:
+    definition_id = self._get_param("queryDefinitionId")
+    if query_definitions(self.logs_backend).pop(definition_id, None) is None:
+        raise ResourceNotFoundException(f"Query definition {definition_id} does not exist.")
+    return json.dumps({"success": True})
+
+
+# moto's response handler dispatches an action to the method of its snake_case name.
+LogsResponse.put_query_definition = put_query_definition  # type: ignore[attr-defined]
+LogsResponse.describe_query_definitions = describe_query_definitions  # type: ignore[attr-defined]
+LogsResponse.delete_query_definition = delete_query_definition  # type: ignore[attr-defined]
+
+
+# --- API Gateway models ---------------------------------------------------------------------
+
+_MODEL_PATCH_PATHS = {"/schema": "schema", "/description": "description"}
+
+
+def update_model(self: APIGatewayResponse) -> str:
+    _, _, rest_api_id, _, model_name = self.path.split("/")[:5]
+    model = self.backend.get_model(rest_api_id, model_name)  # ModelNotFound (404) when there is none
+    operations = self._get_param("patchOperations") or []
+    for operation in operations:
+        attribute = _MODEL_PATCH_PATHS.get(operation.get("path", ""))
+        if operation.get("op") != "replace" or attribute is None:
+            raise BadRequestException(f"Invalid patch operation: {operation.get('op')} {operation.get('path')}")
+    for operation in operations:
+        setattr(model, _MODEL_PATCH_PATHS[operation["path"]], operation.get("value"))
+    return json.dumps(model.to_json())
+
+
+# moto's REST dispatcher calls the method of the operation's snake_case name.
+APIGatewayResponse.update_model = update_model  # type: ignore[attr-defined]
 
 if __name__ == "__main__":
     moto.server.main()

@@ -24,6 +24,8 @@ _PLACEHOLDERS = {
     ("aws_cloudwatch_log_group", "arn"): lambda name: f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{name}",
     ("aws_ses_email_identity", "arn"): lambda name: f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/{name}@example.com",
     ("aws_cloudfront_distribution", "arn"): lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHAPOMQZL",
+    ("aws_sqs_queue", "arn"): lambda name: f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}",
+    ("aws_sns_topic", "arn"): lambda name: f"arn:aws:sns:us-east-1:{ACCOUNT}:{name}",
     ("data.aws_caller_identity", "account_id"): lambda name: ACCOUNT,
     ("data.aws_partition", "partition"): lambda name: "aws",
     ("data.aws_region", "name"): lambda name: "us-east-1",
@@ -84,4 +86,15 @@ def is_trust_policy(policy: str) -> bool:
     return all(
         statement.get("Action") in (["sts:AssumeRole"], "sts:AssumeRole")
         for statement in json.loads(policy)["Statement"]
+    )
+
+
+def is_key_policy(policy: str) -> bool:
+    """A KMS key policy: every statement names a principal and only ``kms:`` actions on ``*`` (the key itself)."""
+    statements = json.loads(policy)["Statement"]
+    return all(
+        "Principal" in statement
+        and statement.get("Resource") in (["*"], "*")
+        and all(action.startswith("kms:") for action in statement.get("Action", []))
+        for statement in statements
     )

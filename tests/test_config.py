@@ -78,9 +78,14 @@ def test_config_is_frozen() -> None:
         ("STUDENT_MGMT_STATE_BUCKET_NAME", "x", "state_bucket_name"),
         ("STUDENT_MGMT_REGION", "mars-1", "region"),
         ("STUDENT_MGMT_TABLE_NAME", "a", "table_name"),
+        ("STUDENT_MGMT_BACKUP_RUNS_TABLE_NAME", "runs table", "backup_runs_table_name"),
+        ("STUDENT_MGMT_BACKUP_RUNS_TABLE_NAME", "studentData", "backup_runs_table_name"),
         ("STUDENT_MGMT_EMULATOR_PORT", "80", "emulator_port"),
         ("STUDENT_MGMT_EMULATOR_PORT", "four", "emulator_port"),
         ("STUDENT_MGMT_ACCESS_LOG_RETENTION_DAYS", "0", "access_log_retention_days"),
+        ("STUDENT_MGMT_BACKUP_RETENTION_DAYS", "0", "backup_retention_days"),
+        ("STUDENT_MGMT_BACKUP_RETENTION_DAYS", "36501", "backup_retention_days"),
+        ("STUDENT_MGMT_BACKUP_RETENTION_DAYS", "five weeks", "backup_retention_days"),
         ("STUDENT_MGMT_STATE_KEY", "/abs/state", "state_key"),
         ("STUDENT_MGMT_TAGS", "aws:reserved=1", "tags"),
         ("STUDENT_MGMT_TAGS", "no-equals-sign", "tags"),
@@ -149,6 +154,31 @@ def test_synth_fails_naming_the_field_of_a_bad_value(field: str, value: str) -> 
     assert run.returncode == 2
     assert f"invalid configuration field '{field}'" in run.stderr
     assert variable in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_backups_are_kept_35_days_unless_configured(tmp_path: Path) -> None:
+    assert AppConfig().backup_retention_days == 35
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("backup_retention_days = 400\n")
+    assert load_config(environ={}, config_file=config_file).backup_retention_days == 400
+    assert load_config(environ={"STUDENT_MGMT_BACKUP_RETENTION_DAYS": "7"}).backup_retention_days == 7
+
+
+def test_synth_fails_naming_a_bad_backup_retention() -> None:
+    run = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "main.py"],
+        cwd=ROOT,
+        env=tool_env(STUDENT_MGMT_BACKUP_RETENTION_DAYS="-1", CDKTF_OUTDIR="/nonexistent"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 2
+    assert "invalid configuration field 'backup_retention_days'" in run.stderr
+    assert "STUDENT_MGMT_BACKUP_RETENTION_DAYS" in run.stderr
+    assert "Fix: use a whole number from 1 to 36500" in run.stderr
     assert "Traceback" not in run.stderr
 
 

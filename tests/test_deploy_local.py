@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.common import names
 from modules import functions, site_assets
+from modules import monitoring_spec as monitoring
 from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, LOCAL_COGNITO_PATH
 from tests.asset_scan import findings
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
@@ -597,39 +599,253 @@ def test_emulator_keeps_what_a_pool_update_cannot_change(deployment: Deployment)
     assert after["UserPoolTags"] == before["UserPoolTags"] == TAGS
 
 
-def test_documented_teardown_is_clean_and_keeps_the_table(deployment: Deployment) -> None:
-    """README "Removing a test deployment": empty the buckets, release the table, destroy the rest.
+# --- issue 12, nobody left uninformed: what modules/monitoring.py deployed ------------------------
 
-    Emptying the backup bucket is itself logged into the log bucket, so the
-    first destroy removes the backup bucket and stops at the log bucket; the
-    log bucket is emptied once more and the second destroy finishes.
-    """
-    s3 = deployment.client("s3")
+SCHEDULE_QUEUE = f"{BACKUP.schedule}-undelivered"
 
-    def empty(bucket: str) -> None:
-        versions = s3.list_object_versions(Bucket=bucket)
-        for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
-    empty(BACKUP_BUCKET)
-    empty(LOG_BUCKET)
-    # The student table only: the backup runs' table is not student data and goes with the rest.
-    table = next(
-        line
-        for line in deployment.terraform("state", "list").stdout.splitlines()
-        if line.startswith("aws_dynamodb_table.students_")
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _queue_arn(deployment: Deployment, name: str) -> str:
+    sqs = deployment.client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _sends_to(deployment: Deployment, role: str, policy: str) -> list[Any]:
+    """The resources a role's inline policy lets it send SQS messages to."""
+    document = deployment.client("iam").get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    return [s["Resource"] for s in document["Statement"] if any(a.startswith("sqs:") for a in _actions(s))]
+
+
+def test_dead_letter_queues_read_back_encrypted_and_attached(deployment: Deployment) -> None:
+    sqs = deployment.client("sqs")
+    for name in (monitoring.FAILED_INVOCATIONS_QUEUE, SCHEDULE_QUEUE):
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (attributes["SqsManagedSseEnabled"], attributes["MessageRetentionPeriod"]) == ("true", "1209600")
+    failed = _queue_arn(deployment, monitoring.FAILED_INVOCATIONS_QUEUE)
+    for row in functions.FUNCTIONS:
+        config = deployment.client("lambda").get_function_configuration(FunctionName=row.name)
+        assert config["DeadLetterConfig"] == {"TargetArn": failed}, row.name
+        assert _sends_to(deployment, row.role_name, row.policy_name) in ([failed], [[failed]]), row.name
+    undelivered = _queue_arn(deployment, SCHEDULE_QUEUE)
+    target = deployment.client("scheduler").get_schedule(Name=str(BACKUP.schedule))["Target"]
+    assert target["DeadLetterConfig"] == {"Arn": undelivered}
+    role = f"{BACKUP.schedule}SchedulerRole"
+    assert _sends_to(deployment, role, f"{BACKUP.schedule}-invoke") in ([undelivered], [[undelivered]])
+
+
+def test_alarm_topic_reads_back_encrypted_confined_and_subscribed(deployment: Deployment) -> None:
+    account = deployment.client("sts").get_caller_identity()["Account"]
+    topic = f"arn:aws:sns:us-east-1:{account}:{monitoring.TOPIC_NAME}"
+    sns, kms = deployment.client("sns"), deployment.client("kms")
+    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    key = kms.describe_key(KeyId=monitoring.TOPIC_KEY_ALIAS)["KeyMetadata"]
+    assert attributes["KmsMasterKeyId"] == key["Arn"]
+    assert (key["KeyManager"], key["Enabled"]) == ("CUSTOMER", True)
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    key_policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    cloudwatch = next(s for s in key_policy["Statement"] if s["Sid"] == "CloudWatchAlarmsUseKey")
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    allows = [s for s in json.loads(attributes["Policy"])["Statement"] if s["Effect"] == "Allow"]
+    assert [(s["Sid"], s["Principal"], _actions(s)) for s in allows] == [
+        ("CloudWatchAlarmsPublish", {"Service": "cloudwatch.amazonaws.com"}, ["sns:Publish"])
+    ]
+    assert allows[0]["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{account}:alarm:*"},
+        "StringEquals": {"aws:SourceAccount": account},
+    }
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "admin@example.com")]
+
+
+def test_alarms_read_back_with_their_thresholds_and_the_topic(deployment: Deployment) -> None:
+    pages = deployment.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"])
+    alarms = {alarm["AlarmName"]: alarm for page in pages for alarm in page["MetricAlarms"]}
+    expected = {f"{row.name}-{kind}" for row in functions.FUNCTIONS for kind in ("errors", "throttles")}
+    expected |= {"student-prod-5xx", "backup-missing-26h", "backup-failed", "backup-email-failed"}
+    expected |= {f"{queue}-not-empty" for queue in (monitoring.FAILED_INVOCATIONS_QUEUE, SCHEDULE_QUEUE)}
+    assert set(alarms) == expected
+    account = deployment.client("sts").get_caller_identity()["Account"]
+    topic = f"arn:aws:sns:us-east-1:{account}:{monitoring.TOPIC_NAME}"
+    for name, alarm in alarms.items():
+        assert (alarm["ActionsEnabled"], alarm["AlarmActions"], alarm["OKActions"]) == (True, [topic], [topic]), name
+    for row in functions.FUNCTIONS:
+        errors = alarms[f"{row.name}-errors"]
+        assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+        assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": row.name}]
+    api = alarms["student-prod-5xx"]
+    assert sorted((d["Name"], d["Value"]) for d in api["Dimensions"]) == [("ApiName", "student"), ("Stage", "prod")]
+    missing = alarms["backup-missing-26h"]
+    assert (missing["Namespace"], missing["MetricName"], missing["Dimensions"]) == (
+        names.METRIC_NAMESPACE,
+        names.METRIC_BACKUP_SUCCEEDED,
+        [],
     )
-    assert deployment.terraform("state", "rm", table).returncode == 0
-    destroy = deployment.terraform("destroy", "-auto-approve", "-input=false")
-    if destroy.returncode != 0:
-        assert "BucketNotEmpty" in destroy.stderr and LOG_BUCKET in destroy.stderr, destroy.stderr
-        empty(LOG_BUCKET)
-        destroy = deployment.terraform("destroy", "-auto-approve", "-input=false")
-    assert destroy.returncode == 0, destroy.stdout[-5000:] + destroy.stderr
+    assert (missing["Period"], missing["EvaluationPeriods"], missing["DatapointsToAlarm"]) == (3600, 26, 26)
+    assert (missing["ComparisonOperator"], missing["Threshold"], missing["TreatMissingData"]) == (
+        "LessThanThreshold",
+        1.0,
+        "breaching",
+    )
+    for name, metric in (
+        ("backup-failed", names.METRIC_BACKUP_FAILED),
+        ("backup-email-failed", names.METRIC_BACKUP_EMAIL_FAILED),
+    ):
+        alarm = alarms[name]
+        assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+            metric,
+            "GreaterThanOrEqualToThreshold",
+            1.0,
+        )
+
+
+def test_saved_queries_read_back_over_their_log_groups(deployment: Deployment) -> None:
+    logs = deployment.client("logs")
+    found = logs.describe_query_definitions(queryDefinitionNamePrefix=f"{monitoring.QUERY_FOLDER}/")["queryDefinitions"]
+    definitions = {d["name"]: d for d in found}
+    assert set(definitions) == set(monitoring.QUERY_STRINGS)
+    groups = {
+        monitoring.SAVED_STUDENTS_QUERY: [functions.spec(functions.INSERT).name],
+        monitoring.COMPLETED_BACKUPS_QUERY: [BACKUP.name],
+        monitoring.ERRORS_QUERY: [row.name for row in functions.FUNCTIONS],
+    }
+    for name, definition in definitions.items():
+        assert definition["queryString"] == monitoring.QUERY_STRINGS[name], name
+        assert definition["logGroupNames"] == [f"/aws/lambda/{function}" for function in groups[name]], name
+
+
+def test_backup_bucket_expires_backups_after_the_retention(deployment: Deployment) -> None:
+    rules = deployment.client("s3").get_bucket_lifecycle_configuration(Bucket=BACKUP_BUCKET)["Rules"]
+    (backups,) = [rule for rule in rules if "Expiration" in rule]
+    assert {key: value for key, value in backups.items() if key != "ID"} == {
+        "Filter": {"Prefix": names.BACKUP_PREFIX},
+        "Status": "Enabled",
+        "Expiration": {"Days": 35},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+    }
+    (noncurrent,) = [rule for rule in rules if "NoncurrentVersionExpiration" in rule]
+    assert (noncurrent["Filter"], noncurrent["NoncurrentVersionExpiration"]) == ({"Prefix": ""}, {"NoncurrentDays": 90})
+
+
+def test_emulator_keeps_query_definitions_as_aws_does(deployment: Deployment) -> None:
+    """scripts/moto_server.py's query definitions: create, replace by id, page, delete; unknown ids refused."""
+    logs = deployment.client("logs")
+    created = logs.put_query_definition(
+        name="probe/one", queryString="fields @message", logGroupNames=["/aws/lambda/getStudentData"]
+    )["queryDefinitionId"]
+    assert (
+        logs.put_query_definition(queryDefinitionId=created, name="probe/one", queryString="fields @timestamp")[
+            "queryDefinitionId"
+        ]
+        == created
+    )
+    listed = logs.describe_query_definitions(queryDefinitionNamePrefix="probe/")["queryDefinitions"]
+    assert [(d["queryDefinitionId"], d["queryString"], d["logGroupNames"]) for d in listed] == [
+        (created, "fields @timestamp", [])
+    ]
+    first = logs.describe_query_definitions(maxResults=1)
+    rest = logs.describe_query_definitions(maxResults=1000, nextToken=first["nextToken"])
+    everything = [d["name"] for d in first["queryDefinitions"] + rest["queryDefinitions"]]
+    assert sorted(everything) == sorted([*monitoring.QUERY_STRINGS, "probe/one"])
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        logs.put_query_definition(queryDefinitionId="no-such-id", name="probe/two", queryString="fields @message")
+    assert logs.delete_query_definition(queryDefinitionId=created)["success"] is True
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        logs.delete_query_definition(queryDefinitionId=created)
+    assert logs.describe_query_definitions(queryDefinitionNamePrefix="probe/")["queryDefinitions"] == []
+
+
+def test_emulator_keeps_and_clears_a_functions_dead_letter_queue(deployment: Deployment, tmp_path: Path) -> None:
+    """scripts/moto_server.py answers the DeadLetterConfig a function was given, and none once it is cleared."""
+    aws_lambda = deployment.client("lambda")
+    deployed = aws_lambda.get_function_configuration(FunctionName=BACKUP.name)
+    archive = tmp_path / "probe.zip"
+    with zipfile.ZipFile(archive, "w") as probe:
+        probe.writestr("probe.py", "def handler(event, context):\n    return event\n")
+    queue = _queue_arn(deployment, SCHEDULE_QUEUE)
+    aws_lambda.create_function(
+        FunctionName="dead-letter-probe",
+        Runtime="python3.13",
+        Role=deployed["Role"],
+        Handler="probe.handler",
+        Code={"ZipFile": archive.read_bytes()},
+        DeadLetterConfig={"TargetArn": queue},
+    )
+    try:
+        assert aws_lambda.get_function(FunctionName="dead-letter-probe")["Configuration"]["DeadLetterConfig"] == {
+            "TargetArn": queue
+        }
+        aws_lambda.update_function_configuration(FunctionName="dead-letter-probe", DeadLetterConfig={"TargetArn": ""})
+        assert "DeadLetterConfig" not in aws_lambda.get_function_configuration(FunctionName="dead-letter-probe")
+    finally:
+        aws_lambda.delete_function(FunctionName="dead-letter-probe")
+
+
+def test_backup_runs_table_reads_back_with_its_key_and_expiry(deployment: Deployment) -> None:
+    dynamodb = deployment.client("dynamodb")
+    runs_table = deployment.outputs[names.OUTPUT_RUNS_TABLE_NAME]
+    table = dynamodb.describe_table(TableName=runs_table)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "runId", "KeyType": "HASH"}]
+    ttl = dynamodb.describe_time_to_live(TableName=runs_table)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expiresAt")
+    variables = deployment.client("lambda").get_function_configuration(FunctionName=BACKUP.name)["Environment"]
+    assert variables["Variables"][names.ENV_RUNS_TABLE_NAME] == runs_table
+
+
+def test_make_destroy_backs_up_keeps_the_table_and_backups_and_removes_the_rest(deployment: Deployment) -> None:
+    """README "Removing a deployment": ``make destroy``'s script, asked nothing, keeping the backups.
+
+    The final backup runs the deployed function's zip as the local edge does (no edge is running)
+    and must hold the students written just before; the table and both backup buckets leave the
+    state and stay as they were; everything else is destroyed. A second run finds nothing to do.
+    """
+    dynamodb, s3 = deployment.client("dynamodb"), deployment.client("s3")
+    students = [f"SV-TEARDOWN-{n}" for n in range(3)]
+    for studentid in students:
+        item = {"studentid": studentid, "name": "Trần Thị Bình", "class": "CNTT1", "birthdate": "2001-02-03"}
+        dynamodb.put_item(TableName="studentData", Item={k: {"S": v} for k, v in item.items()})
+    items = dynamodb.scan(TableName="studentData", Select="COUNT")["Count"]
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=BACKUP_BUCKET).get("Contents", [])}
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "destroy.py"),
+        "--outdir",
+        str(deployment.app_dir.parent.parent),
+        "--backups",
+        "keep",
+        "--yes",
+    ]
+    destroy = run(command, cwd=ROOT, env=deployment.env, timeout=1200, stdin="")
+    assert destroy.returncode == 0, (destroy.stdout + destroy.stderr)[-5000:]
+
     assert deployment.terraform("state", "list").stdout.strip() == ""
-    remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert remaining == {STATE_BUCKET}
+    table = dynamodb.describe_table(TableName="studentData")["Table"]
+    assert (table["TableStatus"], table["DeletionProtectionEnabled"]) == ("ACTIVE", True)
+    assert dynamodb.scan(TableName="studentData", Select="COUNT")["Count"] == items
+    assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {STATE_BUCKET, BACKUP_BUCKET, LOG_BUCKET}
+    assert s3.get_bucket_versioning(Bucket=BACKUP_BUCKET)["Status"] == "Enabled"
+    assert s3.get_bucket_logging(Bucket=BACKUP_BUCKET)["LoggingEnabled"]["TargetBucket"] == LOG_BUCKET
+    assert "DenyPutObjectExceptBackupRole" in s3.get_bucket_policy(Bucket=BACKUP_BUCKET)["Policy"]
+    final = {o["Key"] for o in s3.list_objects_v2(Bucket=BACKUP_BUCKET).get("Contents", [])} - before
+    written = b"".join(s3.get_object(Bucket=BACKUP_BUCKET, Key=key)["Body"].read() for key in final)
+    assert final and all(studentid.encode() in written for studentid in students), sorted(final)
+
     assert deployment.client("cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
     assert [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]] == []
     assert deployment.client("lambda").list_functions()["Functions"] == []
-    assert deployment.client("dynamodb").describe_table(TableName="studentData")["Table"]["TableStatus"] == "ACTIVE"
+    assert deployment.client("apigateway").get_rest_apis()["items"] == []
+    assert deployment.client("scheduler").list_schedules()["Schedules"] == []
+    assert [t for t in dynamodb.list_tables()["TableNames"] if t != "studentData"] == []
+    report = " ".join(destroy.stdout[destroy.stdout.index("==> make destroy: done") :].split())
+    assert "table studentData: ACTIVE" in report and f"bucket {BACKUP_BUCKET}:" in report, report
+    assert all(key in report for key in final), report
+
+    again = run(command, cwd=ROOT, env=deployment.env, timeout=600, stdin="")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-5000:]
+    assert "nothing to destroy" in again.stdout and "already removed" in again.stdout, again.stdout
+    assert f"bucket {BACKUP_BUCKET}:" in " ".join(again.stdout.split()), again.stdout

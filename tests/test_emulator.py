@@ -112,6 +112,32 @@ def without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in answer.items() if k != "ResponseMetadata"}
 
 
+# --- UpdateModel ----------------------------------------------------------------------
+
+
+def test_update_model_replaces_the_schema_and_refuses_other_operations(emulator: Emulator) -> None:
+    emulator.start()
+    gateway = emulator.client("apigateway")
+    api = gateway.create_rest_api(name="models")["id"]
+    gateway.create_model(restApiId=api, name="Student", contentType="application/json", schema='{"type": "object"}')
+    changed = '{"type": "object", "required": ["studentid"]}'
+    gateway.update_model(
+        restApiId=api,
+        modelName="Student",
+        patchOperations=[
+            {"op": "replace", "path": "/schema", "value": changed},
+            {"op": "replace", "path": "/description", "value": "A new student."},
+        ],
+    )
+    model = gateway.get_model(restApiId=api, modelName="Student")
+    assert (model["schema"], model["description"]) == (changed, "A new student.")
+    with pytest.raises(gateway.exceptions.BadRequestException):
+        gateway.update_model(restApiId=api, modelName="Student", patchOperations=[{"op": "remove", "path": "/name"}])
+    with pytest.raises(gateway.exceptions.NotFoundException):
+        gateway.update_model(restApiId=api, modelName="Nobody", patchOperations=[])
+    assert gateway.get_model(restApiId=api, modelName="Student")["schema"] == changed
+
+
 # --- CreateFunction repeated -------------------------------------------------------
 
 

@@ -96,7 +96,8 @@ def test_a_fourth_row_is_granted_exactly_its_access(four: Doc) -> None:
     table_arn = ref(four, "aws_dynamodb_table", f"{APP_STACK}/students/table", "arn")
     granted = {sid: (s["actions"], s["resources"]) for sid, s in statements.items()}
     assert granted.pop("ReadStudents") == (["dynamodb:GetItem", "dynamodb:Scan"], [table_arn])
-    assert set(granted) == {"WriteOwnLogs", "WriteTraces"}
+    # What the Lambda service does as the role: logs, traces, failed asynchronous invocations kept.
+    assert set(granted) == {"WriteOwnLogs", "WriteTraces", "SendToDeadLetterQueue"}
 
 
 def test_a_fourth_row_is_routed_keyed_and_allowed_to_be_invoked(four: Doc) -> None:

@@ -33,7 +33,7 @@ from modules.website import (
     READ_METHODS,
     S3_ORIGIN,
 )
-from tests.synth_helpers import Doc, is_local, policy_statements, ref, resource, resources, site_origin
+from tests.synth_helpers import Doc, address, is_local, policy_statements, ref, resource, resources, site_origin
 
 #: Construct paths of the checked resources start with the application stack's name.
 APP = APP_STACK
@@ -267,10 +267,16 @@ def check_uploaded_objects(stack: Doc) -> None:
         assert item.cache_control == (site_assets.REVALIDATE if revalidated else site_assets.IMMUTABLE), item.key
         if Path(item.key).suffix in (".css", ".js"):
             assert FINGERPRINTED.match(item.key), item.key
-    # The page names the fingerprinted keys: it is written only once every other object exists.
+    # Every object is written once the bucket's versioning is on (an unversioned
+    # object could not be cleanly deleted at teardown); the page names the
+    # fingerprinted keys, so it is written only once every other object exists.
+    versioning = address(stack, "aws_s3_bucket_versioning", f"{BUCKET}/versioning")
     _, page = found[site_assets.INDEX]
     others = sorted(address for key, (address, _) in found.items() if key != site_assets.INDEX)
-    assert sorted(page.get("depends_on", [])) == others
+    assert sorted(page.get("depends_on", [])) == sorted([versioning, *others])
+    for key, (_, body) in found.items():
+        if key != site_assets.INDEX:
+            assert body.get("depends_on") == [versioning], key
 
 
 def check_allowed_origin(stack: Doc) -> None:
