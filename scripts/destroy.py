@@ -827,6 +827,7 @@ class Teardown:
         if not decisions.delete_backups:
             for bucket in (names_.backup_bucket, names_.backup_log_bucket):
                 kept += [resource.address for resource in state.of_bucket(bucket)]
+        kept += self._protected_staff_pools(state, report)
         doomed = {str(r.values.get("bucket")) for r in state.without(kept).resources if r.type == "aws_s3_bucket"}
         objects = [r.address for r in state.resources if r.type == "aws_s3_object" and r.values.get("bucket") in doomed]
         if kept:
@@ -843,6 +844,34 @@ class Teardown:
             self.terraform.release([*kept, *objects])
             report.done.append(f"{count(len(kept) + len(objects), 'resource')} released from the Terraform state")
         return state.without([*kept, *objects])
+
+    def _protected_staff_pools(self, state: State, report: Report) -> list[str]:
+        """A staff pool AWS keeps from deletion (the aws target's), with its client and groups: released, kept.
+
+        Its deletion protection would make ``terraform destroy`` fail; deleting its
+        app client and groups alone would leave the members signed out and without
+        their groups. The pool stays whole, with every member, for a later deploy
+        to import, or for someone to delete on purpose.
+        """
+        pools = {
+            str(r.values.get("id")): r
+            for r in state.resources
+            if r.type == "aws_cognito_user_pool" and r.values.get("deletion_protection") == "ACTIVE"
+        }
+        parts = [
+            r.address
+            for r in state.resources
+            if r.type in ("aws_cognito_user_pool_client", "aws_cognito_user_group")
+            and str(r.values.get("user_pool_id")) in pools
+        ]
+        for pool_id, pool in pools.items():
+            report.kept.append(
+                f"staff user pool {pool.values.get('name')} ({pool_id}), with its members, app client and groups: "
+                "it has deletion protection. To delete it on purpose: aws cognito-idp update-user-pool "
+                f"--user-pool-id {pool_id} --deletion-protection INACTIVE (keeping its other settings), then "
+                f"aws cognito-idp delete-user-pool --user-pool-id {pool_id}"
+            )
+        return [pool.address for pool in pools.values()] + parts
 
     def _destroy(self, state: State, report: Report) -> None:
         planned = state

@@ -593,3 +593,36 @@ def test_make_destroy_passes_its_settings_as_flags_and_refuses_values_it_does_no
     assert "--yes" not in plain.stdout and "--delete-table" not in plain.stdout
     wrong = _make_destroy("DELETE_TABLE=yes")
     assert wrong.returncode != 0 and "DELETE_TABLE must be 1 or unset, not 'yes'" in wrong.stderr
+
+
+def test_a_staff_pool_aws_protects_is_kept_whole_with_its_client_and_groups(
+    world: World, config: AppConfig, tmp_path: Path
+) -> None:
+    pool_id = "us-east-1_Staff1234"
+    protected = [
+        resource(
+            "aws_cognito_user_pool.staff", id=pool_id, name="student-management-staff", deletion_protection="ACTIVE"
+        ),
+        resource("aws_cognito_user_pool_client.page", id="client", user_pool_id=pool_id),
+        resource("aws_cognito_user_group.staff", name="staff", user_pool_id=pool_id),
+        resource("aws_cognito_user_group.admin", name="admin", user_pool_id=pool_id),
+    ]
+    run = teardown_of(world, config, tmp_path)
+    run.terraform.resources += protected
+    report = run.teardown.run(KEEP_QUIETLY)
+    assert {r.address for r in protected} <= set(run.terraform.released)
+    assert f"staff user pool student-management-staff ({pool_id}), with its members" in flat(report)
+    assert f"delete-user-pool --user-pool-id {pool_id}" in flat(report)
+
+
+def test_a_staff_pool_without_deletion_protection_goes_with_the_rest(
+    world: World, config: AppConfig, tmp_path: Path
+) -> None:
+    local = resource(
+        "aws_cognito_user_pool.staff", id="local-pool", name="student-management-staff", deletion_protection="INACTIVE"
+    )
+    run = teardown_of(world, config, tmp_path)
+    run.terraform.resources.append(local)
+    run.teardown.run(KEEP_QUIETLY)
+    assert local.address not in run.terraform.released
+    assert run.terraform.resources == []
