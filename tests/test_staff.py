@@ -1,6 +1,8 @@
 """Staff administration (``scripts/staff.py``) and the local staff member (``scripts/local_ops.py``).
 
-Against the session's private emulator (``emulator`` in ``conftest.py``): each
+Against a moto server of this module's own (``emulator`` below, on a free port:
+the session's emulator is shared by every test worker, and whichever worker ends
+first stops it, which would pull it from under another file's deploy): each
 test gets a user pool of its own, made with boto3 as ``modules/staff_directory.py``
 makes it (sign-in by e-mail, the 14-character policy, a public client, the two
 groups), rather than a deploy of the whole system; and a state directory of its
@@ -97,6 +99,20 @@ def make_pool(idp: Any) -> tuple[str, str]:
     for group in (names.STAFF_GROUP, names.ADMIN_GROUP):
         idp.create_group(UserPoolId=pool["Id"], GroupName=group)
     return pool["Id"], client["ClientId"]
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSettings]:
+    """This module's own moto server, started and stopped by the project's script."""
+    settings = EmulatorSettings(port=free_port(), state_dir=tmp_path_factory.mktemp("staff-emulator"))
+    script = str(ROOT / "scripts" / "emulator.sh")
+    env = tool_env(**settings.env())
+    started = run([script, "start"], cwd=ROOT, env=env, timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield settings
+    finally:
+        run([script, "stop"], cwd=ROOT, env=env, timeout=60)
 
 
 def state_dir_for(emulator: EmulatorSettings, base: Path, outputs: dict[str, Any] | None) -> dict[str, str]:
