@@ -169,12 +169,12 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Four workers, a test file each at a time: the three emulator deploys
-# (tests/test_deploy_local.py, tests/test_make_up.py, tests/test_upgrade.py)
-# mostly wait on the AWS provider and the emulator, each on a worker of its
-# own, while the fourth runs everything else.
+# Five workers, a test file each at a time: the four emulator deploys
+# (tests/test_deploy_local.py, tests/test_make_up.py, tests/test_make_down_up.py,
+# tests/test_upgrade.py) mostly wait on the AWS provider and the emulator, each
+# on a worker of its own, while the fifth runs everything else.
 pytest: setup
-	$(VENV)/bin/pytest -n 4 --dist loadfile --no-loadscope-reorder
+	$(VENV)/bin/pytest -n 5 --dist loadfile --no-loadscope-reorder
 
 test: setup ## install everything, then run every check and test (lint and pytest side by side)
 	@$(MAKE) -j2 lint pytest

@@ -445,7 +445,17 @@ def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deploymen
     env = {k: v for k, v in deployment.env.items() if k != "ALLOW_REPLACE"}
     env["TF_DATA_DIR"] = str(deployment.app_dir / ".terraform")
     plan = run(
-        ["terraform", "plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=replace.tfplan"],
+        # Only the table (-target): the plan the guard must refuse, without planning everything else.
+        [
+            "terraform",
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+            "-refresh=false",
+            f"-target=aws_dynamodb_table.{name}",
+            "-out=replace.tfplan",
+        ],
         cwd=scratch,
         env=env,
         timeout=900,

@@ -16,7 +16,8 @@ developer's own ``make up``. The tests then run in file order against it:
    function's environment, a method removed), which the edge follows without
    a restart: the edge plays API Gateway, Lambda and CloudFront from what is
    deployed, never from a copy of its own;
-6. ``make down``, ``make up`` from nothing, ``make down``: nothing left behind.
+6. ``make down``, ``make up`` from nothing, ``make down`` (nothing left behind)
+   is ``tests/test_make_down_up.py``, on a ``make up`` of its own.
 """
 
 from __future__ import annotations
@@ -827,27 +828,3 @@ def test_a_removed_method_is_gone_from_the_edge(system: LocalSystem) -> None:
     answer = request(f"{system.api}/students", method="POST", body={**STUDENT, "studentid": "SV902"}, **system.signed())
     assert (answer.status, answer.body) == (403, {"message": "Missing Authentication Token"})
     assert FUNCTION_NAMES[INSERT] not in system.request_log()[-1]
-
-
-# --- 6. Down, up from nothing, down ----------------------------------------------------------
-
-
-def test_down_up_down_leaves_nothing_behind(system: LocalSystem) -> None:
-    server = int((system.emulator.state_dir / "moto.pid").read_text())
-    stopped = make("down", system.emulator).ok()
-    assert f"stopped ({system.emulator.endpoint}, pid {server})" in stopped.output
-    assert_nothing_left(system.emulator)
-
-    fresh = make("up", system.emulator).ok()
-    assert "emulator: starting moto server" in fresh.output
-    assert "synth skipped" in fresh.output  # nothing the synth reads changed
-    assert "Apply complete! Resources: 7 added" in fresh.output
-    assert request(f"{system.site}/").status == 200
-    # A fresh pool, and in it a fresh staff member with a new temporary password.
-    assert f"{local_ops.STAFF_EMAIL} (groups staff, admin), temporary password" in fresh.output
-    fresh_key = make("api-key", system.emulator).ok().output.strip()
-    system.forget_token()
-    assert request(f"{system.api}/students", key=fresh_key, token=system.token()).body["count"] == 0
-
-    make("down", system.emulator).ok()
-    assert_nothing_left(system.emulator)
