@@ -39,7 +39,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -340,8 +340,12 @@ def _run_name(key: str) -> str:
     return Path(key).name.split(".", 1)[0]
 
 
+#: How often ``backup-now`` asks the edge what became of the invocation.
+FOLLOW_EVERY_S: Final = 0.5
+
+
 def backup_now(config: AppConfig) -> None:
-    """The schedule's target, invoked by the edge with the schedule's deployed input."""
+    """The schedule's target, invoked as the scheduler does: asynchronously, with Lambda's retries, then followed."""
     scheduler = emulator_client("scheduler", config)
     schedules = scheduler.list_schedules()["Schedules"]
     if not schedules:
@@ -350,13 +354,42 @@ def backup_now(config: AppConfig) -> None:
         schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
         function = schedule["Target"]["Arn"].rsplit(":", 1)[-1]
         payload = json.loads(schedule["Target"].get("Input") or "{}")
-        print(f"==> {schedule['Name']}: invoking {function} with its deployed input")
-        status, result = call(
+        print(
+            f"==> {schedule['Name']}: invoking {function} with its deployed input, asynchronously as the scheduler does"
+        )
+        status, queued = call(
             f"http://localhost:{config.api_port}/_edge/invoke/{function}", method="POST", body=payload
         )
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        if status != 202:
+            raise OpsError(f"the edge did not accept the invocation of {function} ({status}): {queued}")
+        outcome = _follow(config, queued["requestId"])
+        if outcome["state"] == "succeeded":
+            print(f"==> {function} succeeded (attempt {outcome['attempts']}):")
+            print(json.dumps(outcome["result"], indent=2, ensure_ascii=False))
+            continue
+        print(json.dumps(outcome["error"], indent=2, ensure_ascii=False))
+        where = (
+            f"; its event is in the dead-letter queue {outcome['deadLetterQueue']}"
+            if outcome["deadLetterQueue"]
+            else ""
+        )
+        raise OpsError(f"{function} failed {outcome['attempts']} times, as Lambda tries an asynchronous event{where}")
+
+
+def _follow(config: AppConfig, request_id: str) -> dict[str, Any]:
+    """Ask the edge what became of an asynchronous invocation until it is over; print each new attempt."""
+    url = f"http://localhost:{config.api_port}/_edge/invocations/{request_id}"
+    reported = 0
+    while True:
+        status, outcome = call(url)
         if status != 200:
-            raise OpsError(f"{function} failed ({status})")
+            raise OpsError(f"the edge lost the invocation {request_id} ({status}): was it restarted?")
+        if outcome["attempts"] > reported and outcome["state"] == "running":
+            reported = outcome["attempts"]
+            print(f"    attempt {reported} failed ({(outcome['error'] or {}).get('errorType')}); Lambda retries it")
+        if outcome["state"] != "running":
+            return cast(dict[str, Any], outcome)
+        time.sleep(FOLLOW_EVERY_S)
 
 
 def main(argv: list[str]) -> int:

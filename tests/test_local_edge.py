@@ -40,7 +40,15 @@ from scripts.local_edge.deployment import (
     UsagePlan,
     Validator,
 )
-from scripts.local_edge.functions import Functions, Worker, WorkerKey
+from scripts.local_edge.functions import (
+    EMULATOR_VARIABLES,
+    RUNTIME_VARIABLES,
+    Functions,
+    Invocation,
+    Usage,
+    Worker,
+    WorkerKey,
+)
 from scripts.local_edge.gateway import (
     ApiRequest,
     Gateway,
@@ -68,12 +76,24 @@ TEMPLATE = {"application/json": '{"message":$context.error.messageString}'}
 
 #: The function code the workers run: its handler answers with what it was given.
 HANDLER = """
-import json, os, sys, time
+import decimal, json, os, sys, time
 
 def lambda_handler(event, context):
     body = json.loads(event["body"] or "{}")
     if body.get("sleep"):
         time.sleep(body["sleep"])
+    if body.get("allocate_mb"):
+        held = bytearray(body["allocate_mb"] * 1024 * 1024)
+        time.sleep(0.2)
+        del held
+    if body.get("answer") == "set":
+        return {"statusCode": 200, "body": "{}", "headers": {"x": {1, 2}}}
+    if body.get("answer") == "nan":
+        return {"statusCode": 200, "body": "{}", "headers": {"x": float("nan")}}
+    if body.get("answer") == "decimal":
+        return {"statusCode": 200, "body": "{}", "headers": {"x": decimal.Decimal("12345678901234567890.5")}}
+    if body.get("answer") == "unicode":
+        return {"statusCode": 200, "body": "Nguyễn", "headers": {}}
     if body.get("fail"):
         raise ValueError("broken on purpose")
     if body.get("malformed"):
@@ -146,6 +166,14 @@ def rest_api(
             name: GatewayResponse(None, CORS, TEMPLATE) for name in ("DEFAULT_4XX", "DEFAULT_5XX", "INVALID_API_KEY")
         },
     )
+
+
+def open_post_api() -> RestApi:
+    """``POST /echo`` with neither key nor validator: whatever the body, the function answers it."""
+    base = rest_api(key_required=False)
+    post = base.resources[1].methods["POST"]
+    methods = {"POST": Method("POST", False, None, {}, {}, post.integration)}
+    return RestApi(API_ID, (Resource("echo", "/echo", methods),), base.stages, {}, (), base.gateway_responses)
 
 
 class FakeDeployment:
@@ -237,20 +265,111 @@ def test_proxy_event_and_response_pass_through_unchanged(functions: Any) -> None
     assert any(line.startswith("{") and "handled" in line for name, line in lines if name == "echo")
 
 
-def test_worker_gets_only_the_deployed_environment_and_the_runtime(functions: Any, code: Path) -> None:
+#: The variables AWS documents that the Lambda runtime sets, as its developer guide lists them
+#: ("Defined runtime environment variables"), less those with no counterpart here (the runtime API's
+#: address; the X-Ray trace header, set per traced invocation).
+DOCUMENTED_RUNTIME_VARIABLES = {
+    "_HANDLER", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+    "LANG", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
+}  # fmt: skip
+
+
+def test_worker_environment_is_the_runtimes_documented_variables_and_the_configuration(
+    functions: Any, code: Path
+) -> None:
     pool, _ = functions
     gateway = gateway_for(FakeDeployment(rest_api(), function_config()), pool)
     seen = answer_json(gateway.handle(request(body={"studentid": "SV1"})))
     environ, path = seen["environ"], seen["path"]
-    assert environ["TABLE_NAME"] == "studentData"
+    configured = dict(function_config().environment)
+    # Python itself may add LC_CTYPE when it coerces the C locale; nothing else.
+    extra = set(environ) - DOCUMENTED_RUNTIME_VARIABLES - EMULATOR_VARIABLES - set(configured) - {"LC_CTYPE"}
+    assert extra == set(), f"variables AWS's runtime does not set: {sorted(extra)}"
+    assert RUNTIME_VARIABLES <= DOCUMENTED_RUNTIME_VARIABLES
+    assert {name: environ[name] for name in configured} == configured
+    assert "AWS_LAMBDA_FUNCTION_TIMEOUT" not in environ
     assert environ["_HANDLER"] == "app.handler.lambda_handler"
-    assert environ["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "3"
+    assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
+    assert environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
     assert environ["AWS_ENDPOINT_URL"] == "https://127.0.0.1:4999"
     assert environ["AWS_ACCESS_KEY_ID"] == "emulator"
-    assert "HOME" not in environ and "VIRTUAL_ENV" not in environ and "PYTHONPATH" not in environ
     assert path[0] == str(code)
     project = str(Path(__file__).resolve().parent.parent)
     assert project not in path and "" not in path
+
+
+def test_workers_run_the_deployed_runtimes_python_and_say_so(functions: Any) -> None:
+    pool, lines = functions
+    gateway = gateway_for(FakeDeployment(rest_api(), function_config()), pool)
+    assert gateway.handle(request(body={"studentid": "SV1"})).response.status_code == 200
+    init = next(line for name, line in lines if line.startswith("INIT_START"))
+    assert ".venv-runtime/bin/python" in init
+    assert "botocore 1.38." in init, init
+    assert "python:3.13." in init or "python:3." in init
+    report = next(line for name, line in lines if line.startswith("REPORT"))
+    for figure in ("Duration:", "Billed Duration:", "Memory Size: 128 MB", "Max Memory Used:", "CPU Time:"):
+        assert figure in report, report
+    assert "Projected AWS Duration:" in report
+
+
+def test_a_function_past_its_memory_is_ended_and_the_gateway_answers_502(functions: Any) -> None:
+    pool, lines = functions
+    api = open_post_api()
+    gateway = gateway_for(FakeDeployment(api, function_config()), pool)
+    answer = gateway.handle(request(key=None, body={"allocate_mb": 200}))
+    assert (answer.response.status_code, answer_json(answer)) == (502, {"message": "Internal server error"})
+    assert any("Runtime.OutOfMemory: the function ran out of memory" in line for _, line in lines), lines
+    report = [line for _, line in lines if line.startswith("REPORT")][-1]
+    assert "Max Memory Used: 128 MB" in report
+    # The next invocation gets a fresh worker, as Lambda starts a new execution environment.
+    assert gateway.handle(request(key=None, body={})).response.status_code == 200
+
+
+def test_projected_aws_duration_scales_cpu_time_to_the_functions_vcpu_share() -> None:
+    waiting = Usage(duration_s=2.0, cpu_s=0.0, max_memory_mb=60, memory_mb=128)
+    assert waiting.projected_aws_s == 2.0
+    busy = Usage(duration_s=1.0, cpu_s=1.0, max_memory_mb=60, memory_mb=128)
+    assert busy.projected_aws_s == pytest.approx(1769 / 128)
+    both = Usage(duration_s=3.0, cpu_s=1.0, max_memory_mb=60, memory_mb=1769)
+    assert both.projected_aws_s == pytest.approx(3.0)
+    beyond = Usage(duration_s=1.0, cpu_s=1.0, max_memory_mb=60, memory_mb=3538)
+    assert beyond.projected_aws_s == pytest.approx(1.0), "one thread runs no faster on a second vCPU"
+
+
+def invoke_directly(pool: Functions, body: Any) -> Invocation:
+    event = {"body": json.dumps(body), "requestContext": {}}
+    return pool.invoke(function_config(), event, "direct").result(timeout=10)
+
+
+def test_results_are_encoded_as_the_lambda_runtime_encodes_them(functions: Any) -> None:
+    pool, _ = functions
+    unicode = invoke_directly(pool, {"answer": "unicode"})
+    assert unicode.payload is not None and '"body": "Nguyễn"' in unicode.payload, "python3.13 writes no \\u escapes"
+    exact = invoke_directly(pool, {"answer": "decimal"})
+    assert exact.payload is not None and "12345678901234567890.5" in exact.payload, "a Decimal keeps its digits"
+    unencodable = invoke_directly(pool, {"answer": "set"})
+    assert unencodable.error is not None and unencodable.error["errorType"] == "Runtime.MarshalError"
+    assert unencodable.error["errorMessage"].startswith("Unable to marshal response:")
+    # simplejson (3.19 and later) refuses NaN and Infinity: no bare word reaches API Gateway.
+    nan = invoke_directly(pool, {"answer": "nan"})
+    assert nan.error is not None and nan.error["errorType"] == "Runtime.MarshalError"
+
+
+@pytest.mark.parametrize("answer", ["set", "nan"])
+def test_an_answer_the_runtime_cannot_encode_or_api_gateway_cannot_read_is_502(functions: Any, answer: str) -> None:
+    pool, _ = functions
+    api = open_post_api()
+    reply = gateway_for(FakeDeployment(api, function_config()), pool).handle(request(key=None, body={"answer": answer}))
+    assert (reply.response.status_code, answer_json(reply)) == (502, {"message": "Internal server error"})
+
+
+def test_api_gateway_reads_an_answer_as_strict_json() -> None:
+    assert Invocation(payload='{"name": "Nguyễn"}').result == {"name": "Nguyễn"}
+    with pytest.raises(ValueError, match="NaN is not JSON"):
+        _ = Invocation(payload='{"x": NaN}').result
 
 
 @pytest.mark.parametrize(
@@ -343,10 +462,7 @@ def test_function_error_or_malformed_answer_is_502(functions: Any, body: Any, st
 
 def test_function_past_its_timeout_is_killed_and_the_next_call_gets_a_new_worker(functions: Any) -> None:
     pool, _ = functions
-    base = rest_api(key_required=False)
-    post = base.resources[1].methods["POST"]
-    methods = {"POST": Method("POST", False, None, {}, {}, post.integration)}
-    api = RestApi(API_ID, (Resource("echo", "/echo", methods),), base.stages, {}, (), base.gateway_responses)
+    api = open_post_api()
     gateway = gateway_for(FakeDeployment(api, function_config(timeout=1)), pool)
     started = time.monotonic()
     timed_out = gateway.handle(request(key=None, body={"sleep": 5}))
@@ -519,7 +635,7 @@ def test_import_error_is_the_answer_of_every_invocation(tmp_path: Path, code: Pa
     worker = Worker(WorkerKey.of(broken), broken, code, local_config(tmp_path), lambda _, line: lines.append(line))
     try:
         for _ in range(2):
-            answer = worker.call({"requestId": "r", "functionArn": broken.arn, "event": {}, "timeoutMs": 3000}, 3)
+            answer, _ = worker.call({"requestId": "r", "functionArn": broken.arn, "event": {}, "timeoutMs": 3000}, 3)
             assert answer.error is not None and answer.error["errorType"] == "Runtime.ImportModuleError"
     finally:
         worker.stop()

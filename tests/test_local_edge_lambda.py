@@ -13,6 +13,8 @@ import json
 import socket
 import textwrap
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +184,55 @@ def test_failed_event_is_retried_twice_then_sent_to_the_dead_letter_queue(edge: 
     assert message["MessageAttributes"]["ErrorMessage"]["StringValue"] == "failed on purpose"
     time.sleep(0.5)
     assert len(records(record, count=3)) == 3, "no fourth attempt"
+
+
+def edge_call(server: Edge, method: str, path: str, body: object = None) -> tuple[int, Any]:
+    """One request to the edge's own routes, as ``make backup-now`` makes them."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{server.config.api_port}{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def follow(server: Edge, request_id: str, *, timeout_s: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, outcome = edge_call(server, "GET", f"/_edge/invocations/{request_id}")
+        assert status == 200, outcome
+        if outcome["state"] != "running":
+            return dict(outcome)
+        time.sleep(0.05)
+    raise AssertionError(f"invocation {request_id} still running after {timeout_s} s")
+
+
+def test_the_schedules_invocation_is_asynchronous_and_reports_its_result(edge: Any) -> None:
+    server, _, tmp = edge
+    record = tmp / "scheduled.jsonl"
+    started = time.monotonic()
+    status, queued = edge_call(server, "POST", "/_edge/invoke/runner", {"record": str(record)})
+    assert (status, queued["function"]) == (202, "runner")
+    assert time.monotonic() - started < 1.0, "the scheduler does not wait for the function"
+    outcome = follow(server, queued["requestId"])
+    assert outcome["state"] == "succeeded" and outcome["attempts"] == 1
+    assert outcome["result"] == {"echo": {"record": str(record)}, "function": "runner"}
+
+
+def test_a_failing_scheduled_run_is_retried_twice_in_order_then_dead_lettered(edge: Any) -> None:
+    server, sqs, tmp = edge
+    record = tmp / "scheduled-failing.jsonl"
+    event = {"record": str(record), "fail": True}
+    status, queued = edge_call(server, "POST", "/_edge/invoke/runner", event)
+    assert status == 202
+    outcome = follow(server, queued["requestId"])
+    assert outcome["state"] == "failed"
+    assert outcome["attempts"] == 1 + lambda_service.MAX_RETRY_ATTEMPTS
+    assert outcome["error"]["errorMessage"] == "failed on purpose"
+    assert outcome["deadLetterQueue"] == QUEUE
+    assert records(record, count=3) == [event] * 3
+    queue = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    [message] = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"]) == event
+    assert edge_call(server, "GET", "/_edge/invocations/unknown")[0] == 404

@@ -16,19 +16,36 @@ two layers:
   function's configured timeout (``client_config``): one stalled attempt costs
   a fraction of the budget and leaves time to retry on a fresh connection;
 - a handler runs inside ``time_budget(context)``, which sets a deadline from
-  ``context.get_remaining_time_in_millis()`` (or ``AWS_LAMBDA_FUNCTION_TIMEOUT``; neither: no deadline), at
-  most API Gateway's timeout, less ``ANSWER_MARGIN_S`` to shape and send the
-  answer. Two event hooks on every client enforce it per attempt: before an
-  attempt, its read timeout is cut to the time left (botocore honours a
-  ``read_timeout`` in the request context), or ``DeadlineExceededError`` is raised
-  if not even a short attempt fits; after a failed attempt, a retry is refused
-  unless the longest back-off botocore may sleep plus a short attempt still fit.
+  the runtime's clock, ``context.get_remaining_time_in_millis()`` (no clock:
+  no deadline), at most API Gateway's timeout, less ``ANSWER_MARGIN_S`` to
+  shape and send the answer. Two event hooks on every client enforce it per
+  attempt: before an attempt, its read timeout is cut to the time left, or
+  ``DeadlineExceededError`` is raised if not even a short attempt fits; after a
+  failed attempt, the retry is made only if its back-off plus a short attempt
+  still fit.
 
 Outside ``time_budget`` (the backup function) only the client timeouts apply.
-The retry is refused early, not cut short: botocore's back-off sleep cannot be
-interrupted, so the longest one it may take is counted before retrying.
-A read timeout bounds each wait for bytes, not a whole response: a server that
-trickled a byte at a time could stretch one attempt, which AWS endpoints do not.
+
+One SDK or another. The zips carry no SDK: in AWS the functions run on the
+boto3/botocore the python3.13 runtime bundles, which is older than the one
+pinned here, and the tests run this module under both. Two botocore behaviours
+this used to lean on are recent, so neither is relied on:
+
+- a ``needs-retry`` handler answering ``False`` to mean "do not retry" (boto/
+  botocore#3678, 1.43.3; before it, ``False`` is a zero-second sleep and a
+  retry, and the event also fires after successful calls). Here botocore makes
+  one attempt (``total_max_attempts=1``) and the retries are this module's:
+  its handler answers a back-off in seconds or ``None``, which every botocore
+  reads the same way, and decides with botocore's own standard retry
+  conditions (throttling, transient errors, modeled retryable errors);
+- a ``read_timeout`` in the request context cutting one attempt's read
+  (boto/botocore#3770, 1.44.0). Older releases get the same cut from
+  ``_cut_reads_before_1_44`` below.
+
+The back-off is chosen before the retry and counted against the deadline: a
+sleep cannot be interrupted. A read timeout bounds each wait for bytes, not a
+whole response: a server that trickled a byte at a time could stretch one
+attempt, which AWS endpoints do not.
 """
 
 from __future__ import annotations
@@ -36,15 +53,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import os
+import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import boto3
+import botocore
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ConnectTimeoutError, ReadTimeoutError
+from botocore.retries.standard import RetryContext, StandardRetryConditions, ThrottledRetryableChecker
+from urllib3.util import Timeout
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -53,10 +74,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
 
-#: Retries after a failed attempt (botocore's ``max_attempts`` counts retries,
-#: not attempts). "standard" retries throttling (ProvisionedThroughputExceeded,
-#: SlowDown, Throttling) and transient errors with exponential backoff and
-#: jitter; inside ``time_budget`` a retry happens only if it still fits.
+#: Retries after a failed attempt, for what botocore's standard mode retries:
+#: throttling (ProvisionedThroughputExceeded, SlowDown, Throttling), transient
+#: errors (5xx, timeouts, dropped connections) and errors the service model marks
+#: retryable; with exponential back-off and full jitter; inside ``time_budget``
+#: a retry happens only if it still fits.
 MAX_RETRIES: Final = 4
 
 #: API Gateway's integration timeout: past it the caller has a 504 whatever the function does.
@@ -68,10 +90,13 @@ ANSWER_MARGIN_S: Final = 1.0
 CONNECT_TIMEOUT_S: Final = 1.0
 #: The shortest read worth attempting: DynamoDB and SES answer in tens of milliseconds.
 MIN_READ_S: Final = 0.5
-# botocore's standard back-off sleeps at most min(2 ** (attempt - 1), 20) s for
-# throttling, plus up to 5 s more when the response carries x-amz-retry-after.
-_MAX_BACKOFF_S: Final = 20
-_RETRY_AFTER_EXTRA_S: Final = 5
+#: The back-off before retry n is random(0, 1) * min(base * 2 ** (n - 1), 20 s), as in
+#: botocore 1.44's standard mode: base 1 s after throttling, 50 ms after other errors.
+THROTTLED_BACKOFF_BASE_S: Final = 1.0
+TRANSIENT_BACKOFF_BASE_S: Final = 0.05
+MAX_BACKOFF_S: Final = 20.0
+#: The first botocore release that honours a read timeout in the request context (boto/botocore#3770).
+_SDK_CUTS_READS_SINCE: Final = (1, 44, 0)
 
 
 class DeadlineExceededError(BotoCoreError):
@@ -82,15 +107,6 @@ class DeadlineExceededError(BotoCoreError):
 
 #: Calls that ran out of time: the service did not answer, or no time was left to ask it.
 TIMEOUT_ERRORS: Final = (ConnectTimeoutError, ReadTimeoutError, DeadlineExceededError)
-
-
-def configured_timeout_s() -> float | None:
-    """The function's configured timeout from ``AWS_LAMBDA_FUNCTION_TIMEOUT``, if set and valid."""
-    try:
-        value = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
 
 
 @dataclass(frozen=True)
@@ -115,8 +131,9 @@ class Timeouts:
         return cls(connect_s=CONNECT_TIMEOUT_S, read_s=min(max(function_timeout_s / 4, 2), 30))
 
     def client_config(self) -> Config:
+        # One attempt per call for botocore: the retries are ``_retry_delay``'s.
         return Config(
-            retries={"mode": "standard", "max_attempts": MAX_RETRIES},
+            retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=self.connect_s,
             read_timeout=self.read_s,
         )
@@ -140,19 +157,16 @@ _deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dea
 def deadline_for(context: object) -> Deadline | None:
     """The invocation's deadline: its remaining time (at most API Gateway's), less ``ANSWER_MARGIN_S``.
 
-    None when the time is unknown: a context without the runtime's clock (not
-    in Lambda) and no ``AWS_LAMBDA_FUNCTION_TIMEOUT``. Only the clients'
-    timeouts bound the calls then; guessing Lambda's 3 s default would cut
-    calls short on a slow machine for no invocation that exists.
+    None when the time is unknown: a context without the runtime's clock, which
+    only happens outside Lambda (the runtime sets no variable with the
+    function's timeout). Only the clients' timeouts bound the calls then;
+    guessing Lambda's 3 s default would cut calls short on a slow machine for
+    no invocation that exists.
     """
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(remaining_ms):
-        remaining_s = remaining_ms() / 1000
-    else:
-        configured = configured_timeout_s()
-        if configured is None:
-            return None
-        remaining_s = configured
+    if not callable(remaining_ms):
+        return None
+    remaining_s = remaining_ms() / 1000
     budget_s = min(remaining_s, API_GATEWAY_TIMEOUT_S) - ANSWER_MARGIN_S
     return Deadline(at=time.monotonic() + budget_s, budget_s=budget_s)
 
@@ -168,39 +182,115 @@ def time_budget(context: object) -> Iterator[Deadline | None]:
         _deadline.reset(token)
 
 
+#: The read timeout ``_fit_attempt`` chose for the attempt about to be sent (``_cut_reads_before_1_44``).
+_attempt_read_s: contextvars.ContextVar[float | None] = contextvars.ContextVar("attempt_read_s", default=None)
+
+
 def _fit_attempt(request: Any, operation_name: str, timeouts: Timeouts, **_: Any) -> None:
     deadline = _deadline.get()
     if deadline is None:
+        _attempt_read_s.set(None)
         return
     read_s = deadline.remaining_s() - timeouts.connect_s
     if read_s < MIN_READ_S:
         raise DeadlineExceededError(operation=operation_name, remaining=deadline.remaining_s())
-    request.context["read_timeout"] = min(read_s, timeouts.read_s)
+    cut_s = min(read_s, timeouts.read_s)
+    request.context["read_timeout"] = cut_s
+    _attempt_read_s.set(cut_s)
 
 
-def _refuse_late_retry(attempts: int, response: Any, timeouts: Timeouts, **_: Any) -> bool | None:
-    deadline = _deadline.get()
-    if deadline is None:
+#: HTTP's "Too Many Requests".
+TOO_MANY_REQUESTS: Final = 429
+#: botocore's standard retry conditions (max attempts included), applied by ``_retry_delay``.
+_RETRYABLE: Final = StandardRetryConditions(max_attempts=1 + MAX_RETRIES)
+_THROTTLED: Final = ThrottledRetryableChecker()
+
+
+def backoff_s(attempts: int, *, throttled: bool) -> float:
+    """The sleep before the retry that follows attempt ``attempts`` (1-based): full jitter, capped."""
+    base = THROTTLED_BACKOFF_BASE_S if throttled else TRANSIENT_BACKOFF_BASE_S
+    delay: float = random.random() * min(base * 2 ** (attempts - 1), MAX_BACKOFF_S)  # noqa: S311 - jitter, not a secret
+    return delay
+
+
+def _retry_delay(
+    *,
+    attempts: int,
+    operation: Any,
+    request_dict: dict[str, Any],
+    timeouts: Timeouts,
+    response: Any = None,
+    caught_exception: Exception | None = None,
+    **_: Any,
+) -> float | None:
+    """``needs-retry``: seconds to sleep before the retry, or None for no retry (success included)."""
+    context = RetryContext(
+        attempt_number=attempts,
+        operation_model=operation,
+        http_response=response[0] if response else None,
+        parsed_response=response[1] if response else None,
+        caught_exception=caught_exception,
+        request_context=request_dict["context"],
+    )
+    # A 429 is throttling whatever its body says (botocore 1.44 reads it so; older releases only by error code).
+    too_many = context.http_response is not None and context.http_response.status_code == TOO_MANY_REQUESTS
+    if not (_RETRYABLE.is_retryable(context) or (too_many and attempts <= MAX_RETRIES)):
         return None
-    longest_sleep = min(2 ** (attempts - 1), _MAX_BACKOFF_S)
-    if response is not None and "x-amz-retry-after" in response[0].headers:
-        longest_sleep += _RETRY_AFTER_EXTRA_S
-    needed = longest_sleep + timeouts.connect_s + MIN_READ_S
-    # False, returned before the retry handler's answer, is taken as "do not retry".
-    return False if deadline.remaining_s() < needed else None
+    delay = backoff_s(attempts, throttled=too_many or _THROTTLED.is_retryable(context))
+    deadline = _deadline.get()
+    if deadline is not None and deadline.remaining_s() < delay + timeouts.connect_s + MIN_READ_S:
+        return None
+    return delay
+
+
+def _sdk_version() -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", botocore.__version__)[:3])
+
+
+def _cut_reads_before_1_44(client: Any) -> None:
+    """Give a client of botocore < 1.44.0 the per-attempt read timeout that release added.
+
+    Those releases read the request context's ``read_timeout`` nowhere; each
+    attempt reads with the timeout its connection pool was made with. So this
+    client's HTTP session sets the chosen read timeout on the pool the attempt
+    goes through, for that attempt. It reaches into botocore's HTTP session
+    (``_endpoint``, ``_get_connection_manager``, ``_proxy_config``), which is
+    why it is only done for the releases before 1.44.0: they no longer change,
+    and the tests run it under one of them. The pool's ``timeout`` is urllib3's
+    own attribute. A budget is per invocation and a function serves one
+    invocation at a time, so no other thread shares the pool meanwhile.
+    """
+    http_session = client._endpoint.http_session
+    send = http_session.send
+
+    def send_with_cut(request: Any) -> Any:
+        read_s = _attempt_read_s.get()
+        if read_s is None:
+            return send(request)
+        proxy = http_session._proxy_config.proxy_url_for(request.url)
+        pool = http_session._get_connection_manager(request.url, proxy).connection_from_url(request.url)
+        usual = pool.timeout
+        pool.timeout = Timeout(connect=usual.connect_timeout, read=read_s)
+        try:
+            return send(request)
+        finally:
+            pool.timeout = usual
+
+    http_session.send = send_with_cut
 
 
 def _client(service: str) -> Any:
-    # Created on a first invocation: its budget is the function's timeout when the environment does not say.
+    # Created on a first invocation: sized from its budget, which is then the function's timeout.
     deadline = _deadline.get()
-    timeouts = Timeouts.for_function(configured_timeout_s() or (deadline.budget_s if deadline else None))
+    timeouts = Timeouts.for_function(deadline.budget_s if deadline else None)
     client: BaseClient = session().client(service, config=timeouts.client_config())  # type: ignore[call-overload]
     service_id = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register(f"request-created.{service_id}", functools.partial(_fit_attempt, timeouts=timeouts))
-    # First, so that its False ("do not retry") is the answer botocore takes.
     # botocore-stubs type event handlers as returning None; needs-retry handlers return an answer.
-    refuse = cast("Callable[..., None]", functools.partial(_refuse_late_retry, timeouts=timeouts))
-    client.meta.events.register_first(f"needs-retry.{service_id}", refuse)
+    retry = cast("Callable[..., None]", functools.partial(_retry_delay, timeouts=timeouts))
+    client.meta.events.register(f"needs-retry.{service_id}", retry)
+    if _sdk_version() < _SDK_CUTS_READS_SINCE:
+        _cut_reads_before_1_44(client)
     return client
 
 

@@ -4,11 +4,12 @@ A worker is one Lambda execution environment: a ``runtime.py`` process started
 on first use, from the zip the emulator holds (fetched from its
 ``/_emulator/lambda-code/<region>/<name>`` route and checked against the
 function's ``CodeSha256``) extracted into a private temporary directory, with
-exactly the function's deployed environment plus what the Lambda runtime sets
-and what reaches the emulator (its endpoint, CA bundle and non-secret
-credentials). Nothing else of the edge's environment or working tree reaches
-it. Like an execution environment it serves one invocation at a time and is
-kept for the next; concurrent invocations start more workers.
+exactly the function's deployed environment plus the variables AWS documents
+that the Lambda runtime sets (``RUNTIME_VARIABLES``) and what reaches the
+emulator (its endpoint, CA bundle and non-secret credentials). Nothing else of
+the edge's environment or working tree reaches it. Like an execution
+environment it serves one invocation at a time and is kept for the next;
+concurrent invocations start more workers.
 
 A worker belongs to one configuration: function name, ``CodeSha256``,
 environment, handler, timeout and memory size. When any of them changes in the
@@ -18,9 +19,20 @@ function's own ``Timeout`` is enforced here: a worker that has not answered
 in time is killed and the invocation fails as Lambda's would
 (``Sandbox.Timedout``); the next invocation starts a fresh worker.
 
-Difference from AWS: the deployed runtime is ``python3.13``; the workers run
-the project's interpreter (Python 3.11, the one in ``.venv``), with the
-packages installed there (boto3 among them, as Lambda's runtime provides it).
+So is its ``MemorySize``: a worker whose resident memory (the whole process,
+as Lambda counts the whole execution environment) goes past it is killed and
+the invocation fails with ``Runtime.OutOfMemory``, which the gateway answers
+502. The resident set is watched while the function runs and its peak
+(``VmHWM``) is checked when it answers, so a short spike between two looks is
+caught too.
+
+The interpreter is ``.venv-runtime``'s (``RUNTIME_PYTHON``): Python 3.13, the
+deployed runtime, with the SDK the Lambda runtime bundles; the worker's first
+log line names both. Each invocation's ``REPORT`` line gives, besides Lambda's
+figures, the CPU time the worker used and the duration it would take in AWS
+at the function's memory: Lambda gives a function ``memory / 1,769 MB`` of
+one vCPU, so its CPU time is scaled by ``1,769 / memory`` (at least 1), and
+the rest of the wall time, spent waiting, is kept as it is.
 """
 
 from __future__ import annotations
@@ -30,13 +42,13 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import os
 import select
 import shutil
 import signal
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -54,6 +66,42 @@ from modules.config import EMULATOR_CREDENTIALS, AppConfig
 from scripts.local_edge.deployment import Function
 
 RUNTIME: Final = Path(__file__).with_name("runtime.py")
+#: The workers' interpreter: the deployed runtime's Python and SDK (``make setup``: requirements-runtime.lock).
+RUNTIME_PYTHON: Final = Path(__file__).resolve().parents[2] / ".venv-runtime" / "bin" / "python"
+#: Lambda gives a function one full vCPU at this memory size, and a share in proportion below it.
+FULL_VCPU_MB: Final = 1769
+#: How often a busy worker's resident memory is looked at (its peak is checked at the end as well).
+MEMORY_POLL_S: Final = 0.02
+#: The variables AWS documents that the Lambda runtime sets ("Defined runtime environment variables"), less
+#: ``AWS_LAMBDA_RUNTIME_API`` (no runtime API here: a pipe) and ``_X_AMZN_TRACE_ID`` (set only when traced).
+#: Not among them: ``AWS_LAMBDA_FUNCTION_TIMEOUT``; a function learns its time from the context's clock.
+RUNTIME_VARIABLES: Final = frozenset(
+    {
+        "_HANDLER",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+        "LANG",
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "PYTHONPATH",
+    }
+)
+#: What points a worker at the local world instead of AWS's endpoints.
+EMULATOR_VARIABLES: Final = frozenset({"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_CA_BUNDLE"})
 #: The route of scripts/moto_server.py that hands out a function's deployed zip.
 CODE_ROUTE: Final = "/_emulator/lambda-code"
 #: What Lambda's runtime puts on PATH (there it also holds /var/lang/bin and /opt/bin).
@@ -68,10 +116,73 @@ class CodeError(RuntimeError):
 
 @dataclass(frozen=True)
 class Invocation:
-    """What Lambda answers: the handler's result, or its error (``errorType``, ``errorMessage``)."""
+    """What Lambda answers: the result as the runtime encoded it (``payload``), or the error."""
 
-    result: Any = None
+    payload: str | None = None
     error: Mapping[str, str] | None = None
+
+    @property
+    def result(self) -> Any:
+        """The payload read as strict JSON, as API Gateway reads it; ValueError when it is not (e.g. ``NaN``)."""
+        if self.payload is None:
+            return None
+        return json.loads(self.payload, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def runtime_python() -> str:
+    """The workers' interpreter, ``.venv-runtime``'s; a ``CodeError`` that says what to do when it is missing."""
+    if not RUNTIME_PYTHON.exists():
+        raise CodeError(f"the functions' runtime environment is missing ({RUNTIME_PYTHON}): run `make setup`")
+    return str(RUNTIME_PYTHON)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one invocation used, as Lambda's ``REPORT`` line gives it, and its projection to AWS."""
+
+    duration_s: float
+    cpu_s: float
+    max_memory_mb: int
+    memory_mb: int
+
+    @property
+    def projected_aws_s(self) -> float:
+        """The duration at the function's memory in AWS: CPU time scaled to its vCPU share, plus the waiting."""
+        return self.cpu_s * max(1.0, FULL_VCPU_MB / self.memory_mb) + max(0.0, self.duration_s - self.cpu_s)
+
+    def report(self, request_id: str) -> str:
+        billed = math.ceil(self.duration_s * 1000)
+        return (
+            f"REPORT RequestId: {request_id}\tDuration: {self.duration_s * 1000:.2f} ms\tBilled Duration: {billed} ms"
+            f"\tMemory Size: {self.memory_mb} MB\tMax Memory Used: {self.max_memory_mb} MB"
+            f"\tCPU Time: {self.cpu_s * 1000:.0f} ms\tProjected AWS Duration: {self.projected_aws_s * 1000:.0f} ms"
+        )
+
+
+def _proc_status_kb(pid: int, field: str) -> int:
+    """A ``kB`` figure of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``); 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of the process so far; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -141,29 +252,38 @@ class CodeStore:
 
 
 def worker_environment(function: Function, config: AppConfig, task_root: Path) -> dict[str, str]:
-    """The deployed variables, then what Lambda's runtime sets (it reserves those names), then the emulator."""
+    """The deployed variables, then what Lambda's runtime sets (it reserves those names), then the emulator.
+
+    Exactly ``RUNTIME_VARIABLES``, ``EMULATOR_VARIABLES`` and the function's configured environment: the
+    test of this module compares them.
+    """
+    credentials = dict(EMULATOR_CREDENTIALS)
     return {
         **dict(function.environment),
+        "_HANDLER": function.handler,
         "AWS_REGION": config.region,
         "AWS_DEFAULT_REGION": config.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_seconds),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{os.urandom(16).hex()}",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+        **credentials,
+        "AWS_ACCESS_KEY": credentials["AWS_ACCESS_KEY_ID"],
         "LAMBDA_TASK_ROOT": str(task_root),
-        "_HANDLER": function.handler,
+        "LAMBDA_RUNTIME_DIR": str(RUNTIME.parent),
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
         "PATH": RUNTIME_PATH,
+        "LD_LIBRARY_PATH": f"{task_root}:{task_root}/lib",
+        # Lambda's is its runtime directory; -I keeps it off sys.path here, where runtime.py sets the path.
+        "PYTHONPATH": str(RUNTIME.parent),
         "AWS_ENDPOINT_URL": config.emulator_endpoint,
         # Lambda itself is the edge (lambda_service.py): moto cannot run functions.
         "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{config.api_port}",
         "AWS_CA_BUNDLE": str(config.emulator_ca_bundle),
-        **EMULATOR_CREDENTIALS,
     }
 
 
@@ -176,7 +296,7 @@ class Worker:
         self._answers, answers_end = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(RUNTIME), str(answers_end)],
+                [runtime_python(), "-I", "-u", str(RUNTIME), str(answers_end)],
                 cwd=code,
                 env=worker_environment(function, config, code),
                 stdin=subprocess.PIPE,
@@ -189,6 +309,9 @@ class Worker:
         finally:
             os.close(answers_end)
         self._buffer = b""
+        self._log = log
+        self._peak_kb = 0
+        self._cpu_at_end = 0.0
         self._calling = threading.Lock()
         stdout = cast(IO[bytes], self._process.stdout)  # set: stdout=PIPE
         threading.Thread(target=self._copy_log, args=(stdout, log), name=f"log-{key.name}", daemon=True).start()
@@ -197,11 +320,24 @@ class Worker:
         for line in stream:
             log(self.key.name, line.decode("utf-8", "replace").rstrip("\n"))
 
-    def call(self, request: Mapping[str, Any], timeout_seconds: float) -> Invocation:
-        """Send one invocation and wait for its answer; killed (and the error returned) when it runs too long."""
+    def call(self, request: Mapping[str, Any], timeout_seconds: float) -> tuple[Invocation, Usage]:
+        """Send one invocation and wait for its answer; killed (and the error returned) when it runs too long
+        or uses more memory than its function has."""
         with self._calling:
+            started, cpu_before = time.monotonic(), _cpu_seconds(self._process.pid)
             try:
-                return self._call(request, timeout_seconds)
+                invocation = self._call(request, timeout_seconds)
+                peak_kb = _proc_status_kb(self._process.pid, "VmHWM")
+                if invocation.error is None and peak_kb > self.key.memory_mb * 1024:
+                    invocation = self._out_of_memory(request, peak_kb)
+                cpu_s = max(0.0, _cpu_seconds(self._process.pid) - cpu_before) if self.alive else self._cpu_at_end
+                usage = Usage(
+                    duration_s=time.monotonic() - started,
+                    cpu_s=cpu_s,
+                    max_memory_mb=min(max(peak_kb, self._peak_kb) // 1024, self.key.memory_mb),
+                    memory_mb=self.key.memory_mb,
+                )
+                return invocation, usage
             finally:
                 if not self.alive:
                     self._close_answers()
@@ -214,20 +350,39 @@ class Worker:
         except OSError:
             return self._exited()
         deadline = time.monotonic() + timeout_seconds
+        limit_kb = self.key.memory_mb * 1024
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._answers], [], [], remaining)[0]:
+            if remaining <= 0:
                 self.stop()
                 stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
                 message = f"{stamp} {request['requestId']} Task timed out after {timeout_seconds:.2f} seconds"
                 return Invocation(error={"errorType": "Sandbox.Timedout", "errorMessage": message})
+            if not select.select([self._answers], [], [], min(remaining, MEMORY_POLL_S))[0]:
+                resident_kb = _proc_status_kb(self._process.pid, "VmRSS")
+                if resident_kb > limit_kb:
+                    return self._out_of_memory(request, _proc_status_kb(self._process.pid, "VmHWM"))
+                continue
             chunk = os.read(self._answers, 1 << 16)
             if not chunk:
                 return self._exited()
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         answer = json.loads(line)
-        return Invocation(result=answer.get("result"), error=answer.get("error"))
+        return Invocation(payload=answer.get("payload"), error=answer.get("error"))
+
+    def _out_of_memory(self, request: Mapping[str, Any], peak_kb: int) -> Invocation:
+        """Lambda ends an execution environment that goes past its memory: kill the worker, say why."""
+        self._peak_kb = peak_kb
+        self._cpu_at_end = _cpu_seconds(self._process.pid)
+        self.stop()
+        self._log(
+            self.key.name,
+            f"{request['requestId']} Runtime.OutOfMemory: the function ran out of memory: it used"
+            f" {peak_kb // 1024} MB of its {self.key.memory_mb} MB (Lambda ends it: signal: killed)",
+        )
+        message = f"RequestId: {request['requestId']} Error: Runtime exited with error: signal: killed"
+        return Invocation(error={"errorType": "Runtime.OutOfMemory", "errorMessage": message})
 
     def _exited(self) -> Invocation:
         self.stop()
@@ -289,17 +444,15 @@ class Functions:
             self._log(function.name, f"cannot start the function: {error}")
             answer.set_result(Invocation(error={"errorType": "ServiceException", "errorMessage": str(error)}))
             return
-        started = time.monotonic()
         self._log(function.name, f"START RequestId: {request_id} Version: $LATEST")
         request = {"requestId": request_id, "functionArn": function.arn, "event": event}
         try:
             timeout = function.timeout_seconds
-            result = worker.call({**request, "timeoutMs": timeout * 1000}, timeout)
+            result, usage = worker.call({**request, "timeoutMs": timeout * 1000}, timeout)
         finally:
             self._release(worker)
-        elapsed = (time.monotonic() - started) * 1000
         self._log(function.name, f"END RequestId: {request_id}")
-        self._log(function.name, f"REPORT RequestId: {request_id}\tDuration: {elapsed:.2f} ms")
+        self._log(function.name, usage.report(request_id))
         answer.set_result(result)
 
     def _acquire(self, function: Function) -> Worker:

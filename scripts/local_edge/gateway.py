@@ -290,7 +290,11 @@ class Gateway:
         if invocation.error is not None:
             self._log(f"gateway: {function.name} failed: {invocation.error.get('errorType')}")
             raise GatewayError("DEFAULT_5XX", "Internal server error", function=function.name)
-        response = proxy_response(invocation.result, call.request_id)
+        try:
+            result = invocation.result
+        except ValueError:  # the runtime wrote NaN or Infinity: API Gateway cannot read the answer
+            result = None
+        response = proxy_response(result, call.request_id)
         if response is None:
             self._log(f"gateway: {function.name} answered a malformed Lambda proxy response")
             raise GatewayError("DEFAULT_5XX", "Internal server error", function=function.name)

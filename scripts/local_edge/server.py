@@ -17,7 +17,6 @@ import socket
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +39,10 @@ if TYPE_CHECKING:
 
 HEALTH_PATH: Final = "/_edge/health"
 HEALTH_NAME: Final = "student-management"
-#: ``POST /_edge/invoke/<function name>`` on the API port: invoke a function as the scheduler would.
+#: ``POST /_edge/invoke/<function name>`` on the API port: invoke a function as the scheduler does (asynchronously).
 INVOKE_PATH: Final = "/_edge/invoke/"
-#: Seconds past the function's own timeout the route waits for the worker's answer.
-INVOKE_GRACE_SECONDS: Final = 5
+#: ``GET /_edge/invocations/<request id>``: what became of an asynchronous invocation.
+INVOCATIONS_PATH: Final = "/_edge/invocations/"
 
 
 class EdgeLog:
@@ -150,6 +149,8 @@ class Edge:
             return Response(health, content_type="application/json")(environ, start_response)
         if request.path.startswith(INVOKE_PATH) and request.method == "POST":
             return self._invoke(request, started)(environ, start_response)
+        if request.path.startswith(INVOCATIONS_PATH) and request.method == "GET":
+            return self._invocation(request, started)(environ, start_response)
         function = None
         if self.lambda_service.handles(request):
             try:
@@ -181,32 +182,33 @@ class Edge:
         return response(environ, start_response)
 
     def _invoke(self, request: Request, started: float) -> Response:
-        """Lambda's ``Invoke`` for the scheduler's part (``make backup-now``): the payload in, the result out.
+        """The scheduler's part (``make backup-now``): hand the schedule's input to Lambda, asynchronously.
 
-        What EventBridge Scheduler does with the schedule's target: invoke the
-        deployed function with the schedule's input (the caller reads both from
-        the emulator). 200 with the function's result, 502 with Lambda's error.
+        What EventBridge Scheduler does with the schedule's target: an
+        asynchronous invocation of the deployed function with the schedule's
+        input (the caller reads both from the emulator), which Lambda retries
+        twice and then sends to the function's dead-letter queue. 202 with the
+        request ID; ``GET /_edge/invocations/<id>`` follows it.
         """
         name = request.path.removeprefix(INVOKE_PATH)
         try:
             payload = json.loads(request.get_data() or b"{}")
             function = self.deployment.function(name)
-            invocation = self.functions.invoke(function, payload, str(uuid.uuid4())).result(
-                timeout=function.timeout_seconds + INVOKE_GRACE_SECONDS
-            )
         except ValueError:
-            response = Response(
-                json.dumps({"message": "the payload is not JSON"}), 400, content_type="application/json"
-            )
+            response = _json_response({"message": "the payload is not JSON"}, 400)
         except DeploymentError as error:
-            response = Response(json.dumps({"message": str(error)}), 404, content_type="application/json")
+            response = _json_response({"message": str(error)}, 404)
         else:
-            failed = invocation.error is not None
-            body = invocation.error if failed else invocation.result
-            response = Response(
-                json.dumps(body, ensure_ascii=False), 502 if failed else 200, content_type="application/json"
-            )
+            request_id = self.lambda_service.invoke_async(function, payload)
+            response = _json_response({"requestId": request_id, "function": function.name}, 202)
         self.log.request("api", request, response.status_code, name, started)
+        return response
+
+    def _invocation(self, request: Request, started: float) -> Response:
+        """What became of an asynchronous invocation: running, succeeded or failed, with its attempts."""
+        outcome = self.lambda_service.status(request.path.removeprefix(INVOCATIONS_PATH))
+        response = _json_response(outcome, 200) if outcome else _json_response({"message": "no such invocation"}, 404)
+        self.log.request("api", request, response.status_code, None, started)
         return response
 
     def _failed(self, server: str, request: Request, error: Exception) -> None:
@@ -215,6 +217,10 @@ class Edge:
         else:
             trace = "".join(traceback.format_exception(error)).rstrip()
             self.log.note(f"{server} {request.method} {request.path} failed (the emulator may be down):\n{trace}")
+
+
+def _json_response(body: object, status: int) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
 
 
 def serve_until(edge: Edge, stopped: Callable[[float], bool]) -> None:

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 from collections.abc import Iterator
 from typing import Any
 
+import botocore
 import pytest
 
 from lambdas.common.log import ROOT_LOGGER, JsonFormatter
 from tests.lambdas.scenarios import World, aws_world, reset_function_state
+
+
+def pytest_report_header() -> str:
+    # make test runs these tests twice: under requirements.lock's SDK and under the Lambda runtime's (.venv-runtime).
+    return f"the functions' SDK: botocore {botocore.__version__} on Python {platform.python_version()}"
 
 
 @pytest.fixture

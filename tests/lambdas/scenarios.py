@@ -24,6 +24,7 @@ import functools
 import json
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -307,9 +308,30 @@ def scheduler_event() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FakeContext:
+    """A context without the runtime's clock: a handler called bare, outside Lambda (no deadline)."""
+
     aws_request_id: str = "0f4d6c1e-0000-4000-8000-000000000000"
     function_name: str = "test"
     invoked_function_arn: str = BACKUP_FUNCTION_ARN
+
+
+@dataclass(frozen=True)
+class LambdaContext(FakeContext):
+    """A context with the runtime's clock: the invocation ends ``timeout_s`` after ``started``.
+
+    The only way a function learns its time in Lambda: the runtime sets no
+    variable with the configured timeout.
+    """
+
+    timeout_s: float = 3.0
+    started: float = 0.0
+
+    @classmethod
+    def starting_now(cls, timeout_s: float) -> LambdaContext:
+        return cls(timeout_s=timeout_s, started=time.monotonic())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.started + self.timeout_s - time.monotonic()) * 1000))
 
 
 def invoke(module: Any, event: Mapping[str, Any]) -> Any:

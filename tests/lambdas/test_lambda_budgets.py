@@ -9,6 +9,12 @@ the socket), while every other service stays on moto.
 Each invocation runs in a thread joined with a limit, so a function that
 ignores its budget fails the test at that limit instead of holding the suite
 for minutes.
+
+As in Lambda, the function learns its time only from the context's clock
+(``LambdaContext``): no variable carries the configured timeout. ``make test``
+runs this file under the SDK pinned in ``requirements.lock`` and under the
+older one the Lambda runtime bundles (``requirements-runtime.lock``); the
+retry and read-timeout mechanics differ between the two (``lambdas/common/aws.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from lambdas.common import aws
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
 from modules.functions import FUNCTIONS, INSERT, READ
-from tests.lambdas.scenarios import STUDENT, FakeContext, World, api_event, response_json
+from tests.lambdas.scenarios import STUDENT, FakeContext, LambdaContext, World, api_event, response_json
 
 TIMEOUTS: Final = {spec.key: spec.timeout_seconds for spec in FUNCTIONS}
 #: API Gateway gives up on the integration after this long.
@@ -82,21 +88,6 @@ def stalled() -> Iterator[StalledEndpoint]:
         endpoint.close()
 
 
-@dataclass(frozen=True)
-class LambdaContext(FakeContext):
-    """A context with the runtime's clock: the invocation ends ``timeout_s`` after it was created."""
-
-    timeout_s: float = 3.0
-    started: float = 0.0
-
-    @classmethod
-    def starting_now(cls, timeout_s: float) -> LambdaContext:
-        return cls(timeout_s=timeout_s, started=time.monotonic())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.started + self.timeout_s - time.monotonic()) * 1000))
-
-
 @dataclass
 class Timed:
     response: Any
@@ -119,14 +110,35 @@ def insert_event() -> dict[str, Any]:
     return api_event("POST", "/students", body=json.dumps(STUDENT, ensure_ascii=False))
 
 
-@pytest.mark.parametrize("with_clock", [True, False], ids=["runtime-clock", "configured-timeout"])
-def test_insert_answers_201_with_email_not_sent_when_ses_never_answers(
-    world: World, stalled: StalledEndpoint, with_clock: bool
-) -> None:
+class AttemptCounter:
+    """Counts the attempts sent per operation, by every client the functions create from now on."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, int] = {}
+        # Clients copy their session's handlers when created: attach before the function creates any.
+        aws.session().events.register("request-created", self._count)
+
+    def _count(self, operation_name: str, **_: Any) -> None:
+        self.attempts[operation_name] = self.attempts.get(operation_name, 0) + 1
+
+
+def test_healthy_insert_with_three_seconds_left_makes_each_call_once_and_answers_201(world: World) -> None:
+    """The defect botocore < 1.43.3 hid: a refused retry read as a zero-second sleep and a retry, even after success."""
+    counter = AttemptCounter()
+    context = LambdaContext.starting_now(3.0)
+    timed = invoke_within(insert_student, insert_event(), context, limit_s=3.0)
+
+    assert timed.response["statusCode"] == 201, timed.response
+    assert response_json(timed.response)["emailSent"] is True
+    assert counter.attempts == {"PutItem": 1, "SendEmail": 1}
+    assert world.item_count() == 1
+    assert len(world.sent_messages()) == 1
+
+
+def test_insert_answers_201_with_email_not_sent_when_ses_never_answers(world: World, stalled: StalledEndpoint) -> None:
     timeout_s = TIMEOUTS[INSERT]
-    context = LambdaContext.starting_now(timeout_s) if with_clock else FakeContext()
-    environment = {"AWS_ENDPOINT_URL_SES": stalled.url, "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout_s)}
-    with mock.patch.dict(os.environ, environment):
+    context = LambdaContext.starting_now(timeout_s)
+    with mock.patch.dict(os.environ, {"AWS_ENDPOINT_URL_SES": stalled.url}):
         timed = invoke_within(insert_student, insert_event(), context, limit_s=timeout_s)
 
     assert timed.seconds < min(timeout_s, API_GATEWAY_TIMEOUT_S) - aws.ANSWER_MARGIN_S + 0.5
@@ -138,12 +150,23 @@ def test_insert_answers_201_with_email_not_sent_when_ses_never_answers(
     assert stalled.accepted >= 1, "the request never reached the stalled endpoint"
 
 
-@pytest.mark.parametrize("with_clock", [True, False], ids=["runtime-clock", "configured-timeout"])
-def test_get_answers_504_when_dynamodb_never_answers(world: World, stalled: StalledEndpoint, with_clock: bool) -> None:
+def test_a_stalled_call_with_little_time_left_is_cut_to_the_time_left(world: World, stalled: StalledEndpoint) -> None:
+    """The read timeout of one attempt is cut to the deadline (botocore < 1.44.0 ignores the request's own)."""
+    context = LambdaContext.starting_now(3.0)
+    with mock.patch.dict(os.environ, {"AWS_ENDPOINT_URL_SES": stalled.url}):
+        timed = invoke_within(insert_student, insert_event(), context, limit_s=3.0)
+
+    # The SES client reads for 3.75 s (a quarter of 15 s); only 2 s were left for the whole invocation.
+    assert timed.seconds < 3.0 - aws.ANSWER_MARGIN_S + 0.5
+    assert timed.response["statusCode"] == 201
+    assert response_json(timed.response)["emailSent"] is False
+    assert world.item_count() == 1
+
+
+def test_get_answers_504_when_dynamodb_never_answers(world: World, stalled: StalledEndpoint) -> None:
     timeout_s = TIMEOUTS[READ]
-    context = LambdaContext.starting_now(timeout_s) if with_clock else FakeContext()
-    environment = {"AWS_ENDPOINT_URL_DYNAMODB": stalled.url, "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout_s)}
-    with mock.patch.dict(os.environ, environment):
+    context = LambdaContext.starting_now(timeout_s)
+    with mock.patch.dict(os.environ, {"AWS_ENDPOINT_URL_DYNAMODB": stalled.url}):
         timed = invoke_within(get_students, api_event("GET", "/students"), context, limit_s=timeout_s)
 
     assert timed.seconds < min(timeout_s, API_GATEWAY_TIMEOUT_S) - aws.ANSWER_MARGIN_S + 0.5
@@ -163,11 +186,12 @@ def test_insert_answers_504_when_dynamodb_never_answers(world: World, stalled: S
     assert world.sent_messages() == []
 
 
-def test_no_clock_and_no_configured_timeout_sets_no_deadline() -> None:
-    """Outside Lambda with nothing to go by, only the clients' timeouts apply: no guessed 3 s budget."""
-    with mock.patch.dict(os.environ, {}, clear=False):
-        os.environ.pop("AWS_LAMBDA_FUNCTION_TIMEOUT", None)
+def test_only_the_runtime_clock_sets_a_deadline() -> None:
+    """Outside Lambda, with no clock, only the clients' timeouts apply: no guessed 3 s budget, no variable read."""
+    with mock.patch.dict(os.environ, {"AWS_LAMBDA_FUNCTION_TIMEOUT": "15"}):
         assert aws.deadline_for(FakeContext()) is None
-        os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "15"
-        deadline = aws.deadline_for(FakeContext())
-        assert deadline is not None and deadline.budget_s == 15 - aws.ANSWER_MARGIN_S
+    deadline = aws.deadline_for(LambdaContext.starting_now(15))
+    assert deadline is not None
+    assert 15 - aws.ANSWER_MARGIN_S - 0.1 < deadline.budget_s <= 15 - aws.ANSWER_MARGIN_S
+    capped = aws.deadline_for(LambdaContext.starting_now(900))
+    assert capped is not None and capped.budget_s <= API_GATEWAY_TIMEOUT_S - aws.ANSWER_MARGIN_S

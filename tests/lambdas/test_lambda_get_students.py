@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
 from typing import Any
-from unittest import mock
 
 import pytest
 
@@ -16,6 +14,7 @@ from tests.lambdas.scenarios import (
     ORIGIN,
     STUDENT,
     TABLE,
+    LambdaContext,
     World,
     api_event,
     inject_error,
@@ -251,10 +250,9 @@ def test_paging_continues_after_keys_at_dynamodbs_size_limit(world: World) -> No
 def test_throttled_scan_is_retried_until_it_succeeds(world: World) -> None:
     world.put_students(STUDENTS)
     throttle = inject_error(aws.dynamodb(), "Scan", "ProvisionedThroughputExceededException", status=400, times=2)
-    # The deployed timeout leaves time for both retries (the 3 s fallback would not).
-    timeout = str(TIMEOUTS[READ])
-    with instant_retries() as clock, mock.patch.dict(os.environ, {"AWS_LAMBDA_FUNCTION_TIMEOUT": timeout}):
-        response = get()
+    context = LambdaContext.starting_now(TIMEOUTS[READ])
+    with instant_retries() as clock:
+        response = get_students.lambda_handler(api_event("GET", "/students"), context)
     assert response["statusCode"] == 200
     assert response_json(response)["count"] == 3
     assert throttle.attempts == 3
