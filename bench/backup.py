@@ -12,8 +12,9 @@ is never touched) with realistic students, and measures in the same run:
    a read timeout for the emulator, see ``function_clients``) pointed at the
    emulator: from the Scan pages to its objects in S3. If it takes a
    ``segments`` argument (a parallel Scan, ``lambdas.backup.scan``), it is run
-   with ``segments=1`` and with each of ``--segments``, and the fastest is the
-   one held to the goal;
+   with ``segments=1``, with each of ``--segments`` and with the count the
+   function uses (``backup_table``'s default), which is the one held to the
+   goals; the others are noted with what they would change;
 3. otherwise **scan_items** with each of ``--segments``: the parallel Scan
    alone, to show what segments would gain when reading.
 
@@ -54,12 +55,24 @@ same table are the result. Timings never fail the run: exit 0 with the
 verdicts, 1 when the emulator cannot start or a measurement reads or writes a
 wrong number of items.
 
+Projected AWS duration and cost. Lambda gives a function CPU in proportion
+to its memory: one full vCPU at 1,769 MB, M/1769 of one below. Each backup
+row is projected to the memory sizes ``PROJECTED_MEMORY_MB`` (128 to 1,024
+MB): its CPU seconds stretched by 1769/M, its waiting (wall less CPU seconds)
+kept as measured, ``cpu_s * max(1, 1769/M) + (wall_s - cpu_s)``, and priced
+at Lambda's x86 us-east-1 rates (GB-seconds plus the request). The waiting
+is the emulator's Scan, slower than DynamoDB's, so the projection is an upper
+bound. A verdict names the memory size of lowest cost per run whose projected
+duration at the largest table is within half the function's timeout (from
+``modules/functions.py``: 900 s, so 450 s) and whose measured peak RSS fits:
+PASS when it is the function's configured size (also from that table).
+
 The children import a copy of ``lambdas/`` taken at the start: a run lasts up
 to an hour, and a checkout edited meanwhile must not give rows measured on
 different code.
 
 Run from the project root after ``make setup``: ``.venv/bin/python -m bench.backup``
-(about an hour on two cores); ``--quick`` for a smoke run (1,000 students, one
+(about 50 minutes on two cores); ``--quick`` for a smoke run (1,000 students, one
 segment count, one round).
 """
 
@@ -109,6 +122,18 @@ RATIO_GOAL: Final = 1.5
 FLAT_GOAL: Final = 2.0
 #: The function's memory size, MiB (Lambda's "MB" are MiB).
 MEMORY_LIMIT_MIB: Final = spec(BACKUP).memory_mb
+#: The function's timeout, seconds; a projected backup must take at most ``TIMEOUT_SHARE`` of it.
+TIMEOUT_S: Final = spec(BACKUP).timeout_seconds
+TIMEOUT_SHARE: Final = 0.5
+#: Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (AWS Lambda developer guide,
+#: "Configure Lambda function memory").
+FULL_VCPU_MB: Final = 1769
+#: The memory sizes the backup is projected to, MB.
+PROJECTED_MEMORY_MB: Final = (128, 256, 512, 1024)
+#: AWS Lambda pricing page (https://aws.amazon.com/lambda/pricing/), x86, us-east-1: duration per
+#: GB-second (first pricing tier) and requests per million. Free tier not counted.
+PRICE_PER_GB_SECOND_USD: Final = 0.0000166667
+PRICE_PER_MILLION_REQUESTS_USD: Final = 0.20
 TABLE_PREFIX: Final = "bench-students-"
 BUCKET: Final = "bench-backups"
 #: BatchWriteItem's limit, and the requests in flight while seeding.
@@ -210,9 +235,8 @@ class SizeResult:
     def backups(self) -> list[Measured]:
         return [row for row in self.rows if row.kind == "backup"]
 
-    @property
-    def best_backup(self) -> Measured:
-        return min(self.backups, key=lambda row: row.seconds)
+    def backup(self, segments: int) -> Measured:
+        return next(row for row in self.backups if row.segments == segments)
 
 
 class BenchError(RuntimeError):
@@ -360,6 +384,12 @@ def backup_takes_segments() -> bool:
     return "segments" in inspect.signature(backup.backup_table).parameters
 
 
+def function_segments() -> int:
+    """The segments the function scans with: ``backup_table``'s default (1 when it takes none)."""
+    parameter = inspect.signature(backup.backup_table).parameters.get("segments")
+    return 1 if parameter is None or parameter.default is inspect.Parameter.empty else int(parameter.default)
+
+
 def function_environment(emulator: Emulator) -> dict[str, str]:
     """The function's environment as the Lambda service sets it, with the emulator as its endpoint."""
     function = spec(BACKUP)
@@ -368,7 +398,6 @@ def function_environment(emulator: Emulator) -> dict[str, str]:
         "AWS_DEFAULT_REGION": emulator.region,
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_seconds),
         "AWS_ENDPOINT_URL": emulator.endpoint,
         "AWS_CA_BUNDLE": emulator.ca_bundle,
         # Nothing from the developer's ~/.aws (profiles, endpoints, retry settings).
@@ -478,9 +507,12 @@ def in_child(job: Job) -> Measured:
 
 def jobs_for(table: str, emulator: Emulator, segment_choices: Sequence[int]) -> list[Job]:
     """The baseline and the backup; then the backup with each segment count if it takes one, else the scan alone."""
-    jobs = [Job("raw scan", table, 1, emulator), Job("backup", table, 1, emulator)]
-    parallel = "backup" if backup_takes_segments() else "scan_items"
-    return jobs + [Job(parallel, table, segments, emulator) for segments in segment_choices]
+    jobs = [Job("raw scan", table, 1, emulator)]
+    if not backup_takes_segments():
+        jobs.append(Job("backup", table, 1, emulator))
+        return jobs + [Job("scan_items", table, segments, emulator) for segments in segment_choices]
+    counts = sorted({1, function_segments(), *segment_choices})
+    return jobs + [Job("backup", table, segments, emulator) for segments in counts]
 
 
 def fastest(rounds: Sequence[Measured]) -> Measured:
@@ -556,30 +588,121 @@ def report(results: Sequence[SizeResult]) -> None:
     print("growth: peak RSS less the RSS of the ready child (clients made, one call done)")
 
 
-def verdicts(results: Sequence[SizeResult]) -> list[str]:
-    """One line per goal, PASS or FAIL, each with the figures it was decided on."""
-    ratios = [(r.students, r.best_backup, r.best_backup.seconds / r.baseline.seconds) for r in results]
-    worst = max(ratio for _, _, ratio in ratios)
-    detail = ", ".join(f"{n:,}: {ratio:.2f}x ({row.label})" for n, row, ratio in ratios)
-    lines = [f"{'PASS' if worst <= RATIO_GOAL else 'FAIL'} time: backup <= {RATIO_GOAL}x the raw scan ({detail})"]
+def verdicts(results: Sequence[SizeResult], function: int) -> list[str]:
+    """One line per goal, PASS, FAIL or SKIP, on the backup as the function runs it (``function`` segments).
 
+    Then a note per other segment count measured: what it would change.
+    """
+    shipped = [(r.students, r.backup(function), r.baseline) for r in results]
+    ratios = ", ".join(f"{n:,}: {row.seconds / base.seconds:.2f}x" for n, row, base in shipped)
+    worst = max(row.seconds / base.seconds for _, row, base in shipped)
+    name = f"the backup as the function runs it (segments={function})"
+    lines = [f"{'PASS' if worst <= RATIO_GOAL else 'FAIL'} time: {name} <= {RATIO_GOAL}x the raw scan ({ratios})"]
+    first, last = shipped[0][1], shipped[-1][1]
     if len(results) < 2:
         lines.append("SKIP memory flat: needs two table sizes")
     else:
-        # Every backup row, not only the fastest: whatever segments the backup takes, memory must stay flat.
-        first, last = max(r.growth_mib for r in results[0].backups), max(r.growth_mib for r in results[-1].backups)
-        growth = last / first if first > 0 else float("inf")
+        growth = last.growth_mib / first.growth_mib if first.growth_mib > 0 else float("inf")
         lines.append(
-            f"{'PASS' if growth <= FLAT_GOAL else 'FAIL'} memory flat: backup's growth {first:.1f} -> {last:.1f} MiB"
-            f" ({growth:.2f}x, limit {FLAT_GOAL}x) while the table grew"
+            f"{'PASS' if growth <= FLAT_GOAL else 'FAIL'} memory flat: its growth {first.growth_mib:.1f} ->"
+            f" {last.growth_mib:.1f} MiB ({growth:.2f}x, limit {FLAT_GOAL}x) while the table grew"
             f" {results[-1].students / results[0].students:.0f}x"
         )
-    peak = max(row.peak_mib for r in results for row in r.backups)
+    peak = max(row.peak_mib for _, row, _ in shipped)
     lines.append(
-        f"{'PASS' if peak < MEMORY_LIMIT_MIB else 'FAIL'} memory limit: backup's peak RSS {peak:.1f} MiB"
+        f"{'PASS' if peak < MEMORY_LIMIT_MIB else 'FAIL'} memory limit: its peak RSS {peak:.1f} MiB"
         f" (limit {MEMORY_LIMIT_MIB} MiB, the function's memory size)"
     )
+    lines.append(memory_choice(results, function))
+    others = sorted({row.segments for r in results for row in r.backups} - {function})
+    for segments in others:
+        rows = [(r.backup(segments), r.baseline) for r in results]
+        lines.append(
+            f"note: backup, segments={segments}: {min(row.seconds / base.seconds for row, base in rows):.2f}x to"
+            f" {max(row.seconds / base.seconds for row, base in rows):.2f}x the raw scan, growth"
+            f" {rows[0][0].growth_mib:.1f} -> {rows[-1][0].growth_mib:.1f} MiB,"
+            f" peak RSS {max(row.peak_mib for row, _ in rows):.1f} MiB"
+        )
     return lines
+
+
+# --- the projection to AWS -------------------------------------------------------------------
+
+
+def projected_seconds(wall_s: float, cpu_s: float, memory_mb: int) -> float:
+    """A measured run's duration on Lambda at ``memory_mb``: its CPU work stretched, its waiting as measured.
+
+    Below 1,769 MB the function has ``memory_mb / 1769`` of a vCPU, so its CPU
+    seconds take ``1769 / memory_mb`` times as long; above, at least one vCPU,
+    the single-threaded work runs no faster than measured. The waiting (wall
+    less CPU time) is the emulator's Scan here, slower than DynamoDB's: an
+    upper bound.
+    """
+    return cpu_s * max(1.0, FULL_VCPU_MB / memory_mb) + max(0.0, wall_s - cpu_s)
+
+
+def cost_per_run_usd(seconds: float, memory_mb: int) -> float:
+    """What one run of ``seconds`` at ``memory_mb`` costs on Lambda: GB-seconds and the request (x86, us-east-1)."""
+    return memory_mb / 1024 * seconds * PRICE_PER_GB_SECOND_USD + PRICE_PER_MILLION_REQUESTS_USD / 1_000_000
+
+
+def projection(results: Sequence[SizeResult], memory_sizes: Sequence[int] = PROJECTED_MEMORY_MB) -> list[str]:
+    """A table: every backup row's projected duration and cost per run at each of ``memory_sizes``."""
+    columns = "".join(f" {f'{mb} MB s':>10} {'$/run':>10}" for mb in memory_sizes)
+    header = f"{'students':>9} {'measurement':<24}{columns}"
+    lines = [
+        f"projected on AWS Lambda (x86, us-east-1): CPU seconds x max(1, {FULL_VCPU_MB}/MB) + waiting as measured;",
+        "an upper bound: the waiting is the emulator's Scan, slower than DynamoDB's",
+        header,
+        "-" * len(header),
+    ]
+    for result in results:
+        for row in result.backups:
+            cells = ""
+            for mb in memory_sizes:
+                seconds = projected_seconds(row.seconds, row.cpu_seconds, mb)
+                cells += f" {seconds:>10.1f} {cost_per_run_usd(seconds, mb):>10.7f}"
+            lines.append(f"{result.students:>9,} {row.label:<24}{cells}")
+    return lines
+
+
+def memory_choice(
+    results: Sequence[SizeResult],
+    function: int,
+    configured_mb: int = MEMORY_LIMIT_MIB,
+    memory_sizes: Sequence[int] = PROJECTED_MEMORY_MB,
+) -> str:
+    """The verdict on the memory size: the lowest-cost one that fits, PASS when it is the function's.
+
+    A size fits when the backup as the function runs it (``function``
+    segments), projected to it, takes at most ``TIMEOUT_SHARE`` of the timeout
+    at the largest table, and its peak RSS at any size is under it. The costs
+    are those of the largest table; a tie goes to the smaller size.
+    """
+    largest = results[-1]
+    row = largest.backup(function)
+    peak = max(r.backup(function).peak_mib for r in results)
+    limit_s = TIMEOUT_S * TIMEOUT_SHARE
+    fitting = []
+    for mb in memory_sizes:
+        seconds = projected_seconds(row.seconds, row.cpu_seconds, mb)
+        if seconds <= limit_s and peak < mb:
+            fitting.append((cost_per_run_usd(seconds, mb), mb, seconds))
+    sizes = ", ".join(str(mb) for mb in memory_sizes)
+    if not fitting:
+        return (
+            f"FAIL memory size: none of {sizes} MB fits: {largest.students:,} students projected over"
+            f" {limit_s:.0f} s (half the {TIMEOUT_S} s timeout) or a peak RSS of {peak:.1f} MiB over the size"
+        )
+    cost, chosen, seconds = min(fitting)
+    reason = (
+        f"of {sizes} MB, the lowest cost per run (${cost:.7f} at {largest.students:,} students) among those"
+        f" whose projected duration at {largest.students:,} students is within {limit_s:.0f} s, half the"
+        f" {TIMEOUT_S} s timeout ({seconds:.0f} s at {chosen} MB), and that hold the peak RSS ({peak:.1f} MiB)"
+    )
+    if chosen == configured_mb:
+        return f"PASS memory size: {chosen} MB, the function's: {reason}"
+    return f"FAIL memory size: {chosen} MB, not the function's {configured_mb} MB: {reason}"
 
 
 def parse_counts(text: str) -> list[int]:
@@ -620,7 +743,8 @@ def main(argv: Sequence[str]) -> int:
         emulator.start()
         emulator.client("s3").create_bucket(Bucket=BUCKET)
         print(
-            f"backup_table takes segments: {'yes' if backup_takes_segments() else 'no (measured as it is)'}",
+            "backup_table takes segments: "
+            + (f"yes, the function scans with {function_segments()}" if backup_takes_segments() else "no"),
             flush=True,
         )
         code = freeze_code(base)
@@ -635,11 +759,14 @@ def main(argv: Sequence[str]) -> int:
     if results:
         # Even when a larger size failed: an hour of measurements is not thrown away.
         report(results)
+        print()
+        for line in projection(results):
+            print(line)
     if failure is not None:
         print(f"error: {failure}", file=sys.stderr)
         return 1
     print()
-    for line in verdicts(results):
+    for line in verdicts(results, function_segments()):
         print(line)
     print(
         f"\nwall time {time.monotonic() - started:.0f} s; load average (1 min) {load_before:.2f} at the start,"

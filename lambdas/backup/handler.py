@@ -336,11 +336,12 @@ def _trigger(event: object) -> str:
 # --- Reading the table -------------------------------------------------------
 
 #: Scan segments read in parallel. One: ``bench/backup.py`` measured the backup
-#: at 0.87-1.23 times a raw paginated scan of the same table with one segment
-#: (10k-300k students), within the 1.5 goal, and two or four segments gained
-#: nothing against the emulator while holding more pages (docs/BENCHMARKS.md).
-#: DynamoDB serves segments in parallel where moto cannot: raise it there, within
-#: ``scan.MAX_SEGMENTS`` and the function's memory.
+#: at 1.24, 1.17 and 1.00 times a raw paginated scan of the same table with one
+#: segment (10k, 100k, 300k students), within the 1.5 goal, at a peak of 94 MiB;
+#: two or four segments were no faster against the emulator and peaked at 112
+#: and 125 MiB (a malloc arena per thread), too near the function's 128 MB. At
+#: 128 MB the function has 7 % of a vCPU, so its own work, not DynamoDB, sets the
+#: pace there too (docs/BENCHMARKS.md).
 SCAN_SEGMENTS: Final = 1
 
 
