@@ -192,7 +192,7 @@ pytest: setup
 
 # The functions' tests again, under the runtime's Python and SDK (requirements-runtime.txt).
 pytest-runtime: setup
-	$(RUNTIME_VENV)/bin/python -m pytest tests/lambdas -n 2 -p no:cacheprovider -W "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
+	$(RUNTIME_VENV)/bin/python -m pytest tests/lambdas -n 2 -p no:cacheprovider -W "ignore:datetime.datetime.utcnow() is deprecated:DeprecationWarning"
 
 test: setup ## install everything, then run every check and test (lint, pytest and the functions under the runtime's SDK)
 	@$(MAKE) -j3 lint pytest pytest-runtime

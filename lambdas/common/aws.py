@@ -13,8 +13,9 @@ created, but the time an invocation has left is not, so the budget is kept in
 two layers:
 
 - each client is created with connect and read timeouts sized from the
-  function's configured timeout (``client_config``): one stalled attempt costs
-  a fraction of the budget and leaves time to retry on a fresh connection;
+  function's timeout, as the first invocation's clock gives it
+  (``client_config``): one stalled attempt costs a fraction of the budget and
+  leaves time to retry on a fresh connection;
 - a handler runs inside ``time_budget(context)``, which sets a deadline from
   the runtime's clock, ``context.get_remaining_time_in_millis()`` (no clock:
   no deadline), at most API Gateway's timeout, less ``ANSWER_MARGIN_S`` to
