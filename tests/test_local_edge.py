@@ -8,6 +8,7 @@ real processes from a temporary code directory standing in for a deployed zip.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,8 @@ from scripts.local_edge.functions import (
     RUNTIME_VARIABLES,
     Functions,
     Invocation,
+    LogLine,
+    RoleCredentials,
     Usage,
     Worker,
     WorkerKey,
@@ -115,6 +118,16 @@ def lambda_handler(event, context):
         }),
     }
 """
+
+
+#: What the emulator's STS would hand a worker for its execution role: these tests have no emulator
+#: (``tests/test_local_edge_roles.py`` obtains real ones from a moto server).
+ROLE_CREDENTIALS = RoleCredentials("ASIAEDGETESTROLE0001", "role-secret", "role-session-token", expires_at=math.inf)
+
+
+def worker_pool(config: AppConfig, log: LogLine) -> Functions:
+    """Workers whose role credentials are ``ROLE_CREDENTIALS``."""
+    return Functions(config, log, credentials=lambda function: ROLE_CREDENTIALS)
 
 
 def local_config(tmp_path: Path) -> AppConfig:
@@ -222,7 +235,7 @@ def code(tmp_path: Path) -> Path:
 @pytest.fixture
 def functions(tmp_path: Path, code: Path) -> Iterator[tuple[Functions, list[tuple[str, str]]]]:
     lines: list[tuple[str, str]] = []
-    pool = Functions(local_config(tmp_path), lambda name, line: lines.append((name, line)))
+    pool = worker_pool(local_config(tmp_path), lambda name, line: lines.append((name, line)))
     pool._code.directory = lambda function: code  # type: ignore[method-assign] # the zip is already "extracted"
     yield pool, lines
     pool.stop()
@@ -311,7 +324,8 @@ def test_worker_environment_is_the_runtimes_documented_variables_and_the_configu
     assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
     assert environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
     assert environ["AWS_ENDPOINT_URL"] == "https://127.0.0.1:4999"
-    assert environ["AWS_ACCESS_KEY_ID"] == "emulator"
+    assert environ["AWS_ACCESS_KEY_ID"] == environ["AWS_ACCESS_KEY"] == ROLE_CREDENTIALS.access_key_id
+    assert environ["AWS_SESSION_TOKEN"] == ROLE_CREDENTIALS.session_token
     assert path[0] == str(code)
     project = str(Path(__file__).resolve().parent.parent)
     assert project not in path and "" not in path
@@ -664,7 +678,14 @@ def test_worker_key_changes_with_everything_that_shapes_an_environment() -> None
 def test_import_error_is_the_answer_of_every_invocation(tmp_path: Path, code: Path) -> None:
     broken = Function(**{**function_config().__dict__, "handler": "app.missing.lambda_handler"})
     lines: list[str] = []
-    worker = Worker(WorkerKey.of(broken), broken, code, local_config(tmp_path), lambda _, line: lines.append(line))
+    worker = Worker(
+        WorkerKey.of(broken),
+        broken,
+        code,
+        local_config(tmp_path),
+        log=lambda _, line: lines.append(line),
+        credentials=ROLE_CREDENTIALS,
+    )
     try:
         for _ in range(2):
             answer, _ = worker.call({"requestId": "r", "functionArn": broken.arn, "event": {}, "timeoutMs": 3000}, 3)

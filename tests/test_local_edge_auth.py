@@ -70,6 +70,7 @@ from tests.test_local_edge import (
     function_config,
     local_config,
     rest_api,
+    worker_pool,
 )
 
 REGION = "us-east-1"
@@ -264,7 +265,7 @@ def workers(tmp_path: Path) -> Iterator[tuple[Functions, list[tuple[str, str]]]]
     (package / "__init__.py").write_text("")
     (package / "handler.py").write_text(textwrap.dedent(HANDLER))
     lines: list[tuple[str, str]] = []
-    pool = Functions(local_config(tmp_path), lambda name, line: lines.append((name, line)))
+    pool = worker_pool(local_config(tmp_path), lambda name, line: lines.append((name, line)))
     pool._code.directory = lambda function: tmp_path / "code"  # type: ignore[method-assign] # "extracted" already
     yield pool, lines
     pool.stop()
@@ -568,7 +569,7 @@ def test_a_non_admin_starting_or_reading_a_backup_is_refused_by_the_backup_funct
         for verb in ("GET", "POST")
     }
     lines: list[tuple[str, str]] = []
-    workers = Functions(local_config(tmp_path), lambda name, line: lines.append((name, line)))
+    workers = worker_pool(local_config(tmp_path), lambda name, line: lines.append((name, line)))
     workers._code.directory = lambda function: code  # type: ignore[method-assign] # "extracted" already
     try:
         served = serve(replace(api, resources=(Resource("backup", "/backup", methods),)), pools, (workers, lines))

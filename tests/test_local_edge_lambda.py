@@ -27,11 +27,17 @@ from moto import mock_aws
 from modules.config import AppConfig, DeployTarget
 from scripts.local_edge import lambda_service
 from scripts.local_edge.deployment import Function, NotDeployed
-from scripts.local_edge.functions import worker_environment
+from scripts.local_edge.functions import RoleCredentials, RoleSessions, worker_environment
 from scripts.local_edge.server import Edge, EdgeLog
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:runner"
 QUEUE = "runner-failed-invocations"
+ROLE = "runner-role"
+#: What a function's execution role trusts: Lambda, as every role of the project's functions does.
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 #: Appends each event it gets to the file the event names; fails when told to.
 HANDLER = """
@@ -89,12 +95,17 @@ def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Edge
         environment=(),
         policy=(),
         dead_letter_target=f"arn:aws:sqs:us-east-1:123456789012:{QUEUE}",
+        role=f"arn:aws:iam::123456789012:role/{ROLE}",
     )
     monkeypatch.setattr(lambda_service, "RETRY_DELAYS_S", (0.1, 0.1))
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         sqs.create_queue(QueueName=QUEUE)
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
         server = Edge(config, EdgeLog(tmp_path / "edge.log"))
+        # The emulator's STS and IAM, in-process here: the workers get the role's temporary credentials.
+        server.functions._credentials = RoleSessions(boto3.client("sts", region_name="us-east-1"), iam).assume
         server.functions._code.directory = lambda function: tmp_path / "code"  # type: ignore[method-assign] # the zip is already "extracted"
         deployed = Deployed(config, function)
         server.deployment = deployed  # type: ignore[assignment]
@@ -111,7 +122,8 @@ def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Edge
 def lambda_client(server: Edge) -> Any:
     # The endpoint a worker is given: exactly what functions.worker_environment sets.
     deployed: Deployed = server.deployment  # type: ignore[assignment] # the fixture's stand-in
-    endpoint = worker_environment(deployed.function_config, server.config, Path())
+    credentials = RoleCredentials("ASIA", "secret", "token", expires_at=0)
+    endpoint = worker_environment(deployed.function_config, server.config, Path(), credentials)
     return boto3.client(
         "lambda",
         endpoint_url=endpoint["AWS_ENDPOINT_URL_LAMBDA"],

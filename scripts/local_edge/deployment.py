@@ -294,6 +294,8 @@ class Function:
     policy: tuple[Mapping[str, Any], ...]
     #: Where failed asynchronous invocations go (an SQS queue or SNS topic ARN), empty for none.
     dead_letter_target: str = ""
+    #: The execution role's ARN: the worker acts with its temporary credentials.
+    role: str = ""
 
 
 # --- CloudFront ---------------------------------------------------------------------
@@ -514,6 +516,7 @@ class Deployment:
             environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
             policy=tuple(policy.get("Statement", [])),
             dead_letter_target=(configuration.get("DeadLetterConfig") or {}).get("TargetArn", ""),
+            role=configuration.get("Role", ""),
         )
 
     # -- CloudFront ------------------------------------------------------------------

@@ -6,8 +6,11 @@ on first use, from the zip the emulator holds (fetched from its
 function's ``CodeSha256``) extracted into a private temporary directory, with
 exactly the function's deployed environment plus the variables AWS documents
 that the Lambda runtime sets (``RUNTIME_VARIABLES``) and what reaches the
-emulator (its endpoint, CA bundle and non-secret credentials). Nothing else of
-the edge's environment or working tree reaches it. Like an execution
+emulator (its endpoint and CA bundle). Nothing else of the edge's environment
+or working tree reaches it. Its credentials are its execution role's, as
+Lambda gives them (``RoleSessions``): temporary ones from the emulator's STS,
+for a role whose trust policy lets Lambda assume it; a worker is replaced
+before they expire. Like an execution
 environment it serves one invocation at a time and is kept for the next;
 concurrent invocations start more workers.
 
@@ -53,6 +56,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
@@ -62,7 +66,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
-from modules.config import EMULATOR_CREDENTIALS, AppConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from modules.config import AppConfig
+from scripts.deploy_local import emulator_client
 from scripts.local_edge.deployment import Function
 
 RUNTIME: Final = Path(__file__).with_name("runtime.py")
@@ -100,6 +107,12 @@ RUNTIME_VARIABLES: Final = frozenset(
         "PYTHONPATH",
     }
 )
+#: How long a worker's role credentials are asked for (AssumeRole's default), and how long before
+#: they expire the worker is replaced by one with fresh ones.
+CREDENTIALS_SECONDS: Final = 3600
+RENEW_BEFORE_SECONDS: Final = 300
+#: The service principal that must be trusted by a function's execution role.
+LAMBDA_PRINCIPAL: Final = "lambda.amazonaws.com"
 #: What points a worker at the local world instead of AWS's endpoints.
 EMULATOR_VARIABLES: Final = frozenset({"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_CA_BUNDLE"})
 #: The route of scripts/moto_server.py that hands out a function's deployed zip.
@@ -251,13 +264,120 @@ class CodeStore:
                 self._root = None
 
 
-def worker_environment(function: Function, config: AppConfig, task_root: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class RoleCredentials:
+    """A function's temporary credentials: its execution role's, until ``expires_at`` (``time.monotonic()``)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: float
+
+    def environment(self) -> dict[str, str]:
+        """As Lambda's runtime sets them (``AWS_ACCESS_KEY`` is the older name it also sets)."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_ACCESS_KEY": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+        }
+
+    def fresh(self) -> bool:
+        return self.expires_at - time.monotonic() > RENEW_BEFORE_SECONDS
+
+
+def lambda_may_assume(trust: Mapping[str, Any], *, account: str) -> bool:
+    """Does the trust policy let Lambda assume the role (``sts:AssumeRole`` for ``lambda.amazonaws.com``)?
+
+    What this project's roles say: an ``Allow`` for the service principal, with no
+    condition or ``StringEquals`` on ``aws:SourceAccount``. A statement with any
+    other condition is not taken as trust: this check never admits what AWS may refuse.
+    """
+    statements = trust.get("Statement", [])
+    for item in [statements] if isinstance(statements, Mapping) else statements:
+        actions = item.get("Action", [])
+        principals = (
+            (item.get("Principal") or {}).get("Service", []) if isinstance(item.get("Principal"), Mapping) else []
+        )
+        if item.get("Effect") != "Allow" or not _names(actions) & {"sts:AssumeRole", "sts:*", "*"}:
+            continue
+        if LAMBDA_PRINCIPAL not in _names(principals):
+            continue
+        conditions = item.get("Condition") or {}
+        if all(
+            operator == "StringEquals"
+            and set(values) == {"aws:SourceAccount"}
+            and _names(values["aws:SourceAccount"]) == {account}
+            for operator, values in conditions.items()
+        ):
+            return True
+    return False
+
+
+def _source_account_is(account: str, operator: str, values: Mapping[str, Any]) -> bool:
+    return (
+        operator == "StringEquals"
+        and set(values) == {"aws:SourceAccount"}
+        and _names(values["aws:SourceAccount"]) == {account}
+    )
+
+
+def _names(value: Any) -> set[str]:
+    return {value} if isinstance(value, str) else set(value)
+
+
+class RoleSessions:
+    """Each function's credentials, as Lambda obtains them: ``AssumeRole`` on its execution role, from STS.
+
+    The role must exist and trust Lambda (``lambda_may_assume``), or the
+    function cannot run, as in AWS. The session is named after the function, so
+    its calls are made as ``arn:aws:sts::<account>:assumed-role/<role>/<function>``.
+    """
+
+    def __init__(self, sts: Any, iam: Any) -> None:
+        self._sts = sts
+        self._iam = iam
+
+    @classmethod
+    def of(cls, config: AppConfig) -> RoleSessions:
+        return cls(emulator_client("sts", config), emulator_client("iam", config))
+
+    def assume(self, function: Function) -> RoleCredentials:
+        if not function.role:
+            raise CodeError(f"{function.name} has no execution role")
+        account = function.arn.split(":")[4]
+        try:
+            role = self._iam.get_role(RoleName=function.role.rsplit("/", 1)[-1])["Role"]
+            if not lambda_may_assume(_document(role["AssumeRolePolicyDocument"]), account=account):
+                raise CodeError(f"The role defined for {function.name} cannot be assumed by Lambda: {function.role}")
+            answer = self._sts.assume_role(
+                RoleArn=function.role, RoleSessionName=function.name, DurationSeconds=CREDENTIALS_SECONDS
+            )["Credentials"]
+        except (ClientError, BotoCoreError) as error:
+            raise CodeError(f"cannot assume the execution role of {function.name} ({function.role}): {error}") from None
+        return RoleCredentials(
+            access_key_id=answer["AccessKeyId"],
+            secret_access_key=answer["SecretAccessKey"],
+            session_token=answer["SessionToken"],
+            expires_at=time.monotonic() + CREDENTIALS_SECONDS,
+        )
+
+
+def _document(value: Any) -> Mapping[str, Any]:
+    """A policy document as IAM returns it: already parsed by boto3, or URL-encoded JSON."""
+    if isinstance(value, Mapping):
+        return value
+    return cast(Mapping[str, Any], json.loads(urllib.parse.unquote(str(value))))
+
+
+def worker_environment(
+    function: Function, config: AppConfig, task_root: Path, credentials: RoleCredentials
+) -> dict[str, str]:
     """The deployed variables, then what Lambda's runtime sets (it reserves those names), then the emulator.
 
     Exactly ``RUNTIME_VARIABLES``, ``EMULATOR_VARIABLES`` and the function's configured environment: the
     test of this module compares them.
     """
-    credentials = dict(EMULATOR_CREDENTIALS)
     return {
         **dict(function.environment),
         "_HANDLER": function.handler,
@@ -270,8 +390,7 @@ def worker_environment(function: Function, config: AppConfig, task_root: Path) -
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{os.urandom(16).hex()}",
-        **credentials,
-        "AWS_ACCESS_KEY": credentials["AWS_ACCESS_KEY_ID"],
+        **credentials.environment(),
         "LAMBDA_TASK_ROOT": str(task_root),
         "LAMBDA_RUNTIME_DIR": str(RUNTIME.parent),
         "TZ": ":UTC",
@@ -290,15 +409,25 @@ def worker_environment(function: Function, config: AppConfig, task_root: Path) -
 class Worker:
     """One execution environment: a ``runtime.py`` process, its log copied line by line."""
 
-    def __init__(self, key: WorkerKey, function: Function, code: Path, config: AppConfig, log: LogLine) -> None:
+    def __init__(
+        self,
+        key: WorkerKey,
+        function: Function,
+        code: Path,
+        config: AppConfig,
+        *,
+        log: LogLine,
+        credentials: RoleCredentials,
+    ) -> None:
         self.key = key
         self.arn = function.arn
+        self.credentials = credentials
         self._answers, answers_end = os.pipe()
         try:
             self._process = subprocess.Popen(
                 [runtime_python(), "-I", "-u", str(RUNTIME), str(answers_end)],
                 cwd=code,
-                env=worker_environment(function, config, code),
+                env=worker_environment(function, config, code, credentials),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -418,9 +547,12 @@ class Worker:
 class Functions:
     """Invokes deployed functions; keeps idle workers per configuration, stops outdated ones."""
 
-    def __init__(self, config: AppConfig, log: LogLine) -> None:
+    def __init__(
+        self, config: AppConfig, log: LogLine, credentials: Callable[[Function], RoleCredentials] | None = None
+    ) -> None:
         self._config = config
         self._log = log
+        self._credentials = credentials or RoleSessions.of(config).assume
         self._code = CodeStore(config)
         self._lock = threading.Lock()
         self._idle: dict[WorkerKey, list[Worker]] = {}
@@ -469,10 +601,14 @@ class Functions:
             idle = self._idle.setdefault(key, [])
             while idle:
                 worker = idle.pop()
-                if worker.alive:
+                if worker.alive and worker.credentials.fresh():
                     self._busy.add(worker)
                     return worker
-        worker = Worker(key, function, self._code.directory(function), self._config, self._log)
+                worker.stop()  # its credentials are about to expire: a new environment gets new ones
+        credentials = self._credentials(function)
+        worker = Worker(
+            key, function, self._code.directory(function), self._config, log=self._log, credentials=credentials
+        )
         with self._lock:
             self._busy.add(worker)
         return worker

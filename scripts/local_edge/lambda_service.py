@@ -22,9 +22,10 @@ EventBridge Scheduler handing the event to Lambda, and ``status`` answers what
 became of it (``GET /_edge/invocations/<request id>``).
 
 Differences from AWS: the retries come after ``RETRY_DELAYS_S`` (seconds, not
-Lambda's one and two minutes), and the caller's right to invoke
-(``lambda:InvokeFunction`` in its role) is not checked: every worker signs with
-the emulator's one set of credentials.
+Lambda's one and two minutes); the caller's right to invoke
+(``lambda:InvokeFunction`` in its role) is not checked (each worker signs with
+its role's credentials, but the emulator evaluates no policy); and the dead
+letter is sent with the emulator's credentials, not the execution role's.
 """
 
 from __future__ import annotations
