@@ -12,6 +12,7 @@ and a temporary state directory), so tests never touch a ``make up`` emulator.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -230,6 +231,24 @@ def emulator(emulator_settings: EmulatorSettings) -> Iterator[EmulatorSettings]:
         yield emulator_settings
     finally:
         subprocess.run([str(script), "stop"], check=False, env=env, timeout=60)
+
+
+@contextlib.contextmanager
+def private_emulator(state_dir: Path) -> Iterator[EmulatorSettings]:
+    """A moto server of the caller's own on a free port, started and stopped by the project's script.
+
+    For a test module that needs a server but no deploy: the session's emulator
+    is shared by every test worker, and whichever ends first stops it.
+    """
+    settings = EmulatorSettings(port=free_port(), state_dir=state_dir)
+    script = str(ROOT / "scripts" / "emulator.sh")
+    env = tool_env(**settings.env())
+    started = run([script, "start"], cwd=ROOT, env=env, timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield settings
+    finally:
+        run([script, "stop"], cwd=ROOT, env=env, timeout=60)
 
 
 def copy_stack(synth: Synth, stack: str, destination: Path) -> Path:

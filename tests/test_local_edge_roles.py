@@ -21,7 +21,7 @@ import pytest
 from scripts.local_edge import functions
 from scripts.local_edge.deployment import Function
 from scripts.local_edge.functions import Functions, Invocation, lambda_may_assume
-from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
+from tests.conftest import EmulatorSettings, private_emulator
 
 ACCOUNT = "123456789012"
 LAMBDA_TRUST = {
@@ -46,16 +46,9 @@ def lambda_handler(event, context):
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSettings]:
-    """This module's own moto server, started and stopped by the project's script."""
-    settings = EmulatorSettings(port=free_port(), state_dir=tmp_path_factory.mktemp("roles-emulator"))
-    script = str(ROOT / "scripts" / "emulator.sh")
-    env = tool_env(**settings.env())
-    started = run([script, "start"], cwd=ROOT, env=env, timeout=120)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    """This module's own moto server."""
+    with private_emulator(tmp_path_factory.mktemp("roles-emulator")) as settings:
         yield settings
-    finally:
-        run([script, "stop"], cwd=ROOT, env=env, timeout=60)
 
 
 @pytest.fixture

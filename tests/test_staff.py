@@ -32,7 +32,7 @@ from lambdas.common import names
 from modules.config import APP_STACK, AppConfig, load_config
 from scripts import local_ops, staff
 from scripts.staff import Directory, PasswordPolicy, StaffError
-from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
+from tests.conftest import ROOT, EmulatorSettings, free_port, private_emulator, run, tool_env
 
 #: The pool's policy as modules/staff_directory.py sets it (written out: a change there is a change here).
 POLICY = {
@@ -103,16 +103,9 @@ def make_pool(idp: Any) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSettings]:
-    """This module's own moto server, started and stopped by the project's script."""
-    settings = EmulatorSettings(port=free_port(), state_dir=tmp_path_factory.mktemp("staff-emulator"))
-    script = str(ROOT / "scripts" / "emulator.sh")
-    env = tool_env(**settings.env())
-    started = run([script, "start"], cwd=ROOT, env=env, timeout=120)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    """This module's own moto server."""
+    with private_emulator(tmp_path_factory.mktemp("staff-emulator")) as settings:
         yield settings
-    finally:
-        run([script, "stop"], cwd=ROOT, env=env, timeout=60)
 
 
 def state_dir_for(emulator: EmulatorSettings, base: Path, outputs: dict[str, Any] | None) -> dict[str, str]:
