@@ -21,7 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest pytest-runtime bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name
 
 restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
 	@$(VENV)/bin/python scripts/restore.py --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
+
+verify-email: ## verify an address with the local SES, as its owner following SES's link would: EMAIL=name@example.org
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py verify-email --email '$(EMAIL)'
 
 backup-now: ## run the daily backup now, as the deployed schedule would
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backup-now

@@ -33,10 +33,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import ssl
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Final, cast
@@ -131,7 +133,7 @@ def seed(config: AppConfig, count: int) -> None:
     key, url = api_key(config), f"{invoke_url(config)}/students"
     # One sign-in: 999 students take well under the tokens' lifetime (staff_token_validity_minutes).
     token = staff_id_token(config)
-    added = existing = 0
+    added = existing = unsent = 0
     for student in sample_students(count):
         status, body = call(url, method="POST", body=student, key=key, token=token)
         for _ in range(THROTTLE_RETRIES):
@@ -141,12 +143,18 @@ def seed(config: AppConfig, count: int) -> None:
             status, body = call(url, method="POST", body=student, key=key, token=token)
         if status == 201:
             added += 1
+            unsent += not body.get("emailSent")
             print(f"  added {student['studentid']} {student['name']}")
         elif status == 409:
             existing += 1
         else:
             raise OpsError(f"{student['studentid']}: {status} {body}")
     print(f"==> seed: {added} added, {existing} already there ({url})")
+    if unsent:
+        print(
+            f"    {unsent} confirmation e-mail(s) not sent: the sample addresses are not verified, and SES's sandbox"
+            " sends only to verified ones (make verify-email EMAIL=... verifies one)"
+        )
 
 
 # --- the local staff member ----------------------------------------------------------
@@ -291,6 +299,34 @@ def sent_messages(config: AppConfig) -> list[dict[str, Any]]:
     return messages
 
 
+def follow_verification_link(config: AppConfig, identity: str) -> None:
+    """What the person at ``identity`` does with SES's verification e-mail: follow the link (the emulator's route)."""
+    url = f"{config.emulator_endpoint}/_emulator/ses-verify/{config.region}/{urllib.parse.quote(identity, safe='@')}"
+    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
+    request = urllib.request.Request(url, method="POST")  # noqa: S310 - the emulator's https URL
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context):  # noqa: S310 - the emulator
+            pass
+    except urllib.error.HTTPError as error:
+        raise OpsError(f"{identity}: SES has no such identity to verify ({error.code}): is it deployed?") from None
+
+
+def verify_email(config: AppConfig, address: str) -> None:
+    """Ask SES to verify ``address`` (it e-mails a link), then follow the link, as its owner would."""
+    if not EMAIL_PATTERN.fullmatch(address):
+        raise OpsError(f"EMAIL must be an e-mail address, not {address!r}: make verify-email EMAIL=name@example.org")
+    emulator_client("ses", config).verify_email_identity(EmailAddress=address)
+    follow_verification_link(config, address)
+    print(f"==> {address}: verified in the local SES; e-mails to it are sent from now on")
+
+
+def verify_identities(config: AppConfig) -> None:
+    """The configured sender and recipients, verified as the people behind them would after ``make up``."""
+    for address in (config.sender_email, *config.recipient_emails):
+        follow_verification_link(config, address)
+    print(f"==> SES: verified the sender and {len(config.recipient_emails)} recipient(s) (the sandbox's rule)")
+
+
 def emails(config: AppConfig) -> None:
     messages = sent_messages(config)
     for message in messages:
@@ -340,6 +376,8 @@ def _run_name(key: str) -> str:
     return Path(key).name.split(".", 1)[0]
 
 
+#: What ``make verify-email`` takes for an address (SES checks the rest).
+EMAIL_PATTERN: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: How often ``backup-now`` asks the edge what became of the invocation.
 FOLLOW_EVERY_S: Final = 0.5
 
@@ -404,6 +442,9 @@ def main(argv: list[str]) -> int:
     listing = commands.add_parser("backups", help="list backups, optionally download one")
     listing.add_argument("--download", metavar="NAME", help="a backup's name or key, or 'latest'")
     commands.add_parser("backup-now", help="run the scheduled backup now")
+    verifying = commands.add_parser("verify-email", help="verify an address with SES, as its owner would")
+    verifying.add_argument("--email", required=True, help="the address")
+    commands.add_parser("verify-identities", help="verify the configured sender and recipients")
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -423,6 +464,10 @@ def main(argv: list[str]) -> int:
             emails(config)
         elif args.command == "backups":
             backups(config, args.download)
+        elif args.command == "verify-email":
+            verify_email(config, args.email)
+        elif args.command == "verify-identities":
+            verify_identities(config)
         else:
             backup_now(config)
     except (ConfigError, OpsError, StaffError) as error:

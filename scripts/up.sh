@@ -26,6 +26,8 @@ emulator=$!
 "$python" scripts/synth.py --outdir "$out"
 wait "$emulator"
 "$python" scripts/deploy_local.py --outdir "$out"
+# SES keeps new identities pending until someone follows the link it e-mails: do that for the configured ones.
+"$python" scripts/local_ops.py verify-identities
 "$python" scripts/summary.py --outdir "$out"
 # The edge reads the deployment as it serves; a restart picks up a changed edge or port.
 scripts/edge.sh start

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from scripts import local_ops
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 
 SCRIPT = ROOT / "scripts" / "emulator.sh"
@@ -136,6 +137,62 @@ def test_update_model_replaces_the_schema_and_refuses_other_operations(emulator:
     with pytest.raises(gateway.exceptions.NotFoundException):
         gateway.update_model(restApiId=api, modelName="Nobody", patchOperations=[])
     assert gateway.get_model(restApiId=api, modelName="Student")["schema"] == changed
+
+
+# --- SES: pending identities and the sandbox ------------------------------------------------
+
+
+def verify_link(emulator: Emulator, identity: str) -> None:
+    """Follow the link of the identity's verification e-mail, as ``make verify-email`` does."""
+    local_ops.follow_verification_link(emulator.settings.config, identity)
+
+
+def send(ses: Any, sender: str, *to: str) -> None:
+    ses.send_email(
+        Source=sender,
+        Destination={"ToAddresses": list(to)},
+        Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+    )
+
+
+def test_ses_identities_stay_pending_until_their_link_is_followed(emulator: Emulator) -> None:
+    emulator.start()
+    ses = emulator.client("ses")
+    ses.verify_email_identity(EmailAddress="pending-sender@example.com")
+    status = ses.get_identity_verification_attributes(Identities=["pending-sender@example.com"])
+    assert status["VerificationAttributes"]["pending-sender@example.com"]["VerificationStatus"] == "Pending"
+    with pytest.raises(ses.exceptions.MessageRejected, match="not verified"):
+        send(ses, "pending-sender@example.com", "pending-sender@example.com")
+    verify_link(emulator, "pending-sender@example.com")
+    status = ses.get_identity_verification_attributes(Identities=["pending-sender@example.com"])
+    assert status["VerificationAttributes"]["pending-sender@example.com"]["VerificationStatus"] == "Success"
+    send(ses, "pending-sender@example.com", "pending-sender@example.com")
+    with pytest.raises(local_ops.OpsError, match="no such identity"):
+        verify_link(emulator, "never-asked@example.com")  # only an identity SES was asked about
+
+
+def test_the_ses_sandbox_sends_only_to_verified_recipients(emulator: Emulator) -> None:
+    emulator.start()
+    ses = emulator.client("ses")
+    for address in ("office@school.example", "teacher@school.example"):
+        ses.verify_email_identity(EmailAddress=address)
+        verify_link(emulator, address)
+    sent = ses.get_send_quota()["SentLast24Hours"]
+    with pytest.raises(ses.exceptions.MessageRejected) as refused:
+        send(ses, "office@school.example", "teacher@school.example", "student@school.example")
+    assert refused.value.response["Error"]["Message"] == (
+        "Email address is not verified. The following identities failed the check in region US-EAST-1:"
+        " student@school.example"
+    )
+    assert ses.get_send_quota()["SentLast24Hours"] == sent, "nothing is sent when one recipient is refused"
+    # A verified domain admits every address in it, as in AWS.
+    ses.verify_domain_identity(Domain="school.example")
+    verify_link(emulator, "school.example")
+    send(ses, "office@school.example", "teacher@school.example", "student@school.example")
+    # A pending identity can be deleted (moto deleted only verified ones).
+    ses.verify_email_identity(EmailAddress="left@example.com")
+    ses.delete_identity(Identity="left@example.com")
+    assert "left@example.com" not in ses.list_identities()["Identities"]
 
 
 # --- CreateFunction repeated -------------------------------------------------------

@@ -43,7 +43,7 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from lambdas.backup.handler import ADMIN_ONLY
-from lambdas.common import names
+from lambdas.common import mail, names
 from modules.config import APP_STACK, BOOTSTRAP_STACK, LOCAL_COGNITO_PATH
 from modules.functions import FUNCTIONS, INSERT, READ
 from modules.site_assets import runtime_config
@@ -344,6 +344,7 @@ def test_seed_adds_the_tutorials_student_first_and_is_safe_to_rerun(system: Loca
     seeded = make("seed", system.emulator, "N=25").ok()
     assert "added SV001 Nguyễn Văn A" in seeded.output
     assert "25 added, 0 already there" in seeded.output
+    assert "25 confirmation e-mail(s) not sent: the sample addresses are not verified" in seeded.output
     again = make("seed", system.emulator, "N=25").ok()
     assert "0 added, 25 already there" in again.output
     item = system.client("dynamodb").get_item(TableName="studentData", Key={"studentid": {"S": "SV001"}})["Item"]
@@ -383,8 +384,27 @@ def test_restore_puts_back_what_a_backup_holds_and_keeps_the_rest(system: LocalS
 
 def test_emails_shows_what_ses_accepted(system: LocalSystem) -> None:
     shown = make("emails", system.emulator).ok()
-    assert "to sv001@example.com" in shown.output
+    assert "to admin@example.com from noreply@example.com" in shown.output  # make up verified both
     assert "subject: Student data backup: 25 items" in shown.output
+    assert "to sv001@example.com" not in shown.output  # the sandbox: a seeded student is not verified
+
+
+def test_an_unverified_student_gets_no_email_until_the_address_is_verified(system: LocalSystem) -> None:
+    address = "tran.thi.b@example.com"
+    first = {**STUDENT, "studentid": "SV950", "email": address}
+    saved = request(f"{system.api}/students", method="POST", body=first, **system.signed())
+    assert (saved.status, saved.body["emailSent"]) == (201, False), saved
+    assert saved.body["emailError"] == mail.NOT_VERIFIED
+    verified = make("verify-email", system.emulator, f"EMAIL={address}").ok()
+    assert f"{address}: verified in the local SES" in verified.output
+    second = {**first, "studentid": "SV951"}
+    saved = request(f"{system.api}/students", method="POST", body=second, **system.signed())
+    assert (saved.status, saved.body["emailSent"]) == (201, True), saved
+    assert any(mail["destinations"]["ToAddresses"] == [address] for mail in system.emails())
+    refused = make("verify-email", system.emulator, "EMAIL=not-an-address")
+    assert refused.returncode != 0 and "EMAIL must be an e-mail address" in refused.output
+    for student in (first, second):  # the later tests count the students
+        system.client("dynamodb").delete_item(TableName="studentData", Key={"studentid": {"S": student["studentid"]}})
 
 
 def test_invalidate_completes_on_the_deployed_distribution(system: LocalSystem) -> None:
@@ -662,6 +682,8 @@ def is_sign_in(response: Response) -> bool:
 
 def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> None:
     before = len(system.emails())
+    # The student's confirmation goes out only once the address is verified (SES's sandbox).
+    make("verify-email", system.emulator, f"EMAIL={STUDENT['email']}").ok()
     # A new administrator, invited as the README says; their first sign-in, in the page, chooses a password.
     added = make("staff-add", system.emulator, f"EMAIL={OFFICE}", "ADMIN=1", DEPLOY_TARGET="local").ok()
     (line,) = [line for line in added.output.splitlines() if "temporary password" in line]

@@ -26,6 +26,8 @@ CHARSET: Final = "UTF-8"
 
 #: Why a mail was not sent when SES did not answer within the invocation's budget.
 TIMED_OUT: Final = "the e-mail service did not answer in time"
+#: SES's sandbox (every new account): mail goes only to addresses verified with SES.
+NOT_VERIFIED: Final = "the address is not verified with SES, whose sandbox sends only to verified addresses"
 
 logger = get_logger(__name__)
 
@@ -49,14 +51,18 @@ def send_text(client: SESClient, *, sender: str, to: Sequence[str], subject: str
             },
         )
     except (ClientError, BotoCoreError) as error:
-        code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+        detail = error.response.get("Error", {}) if isinstance(error, ClientError) else {}
+        code = detail.get("Code", "")
         logger.warning("e-mail not sent", extra={"errorType": type(error).__name__, "errorCode": code})
         timed_out = isinstance(error, aws.TIMEOUT_ERRORS)
-        return EmailOutcome(sent=False, error=TIMED_OUT if timed_out else _reason(code))
+        return EmailOutcome(sent=False, error=TIMED_OUT if timed_out else _reason(code, detail.get("Message", "")))
     return EmailOutcome(sent=True)
 
 
-def _reason(code: str) -> str:
+def _reason(code: str, message: str) -> str:
+    if code == "MessageRejected" and "not verified" in message:
+        # The SES sandbox: only verified addresses receive mail until the account gets production access.
+        return NOT_VERIFIED
     if code in {"MessageRejected", "MailFromDomainNotVerifiedException", "ConfigurationSetDoesNotExist"}:
         return "the e-mail service refused the message"
     if code in {"Throttling", "ThrottlingException", "LimitExceededException"}:

@@ -417,6 +417,7 @@ def inject_error(
     status: int,
     times: int | None = None,
     when: Callable[[Any], bool] | None = None,
+    message: str | None = None,
 ) -> Injection:
     """Make ``client`` receive an AWS error response for ``operation`` (None: every operation).
 
@@ -425,7 +426,7 @@ def inject_error(
     and 503 are retried, AccessDenied is not), and moto never sees the request.
     """
     protocol = client.meta.service_model.protocol
-    message = f"injected {code}"
+    message = message or f"injected {code}"
     if protocol == "json":
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}

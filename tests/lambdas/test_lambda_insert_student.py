@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.models.table import Table
 
-from lambdas.common import aws, names
+from lambdas.common import aws, mail, names
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
 from modules.functions import FUNCTIONS, INSERT
@@ -305,6 +305,17 @@ def test_student_is_saved_when_ses_rejects_the_message(world: World) -> None:
     assert body["emailSent"] is False
     assert body["emailError"] == "the e-mail service refused the message"
     assert "MessageRejected" not in response["body"]
+
+
+def test_student_whose_address_the_ses_sandbox_refuses_is_saved_and_told_why(world: World) -> None:
+    sandbox = "Email address is not verified. The following identities failed the check in region US-EAST-1: x@y.z"
+    inject_error(aws.ses(), "SendEmail", "MessageRejected", status=400, message=sandbox)
+    response = post(STUDENT)
+    assert response["statusCode"] == 201
+    body = response_json(response)
+    assert (body["emailSent"], body["emailError"]) == (False, mail.NOT_VERIFIED)
+    assert "x@y.z" not in response["body"], "SES's text is not echoed"
+    assert stored(world, "SV001") == STUDENT
 
 
 def test_database_failure_is_500_without_internals(world: World, function_logs: list[dict[str, Any]]) -> None:
