@@ -1,8 +1,9 @@
 """What the REST API serves, as plain data: routes, CORS, the request model.
 
 ``StudentApi`` builds every method, integration, model and CORS answer from
-these values, and fingerprints the same values into the deployment's trigger,
-so any change to what the API serves redeploys the stage. Which function
+these values; the deployment's trigger is a digest of all of them as Terraform
+plans them (``student_api.served_triggers``), so any change to what the API
+serves redeploys the stage. Which function
 serves a route is said in ``modules/functions.py``. This module imports only
 the standard library and the function code's student schema (the gateway
 model and the function validate with the same one); tests read it cheaply.
@@ -10,10 +11,8 @@ model and the function validate with the same one); tests read it cheaply.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from lambdas.common import student_schema as schema
@@ -21,8 +20,6 @@ from lambdas.common import student_schema as schema
 #: Request headers the page sends; the CORS answer allows exactly these.
 #: ``Authorization`` carries the signed-in staff member's ID token.
 CORS_HEADERS: Final = ("Authorization", "Content-Type", "x-api-key")
-#: Stands in the fingerprint for an allowed origin known only after apply (the distribution's domain).
-SITE_ORIGIN: Final = "(the website's own origin)"
 #: Seconds a browser may cache a preflight answer.
 CORS_MAX_AGE: Final = 600
 #: Gateway-generated errors that must carry CORS headers for the page to read them.
@@ -93,36 +90,3 @@ def student_schema() -> dict[str, Any]:
     real calendar date not in the future, Unicode letters in names).
     """
     return schema.student_schema()
-
-
-def fingerprint(
-    *,
-    allowed_origin: str,
-    routes: Sequence[tuple[str, Route]],
-    function_names: Mapping[str, str],
-    endpoint_type: str,
-    authorizer: Authorizer | None = STAFF_AUTHORIZER,
-) -> str:
-    """A digest of everything a deployment serves: a new value means a redeploy.
-
-    ``routes`` pairs each route with its function's key, ``function_names``
-    maps each key to the function's name (``modules.functions.routes`` and the
-    table give both). ``authorizer`` is the one every route requires (what
-    ``StudentApi`` wires; None: none); the user pool it trusts is known only
-    after apply and is a trigger of its own.
-    """
-    served = {
-        "routes": [{**asdict(route), "function": key} for key, route in routes],
-        "functions": dict(sorted(function_names.items())),
-        "cors": {
-            "origin": allowed_origin,
-            "headers": CORS_HEADERS,
-            "max_age": CORS_MAX_AGE,
-            "paths": paths(route for _, route in routes),
-        },
-        "schema": student_schema(),
-        "gateway_responses": GATEWAY_RESPONSES,
-        "endpoint_type": endpoint_type,
-        "authorizer": asdict(authorizer) if authorizer else None,
-    }
-    return hashlib.sha256(json.dumps(served, sort_keys=True).encode()).hexdigest()

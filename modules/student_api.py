@@ -13,11 +13,27 @@ no output.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle, Token
+import jsii
+from cdktf import (
+    DefaultTokenResolver,
+    IResolveContext,
+    IStringProducer,
+    ITerraformDependable,
+    Lazy,
+    StringConcat,
+    TerraformResource,
+    TerraformResourceLifecycle,
+    TerraformStack,
+    Tokenization,
+)
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
@@ -96,7 +112,7 @@ class StudentApi(Construct):
     function table); every one of them requires a token of ``staff``'s user
     pool. Attributes: ``api``, ``stage``, ``deployment``, ``authorizer``,
     ``api_key``, ``usage_plan``, ``key_secret``, ``invoke_url``,
-    ``deployment_fingerprint``, ``student_model``, ``access_logs``.
+    ``student_model``, ``access_logs``.
     """
 
     def __init__(
@@ -148,25 +164,17 @@ class StudentApi(Construct):
             schema=json.dumps(api_routes.student_schema(), sort_keys=True),
         )
         served = self._methods(handlers, allowed_origin=allowed_origin, stage_name=stage_name)
-        # An origin known only after apply (the distribution's domain) cannot
-        # be hashed here; it becomes a trigger of its own instead.
-        origin_known = not Token.is_unresolved(allowed_origin)
-        self.deployment_fingerprint = api_routes.fingerprint(
-            allowed_origin=allowed_origin if origin_known else api_routes.SITE_ORIGIN,
-            routes=[(function.spec.key, route) for route, function in handlers],
-            function_names={function.spec.key: function.function_name for _, function in handlers},
-            endpoint_type=endpoint_type,
-            authorizer=authorizer,
-        )
-        # The pool the authorizer trusts is known only after apply: a new pool
-        # (say, replaced) is served only once the stage is redeployed.
-        triggers = {"served": self.deployment_fingerprint, "staff_pool": staff.user_pool.arn}
+        shaping = [self.authorizer, self._validate_body, self._validate_parameters, self.student_model, *served]
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
             rest_api_id=self.api.id,
-            description="Redeployed whenever a method, integration, authorizer, model or CORS answer changes.",
-            triggers=triggers if origin_known else {**triggers, "origin": allowed_origin},
+            description="Redeployed whenever anything the stage serves changes.",
+            # Produced at synth, once every construct exists: the site's origin is only known then.
+            triggers={
+                name: Lazy.string_value(_Produced(functools.partial(_trigger, self, shaping, name)))
+                for name in TRIGGERS
+            },
             # The stage moves to the new deployment before the old one goes.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=served,
@@ -177,7 +185,7 @@ class StudentApi(Construct):
 
     def _methods(
         self, handlers: Sequence[tuple[Route, PythonFunction]], *, allowed_origin: str, stage_name: str
-    ) -> list[Construct]:
+    ) -> list[TerraformResource]:
         """Every resource and method: the routes' proxies, CORS preflights, the gateway's own errors."""
         routes = [route for route, _ in handlers]
         resources = {
@@ -191,7 +199,7 @@ class StudentApi(Construct):
             for path in api_routes.paths(routes)
         }
         cors_headers = {"Access-Control-Allow-Origin": _quoted(allowed_origin), "Vary": _quoted("Origin")}
-        served: list[Construct] = []
+        served: list[TerraformResource] = []
         for route, function in handlers:
             served += self._proxy(route, function, resources[route.path], stage_name=stage_name)
         for path, methods in api_routes.paths(routes).items():
@@ -220,7 +228,7 @@ class StudentApi(Construct):
 
     def _proxy(
         self, route: Route, function: PythonFunction, resource: ApiGatewayResource, *, stage_name: str
-    ) -> list[Construct]:
+    ) -> list[TerraformResource]:
         """The keyed method of one route, its Lambda proxy integration, and the right to invoke."""
         name = f"{route.method.lower()}{route.path.replace('/', '-')}"
         method = ApiGatewayMethod(
@@ -259,7 +267,7 @@ class StudentApi(Construct):
         )
         return [method, integration]
 
-    def _gateway_responses(self, cors_headers: Mapping[str, str]) -> list[Construct]:
+    def _gateway_responses(self, cors_headers: Mapping[str, str]) -> list[TerraformResource]:
         """The gateway's own errors (bad key, throttled, invalid body) carry CORS headers and a JSON message."""
         return [
             ApiGatewayGatewayResponse(
@@ -354,7 +362,7 @@ class StudentApi(Construct):
         path: str,
         methods: tuple[str, ...],
         cors_headers: Mapping[str, str],
-    ) -> list[Construct]:
+    ) -> list[TerraformResource]:
         """OPTIONS answered by the gateway itself (MOCK): no function runs, no key needed."""
         name = f"options{path.replace('/', '-')}"
         headers = {
@@ -403,3 +411,60 @@ class StudentApi(Construct):
             depends_on=[integration, response],
         )
         return [method, integration, response, integration_response]
+
+
+#: The deployment's triggers (``served_triggers``).
+TRIGGERS = ("served", "references")
+
+
+@jsii.implements(IStringProducer)
+class _Produced:
+    """A string made when the stack is synthesized (cdktf's ``Lazy``), by a plain function."""
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make = make
+
+    def produce(self, context: IResolveContext) -> str:
+        return self._make()
+
+
+def _trigger(scope: Construct, resources: Sequence[TerraformResource], name: str) -> str:
+    return served_triggers(scope, resources)[name]
+
+
+#: A Terraform reference to one attribute of a resource, the only kind of expression the digested resources hold.
+_REFERENCE = re.compile(r"[a-z0-9_]+\.[A-Za-z0-9_-]+\.[a-z0-9_]+")
+
+
+def served_triggers(scope: Construct, resources: Sequence[TerraformResource]) -> dict[str, str]:
+    """The deployment's triggers: a digest of every argument of what the stage serves, and of what they refer to.
+
+    API Gateway serves a stage's deployment, a snapshot taken when it was
+    made: a changed method, integration, response, validator, model,
+    authorizer or gateway response is served only once a new deployment is
+    made. ``served`` hashes the resources' whole configuration as synthesized,
+    so it misses no argument (a key requirement, a validator's flag, a
+    template); ``references`` has Terraform hash the values they refer to that
+    are known only after apply (the site's origin in the CORS answers, the user
+    pool the authorizer trusts, a function's ARN). Hashing the resources'
+    whole state in Terraform instead would follow what a refresh reads back
+    (moto and API Gateway rewrite a model's schema), and redeploy every time.
+    """
+    stack = TerraformStack.of(scope)
+    configs: dict[str, Any] = {}
+    for resource in resources:
+        resolved = Tokenization.resolve(
+            resource.to_terraform(), scope=stack, resolver=DefaultTokenResolver(StringConcat())
+        )
+        for kind, named in resolved["resource"].items():
+            for name, config in named.items():
+                configs[f"{kind}.{name}"] = config
+    text = json.dumps(configs, sort_keys=True)
+    references = sorted(set(re.findall(r"\$\{([^}]*)\}", text)))
+    unexpected = [expression for expression in references if not _REFERENCE.fullmatch(expression)]
+    if unexpected:
+        raise ValueError(f"the API's resources hold expressions the deployment trigger cannot follow: {unexpected}")
+    return {
+        "served": hashlib.sha256(text.encode()).hexdigest(),
+        "references": "${sha1(jsonencode([" + ", ".join(references) + "]))}",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -47,6 +48,42 @@ def address(stack: Doc, kind: str, path: str, *, data: bool = False) -> str:
 def ref(stack: Doc, kind: str, path: str, attribute: str, *, data: bool = False) -> str:
     """The Terraform expression that refers to an attribute of a resource."""
     return "${" + address(stack, kind, path, data=data) + "." + attribute + "}"
+
+
+#: What the stage serves from its deployment's snapshot: every resource of these types is digested by
+#: the deployment's triggers (``student_api.served_triggers``).
+API_SHAPING_TYPES = (
+    "aws_api_gateway_authorizer",
+    "aws_api_gateway_gateway_response",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_integration_response",
+    "aws_api_gateway_method",
+    "aws_api_gateway_method_response",
+    "aws_api_gateway_model",
+    "aws_api_gateway_request_validator",
+)
+
+
+def api_shaping(stack: Doc, *, without: str | None = None) -> dict[str, Doc]:
+    """Every resource of the stack whose change is served only by a new deployment, by address."""
+    return {
+        f"{kind}.{name}": config
+        for kind in API_SHAPING_TYPES
+        if kind != without
+        for name, config in stack["resource"].get(kind, {}).items()
+    }
+
+
+def served_digest(stack: Doc, *, without: str | None = None) -> str:
+    """The ``served`` trigger the synthesized API resources call for: a SHA-256 of their whole configuration."""
+    return hashlib.sha256(json.dumps(api_shaping(stack, without=without), sort_keys=True).encode()).hexdigest()
+
+
+def referenced(deployment: Doc) -> list[str]:
+    """The references whose values Terraform hashes into the ``references`` trigger."""
+    match = re.fullmatch(r"\$\{sha1\(jsonencode\(\[(.*)\]\)\)\}", deployment["triggers"]["references"])
+    assert match is not None, deployment["triggers"]
+    return match.group(1).split(", ")
 
 
 def policy_statements(stack: Doc, path: str) -> dict[str, Doc]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
+import copy
 import json
 import random
 import re
@@ -17,7 +16,18 @@ from modules import api_routes, functions
 from modules.config import APP_STACK
 from tests.conftest import TARGETS, Synth
 from tests.lambdas.bad_requests import field_values
-from tests.synth_helpers import LOCAL_ORIGIN, Doc, address, policy_statements, ref, resource, resources, site_origin
+from tests.synth_helpers import (
+    Doc,
+    address,
+    api_shaping,
+    policy_statements,
+    ref,
+    referenced,
+    resource,
+    resources,
+    served_digest,
+    site_origin,
+)
 
 APP = APP_STACK
 API = f"{APP}/api"
@@ -222,73 +232,47 @@ def test_prod_stage_logs_traces_and_throttles(app: Doc) -> None:
     }
 
 
-def test_deployment_trigger_is_the_fingerprint_of_what_is_served(app: Doc) -> None:
+def test_deployment_triggers_digest_every_resource_the_stage_serves(app: Doc) -> None:
     deployment = resource(app, "aws_api_gateway_deployment", f"{API}/deployment")
     assert deployment["lifecycle"] == {"create_before_destroy": True}
-    origin = site_origin(app)
-    # The user pool the authorizer trusts is known only after apply: a trigger of its own.
-    pool = ref(app, "aws_cognito_user_pool", f"{APP}/staff/pool", "arn")
-    served = functools.partial(
-        api_routes.fingerprint,
-        routes=ROUTES,
-        function_names=FUNCTIONS,
-        endpoint_type="REGIONAL",
-        authorizer=api_routes.STAFF_AUTHORIZER,
-    )
-    if origin == LOCAL_ORIGIN:
-        assert deployment["triggers"] == {"served": served(allowed_origin=origin), "staff_pool": pool}
-    else:
-        # The distribution's domain is known only after apply: a trigger of its own too.
-        expected = served(allowed_origin=api_routes.SITE_ORIGIN)
-        assert deployment["triggers"] == {"served": expected, "staff_pool": pool, "origin": origin}
+    assert set(deployment["triggers"]) == {"served", "references"}
+    # Every argument of every method, integration, response, validator, model and authorizer, as synthesized.
+    assert deployment["triggers"]["served"] == served_digest(app)
+    # And the values they refer to, known only after apply: every reference they hold, none other.
+    held = set(re.findall(r"\$\{([^}]*)\}", json.dumps(api_shaping(app))))
+    assert set(referenced(deployment)) == held
     assert len(deployment["depends_on"]) >= 3 * 2 + 2 * 4 + len(api_routes.GATEWAY_RESPONSES)
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("literal", "kind", "argument", "changed"),
     [
-        "integration target",
-        "new method",
-        "body validation",
-        "cors origin",
-        "function renamed",
-        "authorizer removed",
-        "token read from another header",
-        "authorizer verdicts cached",
+        ("key required", "aws_api_gateway_method", "api_key_required", False),
+        ("authorization", "aws_api_gateway_method", "authorization", "NONE"),
+        ("validator", "aws_api_gateway_request_validator", "validate_request_body", False),
+        ("validator of a method", "aws_api_gateway_method", "request_validator_id", "other"),
+        ("model", "aws_api_gateway_model", "schema", "{}"),
+        ("model of a method", "aws_api_gateway_method", "request_models", {}),
+        ("gateway response", "aws_api_gateway_gateway_response", "response_templates", {}),
+        ("integration", "aws_api_gateway_integration", "type", "HTTP_PROXY"),
+        ("integration target", "aws_api_gateway_integration", "uri", "arn:aws:other"),
+        ("CORS answer", "aws_api_gateway_integration_response", "response_parameters", {}),
+        ("CORS of a gateway error", "aws_api_gateway_gateway_response", "response_parameters", {}),
+        ("authorizer's pool", "aws_api_gateway_authorizer", "provider_arns", ["arn:aws:other"]),
+        ("token read from another header", "aws_api_gateway_authorizer", "identity_source", "method.request.header.X"),
+        ("authorizer verdicts cached", "aws_api_gateway_authorizer", "authorizer_result_ttl_in_seconds", 300),
     ],
 )
-def test_a_change_to_what_is_served_changes_the_trigger(change: str) -> None:
-    base = {
-        "allowed_origin": LOCAL_ORIGIN,
-        "routes": ROUTES,
-        "function_names": FUNCTIONS,
-        "endpoint_type": "REGIONAL",
-        "authorizer": api_routes.STAFF_AUTHORIZER,
-    }
-    before = api_routes.fingerprint(**base)  # type: ignore[arg-type]
-    (read, get), (insert, post), *others = ROUTES
-    changed = dict(base)
-    if change == "integration target":
-        changed["routes"] = ((functions.BACKUP, get), (insert, post), *others)
-    elif change == "new method":
-        changed["routes"] = (*ROUTES, (read, api_routes.Route("/students", "DELETE")))
-    elif change == "body validation":
-        changed["routes"] = ((read, get), (insert, dataclasses.replace(post, body_model=False)), *others)
-    elif change == "cors origin":
-        changed["allowed_origin"] = "https://d111.cloudfront.net"
-    elif change == "function renamed":
-        changed["function_names"] = {**FUNCTIONS, functions.READ: "getStudentDataV2"}
-    elif change == "authorizer removed":
-        changed["authorizer"] = None
-    elif change == "token read from another header":
-        changed["authorizer"] = dataclasses.replace(
-            api_routes.STAFF_AUTHORIZER, identity_source="method.request.header.X-Token"
-        )
-    elif change == "authorizer verdicts cached":
-        changed["authorizer"] = dataclasses.replace(api_routes.STAFF_AUTHORIZER, result_ttl_seconds=300)
-    after = api_routes.fingerprint(**changed)  # type: ignore[arg-type]
-    assert after != before
-    assert api_routes.fingerprint(**base) == before  # type: ignore[arg-type]
+def test_every_literal_that_shapes_the_api_changes_the_deployments_trigger(
+    app: Doc, literal: str, kind: str, argument: str, changed: object
+) -> None:
+    trigger = resource(app, "aws_api_gateway_deployment", f"{API}/deployment")["triggers"]["served"]
+    changed_app = copy.deepcopy(app)
+    carriers = [body for body in changed_app["resource"].get(kind, {}).values() if argument in body]
+    assert carriers, f"no {kind} sets {argument} ({literal})"
+    assert carriers[0][argument] != changed
+    carriers[0][argument] = changed
+    assert served_digest(changed_app) != trigger, literal
 
 
 def test_api_key_value_is_kept_in_a_secret_and_in_no_output(app: Doc) -> None:

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from modules import monitoring_spec as monitoring
 from modules.config import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, LOCAL_COGNITO_PATH
 from tests.asset_scan import findings
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
+from tests.synth_helpers import served_digest
 
 pytestmark = pytest.mark.emulator
 
@@ -423,29 +424,22 @@ def test_cdktf_cli_diffs_and_deploys_the_deployed_stack(deployment: Deployment) 
     assert "No changes" in deploy.stdout
 
 
-def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deployment, tmp_path: Path) -> None:
-    """A renamed table must be replaced: `plan_summary.py --guard` refuses that real plan, naming the table.
+def scratch_plan(deployment: Deployment, tmp_path: Path, edit: Callable[[dict[str, Any]], str]) -> tuple[Path, str]:
+    """A read-only plan of the deployed stack with its cdk.tf.json edited: its JSON file, and the JSON.
 
-    The plan is made in a scratch copy of the deployed stack (its cdk.tf.json edited, its assets
-    copied) against the same state: read only (`-lock=false`, `-refresh=false`), through the
-    deployed directory's own backend and providers (TF_DATA_DIR: no second `terraform init`).
+    The plan is made in a scratch copy of the deployed stack (its assets copied) against the same
+    state: read only (`-lock=false`, `-refresh=false`), through the deployed directory's own backend
+    and providers (TF_DATA_DIR: no second `terraform init`). ``edit`` changes the configuration and
+    answers the address to plan (``-target``: that resource and what it depends on, nothing else).
     """
     scratch = tmp_path / APP_STACK
     shutil.copytree(deployment.app_dir, scratch, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     config = json.loads((scratch / "cdk.tf.json").read_text(encoding="utf-8"))
-    [(name, table)] = [
-        (name, table)
-        for name, table in config["resource"]["aws_dynamodb_table"].items()
-        if table["//"]["metadata"]["path"] == f"{APP_STACK}/students/table"
-    ]
-    table["name"] += "-renamed"
-    # prevent_destroy would make `terraform plan` itself fail before the guard sees the plan.
-    table["lifecycle"]["prevent_destroy"] = False
+    target = edit(config)
     (scratch / "cdk.tf.json").write_text(json.dumps(config), encoding="utf-8")
     env = {k: v for k, v in deployment.env.items() if k != "ALLOW_REPLACE"}
     env["TF_DATA_DIR"] = str(deployment.app_dir / ".terraform")
     plan = run(
-        # Only the table (-target): the plan the guard must refuse, without planning everything else.
         [
             "terraform",
             "plan",
@@ -453,23 +447,81 @@ def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deploymen
             "-no-color",
             "-lock=false",
             "-refresh=false",
-            f"-target=aws_dynamodb_table.{name}",
-            "-out=replace.tfplan",
+            f"-target={target}",
+            "-out=edited.tfplan",
         ],
         cwd=scratch,
         env=env,
         timeout=900,
     )
     assert plan.returncode == 0, (plan.stdout + plan.stderr)[-5000:]
-    show = run(["terraform", "show", "-json", "replace.tfplan"], cwd=scratch, env=env)
+    show = run(["terraform", "show", "-json", "edited.tfplan"], cwd=scratch, env=env)
     assert show.returncode == 0, show.stderr[-5000:]
     plan_json = scratch / f"{APP_STACK}.json"
     plan_json.write_text(show.stdout, encoding="utf-8")
+    return plan_json, show.stdout
+
+
+def test_guard_refuses_a_real_plan_that_replaces_the_table(deployment: Deployment, tmp_path: Path) -> None:
+    """A renamed table must be replaced: `plan_summary.py --guard` refuses that real plan, naming the table."""
+    names: list[str] = []
+
+    def rename_table(config: dict[str, Any]) -> str:
+        [(name, table)] = [
+            (name, table)
+            for name, table in config["resource"]["aws_dynamodb_table"].items()
+            if table["//"]["metadata"]["path"] == f"{APP_STACK}/students/table"
+        ]
+        table["name"] += "-renamed"
+        # prevent_destroy would make `terraform plan` itself fail before the guard sees the plan.
+        table["lifecycle"]["prevent_destroy"] = False
+        names.append(name)
+        return f"aws_dynamodb_table.{name}"
+
+    plan_json, _ = scratch_plan(deployment, tmp_path, rename_table)
+    [name] = names
+    env = {k: v for k, v in deployment.env.items() if k != "ALLOW_REPLACE"}
     guard = run(
         [sys.executable, str(ROOT / "scripts" / "plan_summary.py"), "--guard", str(plan_json)], cwd=ROOT, env=env
     )
     assert guard.returncode == 2, guard.stdout + guard.stderr
     assert f"REPLACE  aws_dynamodb_table.{name}" in guard.stderr, guard.stderr
+
+
+def test_a_method_whose_key_requirement_changes_gets_a_new_deployment(deployment: Deployment, tmp_path: Path) -> None:
+    """The deployment's trigger digests what the stage serves: a changed method redeploys.
+
+    API Gateway serves a stage's deployment, not the API as it is: before the digest, a method's
+    ``api_key_required`` was not part of the trigger, so turning it off changed the method and
+    nothing the stage served. Planned read only against the deployed state, as the guard test is.
+    """
+    names: list[str] = []
+
+    def open_get_students(config: dict[str, Any]) -> str:
+        [method] = [
+            body
+            for body in config["resource"]["aws_api_gateway_method"].values()
+            if body["//"]["metadata"]["path"] == f"{APP_STACK}/api/get-students"
+        ]
+        method["api_key_required"] = False
+        [(name, api_deployment)] = config["resource"]["aws_api_gateway_deployment"].items()
+        # What a synth of the changed method writes (tests/test_api.py proves the two agree).
+        assert api_deployment["triggers"]["served"] != served_digest(config)
+        api_deployment["triggers"]["served"] = served_digest(config)
+        names.append(name)
+        return f"aws_api_gateway_deployment.{name}"
+
+    _, show = scratch_plan(deployment, tmp_path, open_get_students)
+    [name] = names
+    changes = {
+        change["address"]: change["change"]["actions"]
+        for change in json.loads(show)["resource_changes"]
+        if change["change"]["actions"] != ["no-op"]
+    }
+    [(method_address, method_actions)] = [(a, c) for a, c in changes.items() if a.startswith("aws_api_gateway_method.")]
+    assert method_actions == ["update"], method_address
+    # A new deployment before the old one goes (create_before_destroy), and the stage moves to it.
+    assert changes[f"aws_api_gateway_deployment.{name}"] == ["create", "delete"]
 
 
 # --- Staff sign-in (modules/staff_directory.py) ----------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from scripts import local_ops
+from scripts.local_edge.deployment import Deployment, DeploymentError
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 
 SCRIPT = ROOT / "scripts" / "emulator.sh"
@@ -139,6 +140,49 @@ def test_update_model_replaces_the_schema_and_refuses_other_operations(emulator:
     assert gateway.get_model(restApiId=api, modelName="Student")["schema"] == changed
 
 
+# --- API Gateway: deployments keep what the API held --------------------------------------
+
+
+def served_by(emulator: Emulator, api_id: str, deployment_id: str) -> dict[str, Any]:
+    """The emulator's snapshot of a deployment, as the local edge reads it."""
+    deployment = Deployment(emulator.settings.config)
+    served: dict[str, Any] = dict(deployment._read_snapshot(api_id, deployment_id))
+    return served
+
+
+def test_a_deployment_keeps_what_the_api_held_when_it_was_made(emulator: Emulator) -> None:
+    emulator.start()
+    gateway = emulator.client("apigateway")
+    api = gateway.create_rest_api(name="snapshots")["id"]
+    root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+    students = gateway.create_resource(restApiId=api, parentId=root, pathPart="students")["id"]
+    for verb in ("GET", "POST"):
+        gateway.put_method(restApiId=api, resourceId=students, httpMethod=verb, authorizationType="NONE")
+        gateway.put_integration(restApiId=api, resourceId=students, httpMethod=verb, type="MOCK")
+    first = gateway.create_deployment(restApiId=api, stageName="prod")["id"]
+    gateway.delete_method(restApiId=api, resourceId=students, httpMethod="POST")
+    gateway.update_method(
+        restApiId=api,
+        resourceId=students,
+        httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}],
+    )
+
+    def methods(deployment_id: str) -> dict[str, Any]:
+        resources = served_by(emulator, api, deployment_id)["resources"]
+        found: dict[str, Any] = next(r for r in resources if r["path"] == "/students")["resourceMethods"]
+        return found
+
+    assert set(methods(first)) == {"GET", "POST"}, "the first deployment still serves what it was made with"
+    assert methods(first)["POST"]["methodIntegration"]["type"] == "MOCK"
+    assert methods(first)["GET"]["apiKeyRequired"] is False
+    second = gateway.create_deployment(restApiId=api, stageName="prod")["id"]
+    assert set(methods(second)) == {"GET"}
+    assert methods(second)["GET"]["apiKeyRequired"] is True
+    with pytest.raises(DeploymentError, match="404"):
+        served_by(emulator, api, "nosuchdeployment")
+
+
 # --- SES: pending identities and the sandbox ------------------------------------------------
 
 
@@ -193,6 +237,44 @@ def test_the_ses_sandbox_sends_only_to_verified_recipients(emulator: Emulator) -
     ses.verify_email_identity(EmailAddress="left@example.com")
     ses.delete_identity(Identity="left@example.com")
     assert "left@example.com" not in ses.list_identities()["Identities"]
+
+
+def test_update_method_applies_what_terraform_changes_and_refuses_the_rest(emulator: Emulator) -> None:
+    emulator.start()
+    gateway = emulator.client("apigateway")
+    api = gateway.create_rest_api(name="methods")["id"]
+    root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+    gateway.put_method(restApiId=api, resourceId=root, httpMethod="POST", authorizationType="NONE")
+    validator = gateway.create_request_validator(restApiId=api, name="body", validateRequestBody=True)["id"]
+
+    def patch(*operations: dict[str, str]) -> dict[str, Any]:
+        answer: dict[str, Any] = gateway.update_method(
+            restApiId=api, resourceId=root, httpMethod="POST", patchOperations=list(operations)
+        )
+        return answer
+
+    patch(
+        {"op": "replace", "path": "/apiKeyRequired", "value": "true"},
+        {"op": "replace", "path": "/requestValidatorId", "value": validator},
+        {"op": "add", "path": "/requestModels/application~1json", "value": "Student"},
+        {"op": "add", "path": "/requestParameters/method.request.querystring.limit", "value": "false"},
+    )
+    method = gateway.get_method(restApiId=api, resourceId=root, httpMethod="POST")
+    assert (method["apiKeyRequired"], method["requestValidatorId"]) == (True, validator)
+    assert method["requestModels"] == {"application/json": "Student"}
+    assert method["requestParameters"] == {"method.request.querystring.limit": False}
+    patch({"op": "remove", "path": "/requestModels/application~1json"})
+    assert "requestModels" not in gateway.get_method(restApiId=api, resourceId=root, httpMethod="POST")
+    with pytest.raises(gateway.exceptions.BadRequestException):
+        patch(
+            {"op": "replace", "path": "/httpMethod", "value": "PUT"},
+            {"op": "replace", "path": "/apiKeyRequired", "value": "false"},
+        )
+    assert gateway.get_method(restApiId=api, resourceId=root, httpMethod="POST")["apiKeyRequired"] is True, (
+        "none applied"
+    )
+    with pytest.raises(gateway.exceptions.NotFoundException):
+        gateway.update_method(restApiId=api, resourceId=root, httpMethod="GET", patchOperations=[])
 
 
 # --- CreateFunction repeated -------------------------------------------------------

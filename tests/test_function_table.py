@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from lambdas.common import names
-from modules import api_routes, functions
+from modules import functions
 from modules.api_routes import Route
 from modules.config import APP_STACK
 from modules.functions import Access, FunctionKey, FunctionSpec
 from tests.conftest import ROOT, tool_env
 from tests.iam_policies import policy_documents
-from tests.synth_helpers import Doc, policy_statements, ref, resource, resources
+from tests.synth_helpers import Doc, address, api_shaping, policy_statements, ref, resource, resources, served_digest
 
 #: A fourth function, declared the way a newcomer would: one row (its code
 #: reuses an existing package, since only the wiring is under test).
@@ -115,15 +115,12 @@ def test_a_fourth_row_is_routed_keyed_and_allowed_to_be_invoked(four: Doc) -> No
     assert permission["source_arn"].endswith("/prod/GET/reports")
     preflight = resource(four, "aws_api_gateway_integration_response", f"{api}/options-reports-integration-response")
     assert preflight["response_parameters"]["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
-    # The new route is part of what the stage serves: it changes the deployment's trigger.
+    # The new route is part of what the stage serves: its method and integration are in the deployment's digest.
     deployment = resource(four, "aws_api_gateway_deployment", f"{api}/deployment")
-    three = api_routes.fingerprint(
-        allowed_origin="http://localhost:8000",
-        routes=functions.routes(),
-        function_names={row.key: row.name for row in functions.FUNCTIONS},
-        endpoint_type="REGIONAL",
-    )
-    assert deployment["triggers"]["served"] != three
+    assert deployment["triggers"]["served"] == served_digest(four)
+    shaping = api_shaping(four)
+    assert address(four, "aws_api_gateway_method", f"{api}/get-reports") in shaping
+    assert address(four, "aws_api_gateway_integration", f"{api}/get-reports-integration") in shaping
 
 
 #: A second row that asks to write backups: the backup bucket's policy admits one writer role.

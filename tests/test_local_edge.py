@@ -212,7 +212,7 @@ class FakeDeployment:
         self.api = api
         self.function_config: Function | None = function
 
-    def rest_api(self, api_id: str) -> RestApi:
+    def rest_api(self, api_id: str, stage_name: str = "prod") -> RestApi:
         if api_id != self.api.id:
             raise NotDeployed(api_id)
         return self.api

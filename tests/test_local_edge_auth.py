@@ -230,7 +230,7 @@ class Stated:
         self.key_reads: list[str] = []
         self.keys_broken = False
 
-    def rest_api(self, api_id: str) -> RestApi:
+    def rest_api(self, api_id: str, stage_name: str = "prod") -> RestApi:
         if api_id != self.api.id:
             raise NotDeployed(api_id)
         return self.api
@@ -611,9 +611,21 @@ def test_deployment_reads_authorizers_methods_and_pool_clients(tmp_path: Path, c
         apiKeyRequired=True,
     )
     apigateway.put_method(restApiId=api_id, resourceId=students, httpMethod="OPTIONS", authorizationType="NONE")
+    for verb in ("GET", "OPTIONS"):  # API Gateway deploys only methods with an integration
+        apigateway.put_integration(restApiId=api_id, resourceId=students, httpMethod=verb, type="MOCK")
+    apigateway.create_deployment(restApiId=api_id, stageName="prod")
     deployment = Deployment(local_config(tmp_path))
     deployment.apigateway, deployment.cognito = apigateway, cognito.idp
-    api = deployment.rest_api(api_id)
+    # What the emulator's deployment route answers (scripts/moto_server.py): the API's Get* answers when deployed.
+    snapshot = {
+        "resources": apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"],
+        "authorizers": apigateway.get_authorizers(restApiId=api_id)["items"],
+        "requestValidators": apigateway.get_request_validators(restApiId=api_id)["items"],
+        "models": apigateway.get_models(restApiId=api_id)["items"],
+        "gatewayResponses": apigateway.get_gateway_responses(restApiId=api_id)["items"],
+    }
+    deployment._read_snapshot = lambda api, deployed: snapshot  # type: ignore[method-assign]
+    api = deployment.rest_api(api_id, "prod")
     read = api.authorizers[authorizer]
     assert (read.type, read.provider_arns, read.identity_source) == (
         "COGNITO_USER_POOLS",

@@ -840,13 +840,24 @@ def test_a_changed_function_environment_is_used_on_the_next_call(system: LocalSy
     assert request(f"{system.api}/students?limit=1", **system.signed()).status == 200
 
 
-def test_a_removed_method_is_gone_from_the_edge(system: LocalSystem) -> None:
+def test_a_removed_method_is_served_until_the_stage_is_redeployed(system: LocalSystem) -> None:
+    """As API Gateway serves a stage's deployment, not the API as it is now."""
     apigateway = system.client("apigateway")
     api_id = system.output(names.OUTPUT_API_ID)
     resources = apigateway.get_resources(restApiId=api_id)["items"]
     students = next(resource["id"] for resource in resources if resource.get("path") == "/students")
     apigateway.delete_method(restApiId=api_id, resourceId=students, httpMethod="POST")
     time.sleep(2)
-    answer = request(f"{system.api}/students", method="POST", body={**STUDENT, "studentid": "SV902"}, **system.signed())
+    still = request(f"{system.api}/students", method="POST", body={**STUDENT, "studentid": "SV902"}, **system.signed())
+    assert still.status == 201, "no new deployment: the stage still serves the method"
+    # What Terraform does on a change: a new deployment, and the stage moved to it.
+    deployment = apigateway.create_deployment(restApiId=api_id, description="without POST /students")["id"]
+    apigateway.update_stage(
+        restApiId=api_id,
+        stageName=STAGE,
+        patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment}],
+    )
+    time.sleep(2)
+    answer = request(f"{system.api}/students", method="POST", body={**STUDENT, "studentid": "SV903"}, **system.signed())
     assert (answer.status, answer.body) == (403, {"message": "Missing Authentication Token"})
     assert FUNCTION_NAMES[INSERT] not in system.request_log()[-1]

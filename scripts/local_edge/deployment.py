@@ -39,6 +39,8 @@ from scripts.deploy_local import emulator_client
 
 #: How long an answer of the emulator is used before it is asked again.
 MAX_AGE_SECONDS: Final = 1.0
+#: The route of scripts/moto_server.py that answers what a deployment of a REST API serves.
+SNAPSHOT_ROUTE: Final = "/_emulator/apigateway-deployment"
 #: API Gateway's integration timeout when a method's integration names none.
 DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29_000
 #: ``arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations``
@@ -373,13 +375,16 @@ class Deployment:
         self.cloudfront = emulator_client("cloudfront", config)
         self.s3 = emulator_client("s3", config)
         self.cognito = emulator_client("cognito-idp", config)
+        self._snapshots: dict[tuple[str, str], _Served] = {}
+        self._snapshots_lock = threading.Lock()
         self._recent = _Recent()
 
     def outputs(self) -> Outputs:
         return self._recent.get("outputs", lambda: Outputs.read(self.outputs_path))
 
-    def rest_api(self, api_id: str) -> RestApi:
-        return self._recent.get(("api", api_id), lambda: self._read_api(api_id))
+    def rest_api(self, api_id: str, stage_name: str) -> RestApi:
+        """The API as ``stage_name`` serves it: its deployment's snapshot, with today's stages, plans and keys."""
+        return self._recent.get(("api", api_id, stage_name), lambda: self._read_api(api_id, stage_name))
 
     def function(self, name_or_arn: str) -> Function:
         return self._recent.get(("function", name_or_arn), lambda: self._read_function(name_or_arn))
@@ -411,29 +416,25 @@ class Deployment:
 
     # -- API Gateway ---------------------------------------------------------------
 
-    def _read_api(self, api_id: str) -> RestApi:
+    def _read_api(self, api_id: str, stage_name: str) -> RestApi:
+        """What is live (stages, usage plans, keys) and what the stage's deployment serves (the rest).
+
+        API Gateway serves a stage from its deployment: a change to a method,
+        an authorizer or a gateway response is served only once the stage has a
+        new deployment. The emulator keeps each deployment's snapshot
+        (``scripts/moto_server.py``); a stage that does not exist serves nothing.
+        """
         client = self.apigateway
         try:
             client.get_rest_api(restApiId=api_id)
         except ClientError as error:
             raise NotDeployed(f"REST API {api_id}: {_code(error)}") from None
-        validators = {
-            item["id"]: Validator(bool(item.get("validateRequestBody")), bool(item.get("validateRequestParameters")))
-            for item in _items(client.get_request_validators, restApiId=api_id)
-        }
-        models = {item["name"]: item.get("schema") or "{}" for item in _items(client.get_models, restApiId=api_id)}
-        resources = tuple(
-            Resource(
-                id=item["id"],
-                path=item["path"],
-                methods={
-                    verb: _method(method, validators, models)
-                    for verb, method in (item.get("resourceMethods") or {}).items()
-                },
-            )
-            for item in _items(client.get_resources, restApiId=api_id, embed=["methods"])
+        stage_items = client.get_stages(restApiId=api_id).get("item", [])
+        stages = {item["stageName"]: _stage(item) for item in stage_items}
+        deployment_id = next(
+            (item.get("deploymentId") for item in stage_items if item["stageName"] == stage_name), None
         )
-        stages = {item["stageName"]: _stage(item) for item in client.get_stages(restApiId=api_id).get("item", [])}
+        served = self.served(api_id, deployment_id) if deployment_id else _Served((), {}, {})
         plans: dict[str, list[UsagePlan]] = {}
         for item in _items(client.get_usage_plans):
             bound = [s["stage"] for s in item.get("apiStages", []) if s.get("apiId") == api_id]
@@ -446,34 +447,33 @@ class Deployment:
             ApiKey(id=item["id"], value=item.get("value", ""), enabled=bool(item.get("enabled")))
             for item in _items(client.get_api_keys, includeValues=True)
         )
-        authorizers = {
-            item["id"]: Authorizer(
-                id=item["id"],
-                name=item.get("name", ""),
-                type=item.get("type", ""),
-                provider_arns=tuple(item.get("providerARNs") or ()),
-                identity_source=item.get("identitySource") or "",
-                identity_validation_expression=item.get("identityValidationExpression") or "",
-            )
-            for item in _items(client.get_authorizers, restApiId=api_id)
-        }
-        responses = {
-            item["responseType"]: GatewayResponse(
-                status_code=item.get("statusCode"),
-                parameters=item.get("responseParameters") or {},
-                templates=item.get("responseTemplates") or {},
-            )
-            for item in _items(client.get_gateway_responses, restApiId=api_id)
-        }
         return RestApi(
             id=api_id,
-            resources=resources,
+            resources=served.resources,
             stages=stages,
             usage_plans={stage: tuple(found) for stage, found in plans.items()},
             keys=keys,
-            gateway_responses=responses,
-            authorizers=authorizers,
+            gateway_responses=served.gateway_responses,
+            authorizers=served.authorizers,
         )
+
+    def served(self, api_id: str, deployment_id: str) -> _Served:
+        """A deployment's snapshot, read once: a deployment never changes."""
+        key = (api_id, deployment_id)
+        with self._snapshots_lock:
+            if key not in self._snapshots:
+                self._snapshots[key] = _served(self._read_snapshot(api_id, deployment_id))
+            return self._snapshots[key]
+
+    def _read_snapshot(self, api_id: str, deployment_id: str) -> Mapping[str, Any]:
+        url = f"{self.config.emulator_endpoint}{SNAPSHOT_ROUTE}/{self.config.region}/{api_id}/{deployment_id}"
+        try:
+            tls = ssl.create_default_context(cafile=str(self.config.emulator_ca_bundle))
+            with urllib.request.urlopen(url, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+                snapshot: Mapping[str, Any] = json.loads(answer.read())
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise DeploymentError(f"cannot read deployment {deployment_id} of API {api_id} ({url}): {error}") from None
+        return snapshot
 
     # -- Cognito -----------------------------------------------------------------------
 
@@ -547,6 +547,55 @@ class Deployment:
             ordered=tuple(_behaviour(item) for item in (config.get("CacheBehaviors") or {}).get("Items") or []),
             default=_behaviour(config["DefaultCacheBehavior"]),
         )
+
+
+@dataclass(frozen=True)
+class _Served:
+    """What a deployment serves: the API's resources with their methods, its authorizers, its gateway responses."""
+
+    resources: tuple[Resource, ...]
+    authorizers: Mapping[str, Authorizer]
+    gateway_responses: Mapping[str, GatewayResponse]
+
+
+def _served(snapshot: Mapping[str, Any]) -> _Served:
+    """A deployment's snapshot, in the shapes of API Gateway's ``Get*`` answers, read as the edge serves it."""
+    validators = {
+        item["id"]: Validator(bool(item.get("validateRequestBody")), bool(item.get("validateRequestParameters")))
+        for item in snapshot.get("requestValidators", [])
+    }
+    models = {item["name"]: item.get("schema") or "{}" for item in snapshot.get("models", [])}
+    resources = tuple(
+        Resource(
+            id=item["id"],
+            path=item["path"],
+            methods={
+                verb: _method(method, validators, models)
+                for verb, method in (item.get("resourceMethods") or {}).items()
+            },
+        )
+        for item in snapshot.get("resources", [])
+    )
+    authorizers = {
+        item["id"]: Authorizer(
+            id=item["id"],
+            name=item.get("name", ""),
+            type=item.get("type", ""),
+            provider_arns=tuple(item.get("providerARNs") or ()),
+            identity_source=item.get("identitySource") or "",
+            identity_validation_expression=item.get("identityValidationExpression") or "",
+        )
+        for item in snapshot.get("authorizers", [])
+    }
+    responses = {
+        item["responseType"]: GatewayResponse(
+            status_code=item.get("statusCode"),
+            parameters=item.get("responseParameters") or {},
+            templates=item.get("responseTemplates") or {},
+        )
+        for item in snapshot.get("gatewayResponses", [])
+    }
+    return _Served(resources, authorizers, responses)
 
 
 def _items(operation: Callable[..., Any], **arguments: Any) -> list[dict[str, Any]]:

@@ -189,7 +189,7 @@ class Gateway:
     def handle(self, request: ApiRequest) -> ApiAnswer:
         call = _Call(request=request, request_id=str(uuid.uuid4()))
         try:
-            call.api = self._deployment.rest_api(request.api_id)
+            call.api = self._deployment.rest_api(request.api_id, call.stage_name)
         except NotDeployed as missing:
             self._log(f"gateway: {missing}")
             # No such API behind the host: API Gateway's own answer, no gateway response to shape it.
