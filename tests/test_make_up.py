@@ -546,6 +546,26 @@ def test_site_serves_the_bucket_with_its_headers_and_the_api_without_a_key_but_n
     assert request(f"{system.site}/students?limit=1").status == 401
 
 
+def test_the_site_is_read_as_the_distributions_origin_access_control_reads_it(system: LocalSystem) -> None:
+    """The website bucket's policy decides, as S3 decides for CloudFront: admit this distribution, or no page."""
+    s3 = system.client("s3")
+    bucket = system.output(names.OUTPUT_WEBSITE_BUCKET)
+    deployed = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(deployed)
+    [read] = [statement for statement in policy["Statement"] if statement["Sid"] == "AllowCloudFrontReadObjects"]
+    read["Condition"]["StringEquals"]["AWS:SourceArn"] = "arn:aws:cloudfront::123456789012:distribution/EOTHER"
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        time.sleep(2)
+        refused = request(f"{system.site}/")
+        assert refused.status == 403, refused
+        assert any("AccessDenied: the policy of" in line for line in system.request_log()[-5:])
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=deployed)
+    time.sleep(2)
+    assert request(f"{system.site}/").status == 200
+
+
 @contextmanager
 def unthrottled_key(system: LocalSystem) -> Iterator[str]:
     """A key of its own, in a usage plan without limits, and the stage's method throttle lifted, while in use.

@@ -329,6 +329,8 @@ class Behaviour:
 @dataclass(frozen=True)
 class Distribution:
     id: str
+    #: ``arn:aws:cloudfront::<account>:distribution/<id>``: what a bucket policy names as ``AWS:SourceArn``.
+    arn: str
     enabled: bool
     default_root_object: str
     origins: Mapping[str, Origin]
@@ -391,6 +393,19 @@ class Deployment:
 
     def distribution(self, distribution_id: str) -> Distribution:
         return self._recent.get(("distribution", distribution_id), lambda: self._read_distribution(distribution_id))
+
+    def bucket_policy(self, bucket: str) -> Mapping[str, Any] | None:
+        """The bucket's policy document, or None when it has none."""
+        return self._recent.get(("bucket policy", bucket), lambda: self._read_bucket_policy(bucket))
+
+    def _read_bucket_policy(self, bucket: str) -> Mapping[str, Any] | None:
+        try:
+            policy: Mapping[str, Any] = json.loads(self.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        except ClientError as error:
+            if _code(error) == "NoSuchBucketPolicy":
+                return None
+            raise
+        return policy
 
     def user_pool(self, pool_id: str) -> UserPool:
         return self._recent.get(("user pool", pool_id), lambda: self._read_user_pool(pool_id))
@@ -523,9 +538,10 @@ class Deployment:
 
     def _read_distribution(self, distribution_id: str) -> Distribution:
         try:
-            config = self.cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+            described = self.cloudfront.get_distribution(Id=distribution_id)["Distribution"]
         except ClientError as error:
             raise NotDeployed(f"distribution {distribution_id}: {_code(error)}") from None
+        config = described["DistributionConfig"]
         origins = {
             item["Id"]: Origin(
                 id=item["Id"],
@@ -541,6 +557,7 @@ class Deployment:
         }
         return Distribution(
             id=distribution_id,
+            arn=described["ARN"],
             enabled=bool(config.get("Enabled")),
             default_root_object=config.get("DefaultRootObject") or "",
             origins=origins,

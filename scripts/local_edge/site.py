@@ -6,9 +6,12 @@ A request takes the first ordered cache behaviour whose path pattern matches
 
 - an S3 origin (``<bucket>.s3.<region>.amazonaws.com``) serves the object from
   that bucket with its stored ``Content-Type``, ``Cache-Control`` and ``ETag``
-  (``/`` is the default root object; a missing key is S3's 404, which the
-  bucket policy's ``s3:ListBucket`` grants; without origin access control the
-  private bucket refuses CloudFront, 403);
+  (``/`` is the default root object), if the bucket's policy lets this
+  distribution read it through origin access control (``bucket_policy.py``:
+  ``s3:GetObject`` for ``cloudfront.amazonaws.com`` with the distribution's ARN
+  as ``AWS:SourceArn``), else S3's 403; a missing key is S3's 404 only where
+  the policy also grants ``s3:ListBucket``, 403 otherwise; without origin
+  access control the private bucket refuses CloudFront, 403;
 - an API origin (``<api id>.execute-api.<region>.amazonaws.com``) is the
   gateway of that API, the origin path (``/prod``) before the request path,
   the viewer's headers and query string as the origin request policy forwards
@@ -47,6 +50,7 @@ from werkzeug.wrappers import Request, Response
 
 from modules.config import LOCAL_COGNITO_PATH, AppConfig
 from modules.site_headers import SECURITY_HEADERS
+from scripts.local_edge.bucket_policy import cloudfront_may
 from scripts.local_edge.deployment import Behaviour, Deployment, Distribution, NotDeployed, Origin
 from scripts.local_edge.gateway import ApiRequest, Gateway
 
@@ -166,11 +170,22 @@ class Site:
         if path == "/" and distribution.default_root_object:
             path = "/" + distribution.default_root_object
         key = (origin.path.strip("/") + path).lstrip("/")
+        bucket = found.group("bucket")
+        policy = self._deployment.bucket_policy(bucket)
+
+        def may(action: str, resource: str) -> bool:
+            return cloudfront_may(policy, action=action, resource=resource, distribution_arn=distribution.arn)
+
+        if not may("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"):
+            self._log(f"site: AccessDenied: the policy of {bucket} does not let {distribution.arn} read {key}")
+            return _s3_error(403, "AccessDenied", "Access Denied")
         try:
-            stored = self._deployment.s3.get_object(Bucket=found.group("bucket"), Key=key)
+            stored = self._deployment.s3.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in ("NoSuchKey", "404"):
+                if not may("s3:ListBucket", f"arn:aws:s3:::{bucket}"):
+                    return _s3_error(403, "AccessDenied", "Access Denied")  # S3 hides what it does not list
                 return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
             self._log(f"site: s3 get_object {key}: {code}")
             return _s3_error(403, code or "AccessDenied", "Access Denied")
