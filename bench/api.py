@@ -74,6 +74,7 @@ from typing import Any, Final
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
 from lambdas.common import aws, log  # noqa: E402
 from lambdas.get_students import handler as get_students  # noqa: E402
 from lambdas.insert_student import handler as insert_student  # noqa: E402
@@ -513,10 +514,7 @@ def main(argv: list[str]) -> int:
         system.stop()
         shutil.rmtree(base, ignore_errors=True)
     report(results, budget)
-    print(
-        f"\nwall time {time.monotonic() - started:.0f} s; load average (1 min) {load_before:.2f} at the start,"
-        f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"
-    )
+    print(run_facts(started, load_before))
     errors = [error for measured in results.values() for side in measured for error in side.errors]
     if errors:
         print(f"error: {len(errors)} request(s) did not answer as expected; the first: {errors[0]}", file=sys.stderr)

@@ -105,6 +105,7 @@ if str(ROOT) not in sys.path:
 # Only what the function itself imports: every measurement runs in a child
 # process that imports this module, and its memory is the result.
 import lambdas  # noqa: E402
+from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
 from lambdas.backup import handler as backup  # noqa: E402
 from lambdas.backup.scan import scan_items  # noqa: E402
 from lambdas.common import aws, encoding, names  # noqa: E402
@@ -768,10 +769,7 @@ def main(argv: Sequence[str]) -> int:
     print()
     for line in verdicts(results, function_segments()):
         print(line)
-    print(
-        f"\nwall time {time.monotonic() - started:.0f} s; load average (1 min) {load_before:.2f} at the start,"
-        f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"
-    )
+    print(run_facts(started, load_before))
     return 0
 
 

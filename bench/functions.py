@@ -69,6 +69,7 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
 from modules.functions import FUNCTIONS, FunctionSpec  # noqa: E402 - stdlib only, unlike modules.python_function
 
 LAMBDAS_DIR: Final = ROOT / "lambdas"
@@ -471,10 +472,7 @@ def main(argv: Sequence[str]) -> int:
         print(line)
     print("a layer holds the same files, read-only under /opt/python: the same times, the same 250 MiB")
     print(conclusion(rows))
-    print(
-        f"\nwall time {time.monotonic() - started:.0f} s; load average (1 min) {load_before:.2f} at the start,"
-        f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"
-    )
+    print(run_facts(started, load_before))
     return 0
 
 
