@@ -20,7 +20,8 @@ import pytest
 
 from scripts.local_edge import functions
 from scripts.local_edge.deployment import Function
-from scripts.local_edge.functions import Functions, Invocation, lambda_may_assume
+from scripts.local_edge.functions import LAMBDA_PRINCIPAL, Functions, Invocation
+from scripts.local_edge.policies import service_may_assume
 from tests.conftest import EmulatorSettings, private_emulator
 
 ACCOUNT = "123456789012"
@@ -154,4 +155,4 @@ def test_a_worker_whose_credentials_are_about_to_expire_is_replaced_with_fresh_o
     ],
 )
 def test_trust_is_read_as_aws_reads_it_and_never_more_kindly(statement: dict[str, Any], trusted: bool) -> None:
-    assert lambda_may_assume({"Statement": [statement]}, account=ACCOUNT) is trusted
+    assert service_may_assume({"Statement": [statement]}, service=LAMBDA_PRINCIPAL, account=ACCOUNT) is trusted

@@ -71,6 +71,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from modules.config import AppConfig
 from scripts.deploy_local import emulator_client
 from scripts.local_edge.deployment import Function
+from scripts.local_edge.policies import service_may_assume
 
 RUNTIME: Final = Path(__file__).with_name("runtime.py")
 #: The workers' interpreter: the deployed runtime's Python and SDK (``make setup``: requirements-runtime.lock).
@@ -286,50 +287,10 @@ class RoleCredentials:
         return self.expires_at - time.monotonic() > RENEW_BEFORE_SECONDS
 
 
-def lambda_may_assume(trust: Mapping[str, Any], *, account: str) -> bool:
-    """Does the trust policy let Lambda assume the role (``sts:AssumeRole`` for ``lambda.amazonaws.com``)?
-
-    What this project's roles say: an ``Allow`` for the service principal, with no
-    condition or ``StringEquals`` on ``aws:SourceAccount``. A statement with any
-    other condition is not taken as trust: this check never admits what AWS may refuse.
-    """
-    statements = trust.get("Statement", [])
-    for item in [statements] if isinstance(statements, Mapping) else statements:
-        actions = item.get("Action", [])
-        principals = (
-            (item.get("Principal") or {}).get("Service", []) if isinstance(item.get("Principal"), Mapping) else []
-        )
-        if item.get("Effect") != "Allow" or not _names(actions) & {"sts:AssumeRole", "sts:*", "*"}:
-            continue
-        if LAMBDA_PRINCIPAL not in _names(principals):
-            continue
-        conditions = item.get("Condition") or {}
-        if all(
-            operator == "StringEquals"
-            and set(values) == {"aws:SourceAccount"}
-            and _names(values["aws:SourceAccount"]) == {account}
-            for operator, values in conditions.items()
-        ):
-            return True
-    return False
-
-
-def _source_account_is(account: str, operator: str, values: Mapping[str, Any]) -> bool:
-    return (
-        operator == "StringEquals"
-        and set(values) == {"aws:SourceAccount"}
-        and _names(values["aws:SourceAccount"]) == {account}
-    )
-
-
-def _names(value: Any) -> set[str]:
-    return {value} if isinstance(value, str) else set(value)
-
-
 class RoleSessions:
     """Each function's credentials, as Lambda obtains them: ``AssumeRole`` on its execution role, from STS.
 
-    The role must exist and trust Lambda (``lambda_may_assume``), or the
+    The role must exist and trust Lambda (``policies.service_may_assume``), or the
     function cannot run, as in AWS. The session is named after the function, so
     its calls are made as ``arn:aws:sts::<account>:assumed-role/<role>/<function>``.
     """
@@ -348,7 +309,8 @@ class RoleSessions:
         account = function.arn.split(":")[4]
         try:
             role = self._iam.get_role(RoleName=function.role.rsplit("/", 1)[-1])["Role"]
-            if not lambda_may_assume(_document(role["AssumeRolePolicyDocument"]), account=account):
+            trust = _document(role["AssumeRolePolicyDocument"])
+            if not service_may_assume(trust, service=LAMBDA_PRINCIPAL, account=account):
                 raise CodeError(f"The role defined for {function.name} cannot be assumed by Lambda: {function.role}")
             answer = self._sts.assume_role(
                 RoleArn=function.role, RoleSessionName=function.name, DurationSeconds=CREDENTIALS_SECONDS

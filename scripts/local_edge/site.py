@@ -7,7 +7,7 @@ A request takes the first ordered cache behaviour whose path pattern matches
 - an S3 origin (``<bucket>.s3.<region>.amazonaws.com``) serves the object from
   that bucket with its stored ``Content-Type``, ``Cache-Control`` and ``ETag``
   (``/`` is the default root object), if the bucket's policy lets this
-  distribution read it through origin access control (``bucket_policy.py``:
+  distribution read it through origin access control (``policies.py``:
   ``s3:GetObject`` for ``cloudfront.amazonaws.com`` with the distribution's ARN
   as ``AWS:SourceArn``), else S3's 403; a missing key is S3's 404 only where
   the policy also grants ``s3:ListBucket``, 403 otherwise; without origin
@@ -50,9 +50,9 @@ from werkzeug.wrappers import Request, Response
 
 from modules.config import LOCAL_COGNITO_PATH, AppConfig
 from modules.site_headers import SECURITY_HEADERS
-from scripts.local_edge.bucket_policy import cloudfront_may
 from scripts.local_edge.deployment import Behaviour, Deployment, Distribution, NotDeployed, Origin
 from scripts.local_edge.gateway import ApiRequest, Gateway
+from scripts.local_edge.policies import cloudfront_may
 
 _S3_ORIGIN: Final = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
 _API_ORIGIN: Final = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")

@@ -1,4 +1,4 @@
-"""``scripts/local_edge/bucket_policy.py``: the website bucket's policy, read as S3 reads it for CloudFront.
+"""``scripts/local_edge/policies.py``: the website bucket's policy, read as S3 reads it for CloudFront.
 
 The policy is the one the stack synthesizes (``modules/website.py``), as S3 hands
 it back, with the references filled in; then each way it could be wrong.
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local_edge.bucket_policy import cloudfront_may
+from scripts.local_edge.policies import cloudfront_may
 
 BUCKET = "student-management-website-2025"
 DISTRIBUTION = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL"

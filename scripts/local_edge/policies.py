@@ -1,4 +1,9 @@
-"""What a bucket policy lets CloudFront's origin access control do: the website bucket admits one distribution.
+"""What a resource policy lets an AWS service do, as AWS evaluates it: one evaluator for the edge's two questions.
+
+- **The website bucket** (``cloudfront_may``): what the bucket policy lets
+  CloudFront's origin access control do.
+- **An execution role** (``service_may_assume``): whether its trust policy lets
+  Lambda assume it, to run the function.
 
 With origin access control, CloudFront signs its requests to the bucket as the
 service principal ``cloudfront.amazonaws.com``, and S3 evaluates the bucket
@@ -7,11 +12,10 @@ private and its policy is the only grant, so the policy alone decides whether
 the site can be read: ``s3:GetObject`` for an object, and ``s3:ListBucket`` for
 S3 to answer a missing key 404 rather than 403.
 
-The emulator does not evaluate a bucket policy for a service principal, so the
-local edge evaluates it here, before it reads an object, as S3 would: an
-explicit ``Deny`` that applies wins, then an ``Allow`` that applies is needed.
-A statement applies when its principal, action, resource and every condition
-match. The condition operators this project's policies use are evaluated
+The emulator evaluates neither for a service principal, so the local edge does,
+as AWS would: an explicit ``Deny`` that applies wins, then an ``Allow`` that
+applies is needed. A statement applies when its principal, action, resource
+(a trust policy names none) and every condition match. The condition operators this project's policies use are evaluated
 (``StringEquals``, ``StringNotEquals``, ``StringLike``, ``ArnEquals``,
 ``ArnLike``, ``Bool``, with ``IfExists``); a statement with any other operator
 (or with ``NotPrincipal``, ``NotAction`` or ``NotResource``) is taken to allow
@@ -31,12 +35,31 @@ CLOUDFRONT: Final = "cloudfront.amazonaws.com"
 
 def cloudfront_may(policy: Mapping[str, Any] | None, *, action: str, resource: str, distribution_arn: str) -> bool:
     """Does ``policy`` let the distribution (through origin access control) do ``action`` on ``resource``?"""
-    if not policy:
-        return False  # a private bucket with no policy admits no one but its account
     context = {"aws:SecureTransport": "true", "AWS:SourceArn": distribution_arn}
+    return allows(policy, service=CLOUDFRONT, action=action, resource=resource, context=context)
+
+
+def service_may_assume(trust: Mapping[str, Any], *, service: str, account: str) -> bool:
+    """Does the role's trust policy let ``service`` assume it (``sts:AssumeRole``) on behalf of ``account``?"""
+    return allows(
+        trust, service=service, action="sts:AssumeRole", resource=None, context={"aws:SourceAccount": account}
+    )
+
+
+def allows(
+    policy: Mapping[str, Any] | None,
+    *,
+    service: str,
+    action: str,
+    resource: str | None,
+    context: Mapping[str, str],
+) -> bool:
+    """Does ``policy`` let the service principal do ``action`` (on ``resource``; None: a trust policy's own role)?"""
+    if not policy:
+        return False  # no policy admits no one but the account
     allowed = False
     for statement in _statements(policy):
-        applies = _applies(statement, action, resource, context)
+        applies = _applies(statement, service, action, resource, context)
         if statement.get("Effect") == "Deny" and applies is not False:
             return False
         if statement.get("Effect") == "Allow" and applies is True:
@@ -49,25 +72,27 @@ def _statements(policy: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
     return [statements] if isinstance(statements, Mapping) else list(statements)
 
 
-def _applies(statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool | None:
+def _applies(
+    statement: Mapping[str, Any], service: str, action: str, resource: str | None, context: Mapping[str, str]
+) -> bool | None:
     """True when the statement applies, False when it does not, None when it cannot be evaluated here."""
     if any(element in statement for element in ("NotPrincipal", "NotAction", "NotResource")):
         return None
-    if not _principal_matches(statement.get("Principal")):
+    if not _principal_matches(statement.get("Principal"), service):
         return False
     if not any(_like(pattern, action, case=False) for pattern in _names(statement.get("Action", []))):
         return False
-    if not any(_like(pattern, resource) for pattern in _names(statement.get("Resource", []))):
+    if resource is not None and not any(_like(pattern, resource) for pattern in _names(statement.get("Resource", []))):
         return False
     return _conditions_hold(statement.get("Condition") or {}, context)
 
 
-def _principal_matches(principal: Any) -> bool:
+def _principal_matches(principal: Any, service: str) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         return False
-    return CLOUDFRONT in _names(principal.get("Service", [])) or "*" in _names(principal.get("AWS", []))
+    return service in _names(principal.get("Service", [])) or "*" in _names(principal.get("AWS", []))
 
 
 def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]) -> bool | None:
