@@ -21,7 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest pytest-runtime bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -102,6 +102,12 @@ seed: ## add sample students through the local API (N=20 by default; the tutoria
 
 emails: ## show the e-mails the emulator's SES accepted
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py emails
+
+denials: ## show what the emulator's IAM refused (AccessDenied: who, what, on which resource, why)
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py denials
+
+alarm-test: ## try an alarm's actions: set it to ALARM and back to OK, show where CloudWatch delivered each [ALARM=name]
+	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py alarm-test $(if $(ALARM),--alarm "$(ALARM)")
 
 backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
 	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')

@@ -133,16 +133,23 @@ class Apply:
         return elapsed
 
 
-def emulator_client(service: str, config: AppConfig) -> Any:
-    """A boto3 client of the emulator: its endpoint, its CA, its (non-secret) credentials."""
+def emulator_client(service: str, config: AppConfig, *, credentials: tuple[str, str, str] | None = None) -> Any:
+    """A boto3 client of the emulator: its endpoint, its CA, and its (non-secret) administrator's credentials,
+    or ``credentials`` (access key id, secret, session token: a role's, as a service acting as the role)."""
+    key, secret, token = credentials or (
+        EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        None,
+    )
     make_client: Callable[..., Any] = boto3.client  # the stubs type one literal service name at a time
     return make_client(
         service,
         endpoint_url=config.emulator_endpoint,
         region_name=config.region,
         verify=str(config.emulator_ca_bundle),
-        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
     )
 
 

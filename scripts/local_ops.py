@@ -5,6 +5,10 @@
     local_ops.py staff-token          print an ID token of the local staff member (for curl's Authorization)
     local_ops.py seed [--count N]     add sample students through the local invoke URL
     local_ops.py emails               what the emulator's SES accepted: to, subject, body
+    local_ops.py denials              what the emulator's IAM refused (AccessDenied), oldest first
+    local_ops.py alarm-test [--alarm NAME]
+                                      set an alarm to ALARM and back to OK, as `aws cloudwatch set-alarm-state`
+                                      does, and show where CloudWatch delivered each notification
     local_ops.py backups [--download NAME|latest]
                                       list the backups; download one's objects into <state dir>/downloads
     local_ops.py backup-now           run the schedule's target with its deployed input, as the scheduler would
@@ -40,6 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -290,13 +295,55 @@ def staff_id_token(config: AppConfig) -> str:
     return str(answer["AuthenticationResult"]["IdToken"])
 
 
+def emulator_route(config: AppConfig, route: str) -> Any:
+    """The JSON answer of one of the emulator's own routes (scripts/moto_server.py), over its HTTPS."""
+    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
+    with urllib.request.urlopen(f"{config.emulator_endpoint}{route}", timeout=10, context=context) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
 def sent_messages(config: AppConfig) -> list[dict[str, Any]]:
     """Every e-mail the emulator's SES accepted, oldest first (its ``/_emulator/ses-messages`` route)."""
-    url = f"{config.emulator_endpoint}/_emulator/ses-messages/{config.region}"
-    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
-    with urllib.request.urlopen(url, timeout=10, context=context) as response:  # noqa: S310 - the emulator
-        messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
+    messages: list[dict[str, Any]] = emulator_route(config, f"/_emulator/ses-messages/{config.region}")["messages"]
     return messages
+
+
+def access_denials(config: AppConfig, after: int = 0) -> list[dict[str, Any]]:
+    """The requests the emulator's IAM refused (numbered ``seq``), those after ``after``, oldest first."""
+    denials: list[dict[str, Any]] = emulator_route(config, f"/_emulator/iam/denials?after={after}")["denials"]
+    return denials
+
+
+def alarm_test(config: AppConfig, name: str | None) -> None:
+    """Try an alarm's actions as AWS documents it: ``SetAlarmState`` to ALARM, then to OK; each must notify."""
+    cloudwatch = emulator_client("cloudwatch", config)
+    alarms = sorted(a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm"])["MetricAlarms"])
+    if not alarms:
+        raise OpsError("no alarm is deployed: run `make up`")
+    alarm = name or alarms[0]
+    if alarm not in alarms:
+        raise OpsError(f"no alarm {alarm!r}: ALARM= one of {', '.join(alarms)}")
+    route = f"/_emulator/alarm-notifications/{config.region}"
+    current = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+    # Only a change of state notifies: an alarm left in ALARM goes to OK first.
+    for state in ("OK", "ALARM", "OK") if current == "ALARM" else ("ALARM", "OK"):
+        seen = len(emulator_route(config, route)["notifications"])
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue=state, StateReason=f"make alarm-test: {state}")
+        attempts = emulator_route(config, route)["notifications"][seen:]
+        if not attempts:
+            raise OpsError(f"{alarm} went to {state} and notified nothing: are its actions enabled?")
+        for attempt in attempts:
+            if not attempt["delivered"]:
+                raise OpsError(f"{alarm} -> {state}: {attempt['error']}")
+            print(f"==> {alarm} -> {state}: {attempt['subject']!r} delivered to {', '.join(attempt['deliveredTo'])}")
+
+
+def denials(config: AppConfig) -> None:
+    found = access_denials(config)
+    for denial in found:
+        stamp = time.strftime("%H:%M:%S", time.localtime(denial["time"]))
+        print(f"{stamp} {denial['code']}: {denial['message']}")
+    print(f"==> {len(found)} request(s) refused by the emulator's IAM (the last 1,000 are kept)")
 
 
 def follow_verification_link(config: AppConfig, identity: str) -> None:
@@ -383,23 +430,21 @@ FOLLOW_EVERY_S: Final = 0.5
 
 
 def backup_now(config: AppConfig) -> None:
-    """The schedule's target, invoked as the scheduler does: asynchronously, with Lambda's retries, then followed."""
+    """Fire each deployed schedule now, as the scheduler would at its time (as its role), then follow the run."""
     scheduler = emulator_client("scheduler", config)
     schedules = scheduler.list_schedules()["Schedules"]
     if not schedules:
         raise OpsError("no schedule is deployed: run `make up`")
     for summary in schedules:
-        schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
-        function = schedule["Target"]["Arn"].rsplit(":", 1)[-1]
-        payload = json.loads(schedule["Target"].get("Input") or "{}")
-        print(
-            f"==> {schedule['Name']}: invoking {function} with its deployed input, asynchronously as the scheduler does"
-        )
+        name, group = summary["Name"], summary.get("GroupName", "default")
         status, queued = call(
-            f"http://localhost:{config.api_port}/_edge/invoke/{function}", method="POST", body=payload
+            f"http://localhost:{config.api_port}/_edge/schedules/{name}?group={urllib.parse.quote(group)}",
+            method="POST",
         )
         if status != 202:
-            raise OpsError(f"the edge did not accept the invocation of {function} ({status}): {queued}")
+            raise OpsError(f"the edge did not fire the schedule {name} ({status}): {queued}")
+        function = queued["function"]
+        print(f"==> {name}: invoking {function} with its deployed input, asynchronously as the scheduler does")
         outcome = _follow(config, queued["requestId"])
         if outcome["state"] == "succeeded":
             print(f"==> {function} succeeded (attempt {outcome['attempts']}):")
@@ -411,6 +456,8 @@ def backup_now(config: AppConfig) -> None:
             if outcome["deadLetterQueue"]
             else ""
         )
+        if not outcome["attempts"]:
+            raise OpsError(f"the scheduler could not invoke {function} as the schedule's role{where}")
         raise OpsError(f"{function} failed {outcome['attempts']} times, as Lambda tries an asynchronous event{where}")
 
 
@@ -439,6 +486,9 @@ def main(argv: list[str]) -> int:
     seeding = commands.add_parser("seed", help="add sample students through the API")
     seeding.add_argument("--count", type=int, default=20, help="how many (default 20)")
     commands.add_parser("emails", help="show what SES accepted")
+    commands.add_parser("denials", help="show what IAM refused")
+    testing = commands.add_parser("alarm-test", help="set an alarm to ALARM and back, show the notifications")
+    testing.add_argument("--alarm", help="the alarm's name (default: the first deployed)")
     listing = commands.add_parser("backups", help="list backups, optionally download one")
     listing.add_argument("--download", metavar="NAME", help="a backup's name or key, or 'latest'")
     commands.add_parser("backup-now", help="run the scheduled backup now")
@@ -450,26 +500,22 @@ def main(argv: list[str]) -> int:
         config = load_config()
         if not config.is_local:
             raise OpsError("these operations are for the local system: DEPLOY_TARGET=local")
-        if args.command == "api-key":
-            print(api_key(config))
-        elif args.command == "staff-user":
-            ensure_staff_user(config)
-        elif args.command == "staff-token":
-            print(staff_id_token(config))
-        elif args.command == "seed":
-            if not 1 <= args.count <= 999:
-                raise OpsError("--count (N) must be from 1 to 999")
-            seed(config, args.count)
-        elif args.command == "emails":
-            emails(config)
-        elif args.command == "backups":
-            backups(config, args.download)
-        elif args.command == "verify-email":
-            verify_email(config, args.email)
-        elif args.command == "verify-identities":
-            verify_identities(config)
-        else:
-            backup_now(config)
+        commands_of: dict[str, Callable[[], object]] = {
+            "api-key": lambda: print(api_key(config)),
+            "staff-user": lambda: ensure_staff_user(config),
+            "staff-token": lambda: print(staff_id_token(config)),
+            "seed": lambda: seed(config, args.count),
+            "emails": lambda: emails(config),
+            "denials": lambda: denials(config),
+            "alarm-test": lambda: alarm_test(config, args.alarm),
+            "backups": lambda: backups(config, args.download),
+            "verify-email": lambda: verify_email(config, args.email),
+            "verify-identities": lambda: verify_identities(config),
+            "backup-now": lambda: backup_now(config),
+        }
+        if args.command == "seed" and not 1 <= args.count <= 999:
+            raise OpsError("--count (N) must be from 1 to 999")
+        commands_of[args.command]()
     except (ConfigError, OpsError, StaffError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

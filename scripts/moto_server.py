@@ -13,16 +13,19 @@ answers a function's deployed zip (moto's ``GetFunction`` names a location it
 does not serve), which the local edge runs; ``GET /_emulator/ses-messages/<region>``
 answers every e-mail SES accepted, which ``make emails`` shows.
 
-Bucket policy conditions. moto 5.2 evaluates only ``StringEquals`` conditions
-and treats a statement with any other condition operator as if its condition
-held. The TLS-only statement every bucket here carries ("Deny s3:* when Bool
-aws:SecureTransport is false") then denies every object request, over HTTPS
-too. This launcher evaluates the condition operators the project's policies use
-against the request context moto cannot see: the emulator serves HTTPS only
-(scripts/emulator.sh), so every request has ``aws:SecureTransport=true``. As in
-AWS, a statement whose condition does not hold does not apply; a key the context
-lacks fails the condition (unless the operator ends in ``IfExists``); an
-operator not handled here fails too, and is logged.
+IAM. Every request is authorized before moto sees it (``scripts/emulator_iam.py``):
+a role session's by its role's policies and the resource's policy, the
+administrator's by the resource policies' explicit denies. moto's own reading
+of bucket policies (which evaluated only ``StringEquals`` and took any other
+condition as holding) is switched off: ``FakeBucket.get_permission`` answers
+"neutral", so a policy is read once, by the evaluator the edge uses too.
+``GET /_emulator/iam/denials`` answers the refusals; ``POST /_emulator/iam/
+authorize`` decides a call made to the local edge.
+
+CloudWatch alarm actions. moto does nothing with them; here a change of an
+alarm's state notifies its SNS topics as CloudWatch would, through the topic's
+and its key's policies (``scripts/emulator_alarms.py``);
+``GET /_emulator/alarm-notifications/<region>`` answers every attempt.
 
 Repeated CreateFunction. moto answers any ``CreateFunction`` for a name that
 exists with 409 ``ResourceConflictException``. Under load the AWS provider's
@@ -117,12 +120,12 @@ import binascii
 import contextlib
 import copy
 import email
-import fnmatch
 import functools
 import hashlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 import urllib.parse
@@ -130,28 +133,32 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
+from pathlib import Path
 from typing import Any
 
 import moto.server
 from moto.apigateway.exceptions import BadRequestException
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.apigateway.responses import APIGatewayResponse
-from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.exceptions import InvalidParameterValueException, UnknownFunctionException
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudfront import models as cloudfront_models
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.iam.access_control import PermissionResult
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.logs.models import LogsBackend
 from moto.logs.responses import LogsResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.models import FakeBucket
 from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend, ses_backends
 
-REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
-LOG = logging.getLogger("moto_server.conditions")
+# Run as a script (scripts/emulator.sh): the repository's root, for the modules shared with the edge.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import emulator_alarms, emulator_iam
+
 LAMBDA_LOG = logging.getLogger("moto_server.lambda")
 HEALTH_PATH = "/_emulator/health"
 #: ``GET /_emulator/lambda-code/<region>/<function name>``: the function's deployed zip. Like the
@@ -183,6 +190,17 @@ class DispatcherWithHealth(DomainDispatcherApplication):
             return _deployment_snapshot(path.removeprefix(DEPLOYMENT_SNAPSHOT_PATH), start_response)
         if environ.get("REQUEST_METHOD") == "POST" and path.startswith(SES_VERIFY_PATH):
             return _verify_identity(path.removeprefix(SES_VERIFY_PATH), start_response)
+        if environ.get("REQUEST_METHOD") == "GET" and path.startswith(emulator_alarms.NOTIFICATIONS_PATH):
+            region = path.removeprefix(emulator_alarms.NOTIFICATIONS_PATH)
+            body = json.dumps({"notifications": emulator_alarms.notifications(region)}).encode()
+            return _answer(start_response, "200 OK", "application/json", body)
+        if environ.get("REQUEST_METHOD") == "GET" and path == emulator_iam.DENIALS_PATH:
+            return _denials(str(environ.get("QUERY_STRING", "")), start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and path == emulator_iam.AUTHORIZE_PATH:
+            return _authorize_call(environ, start_response)
+        refused = emulator_iam.authorize(environ)
+        if refused is not None:
+            return emulator_iam.answer(*refused, environ, start_response)
         return super().__call__(environ, start_response)
 
 
@@ -225,59 +243,34 @@ def _function_code(region_and_name: str, start_response: Any) -> list[bytes]:
 # moto.server.main builds its application from this module attribute.
 moto.server.DomainDispatcherApplication = DispatcherWithHealth  # type: ignore[attr-defined]
 
-# --- bucket policy conditions ------------------------------------------------
+# --- IAM ---------------------------------------------------------------------------
 
 
-def _matches(operator: str, expected: list[str], actual: str) -> bool | None:
-    if operator in ("Bool", "StringEquals", "ArnEquals", "NumericEquals"):
-        return actual.lower() in [e.lower() for e in expected] if operator == "Bool" else actual in expected
-    if operator == "StringNotEquals":
-        return actual not in expected
-    if operator in ("StringLike", "ArnLike"):
-        return any(fnmatch.fnmatchcase(actual, pattern) for pattern in expected)
-    return None
+def _no_bucket_policy_of_moto(self: FakeBucket, action: str, resource: str) -> PermissionResult:
+    """moto's bucket-policy check, answered "neutral": ``emulator_iam`` has decided before moto was asked."""
+    return PermissionResult.NEUTRAL
 
 
-def conditions_hold(conditions: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
-    for operator, pairs in conditions.items():
-        base = operator.removesuffix("IfExists")
-        for key, raw in pairs.items():
-            expected = [str(v) for v in (raw if isinstance(raw, list) else [raw])]
-            actual = context.get(key)
-            if actual is None:
-                if base == operator:
-                    return False
-                continue
-            result = _matches(base, expected, actual)
-            if result is None:
-                LOG.warning("condition operator %s is not evaluated by this emulator; statement skipped", operator)
-                return False
-            if not result:
-                return False
-    return True
+FakeBucket.get_permission = _no_bucket_policy_of_moto  # type: ignore[method-assign]
+emulator_alarms.install()
 
 
-_moto_is_action_permitted = IAMPolicyStatement.is_action_permitted
+def _denials(query: str, start_response: Any) -> list[bytes]:
+    after = urllib.parse.parse_qs(query).get("after", ["0"])[0]
+    denials = emulator_iam.DENIALS.after(int(after) if after.isdigit() else 0)
+    return _answer(start_response, "200 OK", "application/json", json.dumps({"denials": denials}).encode())
 
 
-def is_action_permitted(
-    self: IAMPolicyStatement,
-    action: str,
-    resource: str = "*",
-    principal: str | None = None,
-    incoming_condition_values: dict[str, str] | None = None,
-) -> Any:
-    conditions = self._statement.get("Condition")
-    if not conditions:
-        return _moto_is_action_permitted(self, action, resource, principal, incoming_condition_values)
-    context = {**REQUEST_CONTEXT, **(incoming_condition_values or {})}
-    if not conditions_hold(conditions, context):
-        return PermissionResult.NEUTRAL
-    unconditional = IAMPolicyStatement({k: v for k, v in self._statement.items() if k != "Condition"})
-    return _moto_is_action_permitted(unconditional, action, resource, principal, context)
+def _authorize_call(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        decision = emulator_iam.authorize_call(request)
+    except (ValueError, KeyError) as error:
+        body = json.dumps({"message": f"expected accessKeyId, sessionToken, action and resource: {error}"}).encode()
+        return _answer(start_response, "400 Bad Request", "application/json", body)
+    return _answer(start_response, "200 OK", "application/json", json.dumps(decision).encode())
 
-
-IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
 
 # --- repeated CreateFunction -------------------------------------------------
 
@@ -419,8 +412,20 @@ _DEAD_LETTER_ATTRIBUTE = "_student_mgmt_dead_letter_config"
 
 
 def _set_dead_letter_config(function: Any, config: Any) -> None:
-    """``config`` as AWS takes it: a ``TargetArn``, or none (``""`` or no config) for no queue."""
+    """``config`` as AWS takes it: a ``TargetArn``, or none (``""`` or no config) for no queue.
+
+    As Lambda does, the execution role must be allowed to send to the target
+    (``sqs:SendMessage`` on a queue, ``sns:Publish`` on a topic), or the
+    function is not created or changed.
+    """
     target = config.get("TargetArn") if isinstance(config, dict) else None
+    if target:
+        service, action = ("SNS", "sns:Publish") if ":sns:" in target else ("SQS", "sqs:SendMessage")
+        if not emulator_iam.role_may(function.role, action, target).allowed:
+            verb = action.split(":")[1]
+            raise InvalidParameterValueException(
+                f"The provided execution role does not have permissions to call {verb} on {service}"
+            )
     setattr(function, _DEAD_LETTER_ATTRIBUTE, {"TargetArn": target} if target else None)
 
 

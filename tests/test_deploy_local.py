@@ -823,20 +823,24 @@ def test_emulator_keeps_query_definitions_as_aws_does(deployment: Deployment) ->
 
 
 def test_emulator_keeps_and_clears_a_functions_dead_letter_queue(deployment: Deployment, tmp_path: Path) -> None:
-    """scripts/moto_server.py answers the DeadLetterConfig a function was given, and none once it is cleared."""
+    """scripts/moto_server.py answers the DeadLetterConfig a function was given, and none once it is cleared;
+    as Lambda does, it refuses a queue the execution role may not send to."""
     aws_lambda = deployment.client("lambda")
     deployed = aws_lambda.get_function_configuration(FunctionName=BACKUP.name)
     archive = tmp_path / "probe.zip"
     with zipfile.ZipFile(archive, "w") as probe:
         probe.writestr("probe.py", "def handler(event, context):\n    return event\n")
-    queue = _queue_arn(deployment, SCHEDULE_QUEUE)
+    queue = deployed["DeadLetterConfig"]["TargetArn"]  # the one the backup role may send to
+    probe = {"FunctionName": "dead-letter-probe", "Runtime": "python3.13", "Role": deployed["Role"]}
+    with pytest.raises(aws_lambda.exceptions.InvalidParameterValueException, match="permissions to call SendMessage"):
+        aws_lambda.create_function(
+            **probe,
+            Handler="probe.handler",
+            Code={"ZipFile": archive.read_bytes()},
+            DeadLetterConfig={"TargetArn": _queue_arn(deployment, SCHEDULE_QUEUE)},  # the schedule's, not the role's
+        )
     aws_lambda.create_function(
-        FunctionName="dead-letter-probe",
-        Runtime="python3.13",
-        Role=deployed["Role"],
-        Handler="probe.handler",
-        Code={"ZipFile": archive.read_bytes()},
-        DeadLetterConfig={"TargetArn": queue},
+        **probe, Handler="probe.handler", Code={"ZipFile": archive.read_bytes()}, DeadLetterConfig={"TargetArn": queue}
     )
     try:
         assert aws_lambda.get_function(FunctionName="dead-letter-probe")["Configuration"]["DeadLetterConfig"] == {

@@ -139,6 +139,7 @@ def function_config(*, timeout: int = 3, origin: str = ORIGIN, api_id: str = API
         "Effect": "Allow",
         "Principal": {"Service": "apigateway.amazonaws.com"},
         "Action": "lambda:InvokeFunction",
+        "Resource": FUNCTION_ARN,  # as Lambda writes every statement of a function's policy
         "Condition": {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/prod/*/echo"}},
     }
     return Function(

@@ -557,6 +557,7 @@ def test_a_non_admin_starting_or_reading_a_backup_is_refused_by_the_backup_funct
                 "Effect": "Allow",
                 "Principal": {"Service": "apigateway.amazonaws.com"},
                 "Action": "lambda:InvokeFunction",
+                "Resource": arn,
                 "Condition": {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/*/*"}},
             },
         ),

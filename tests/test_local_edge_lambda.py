@@ -1,10 +1,11 @@
-"""The local edge as Lambda's ``Invoke`` API (``scripts/local_edge/lambda_service.py``), called by boto3.
+"""The local edge as Lambda's ``Invoke`` API and as the scheduler (``scripts/local_edge/lambda_service.py``).
 
 The deployed functions' own ``lambda.invoke`` (the backup's ``POST /backup``
 starts its run that way) reaches the edge through ``AWS_ENDPOINT_URL_LAMBDA``.
 Here a real edge server answers a real boto3 client; the function runs in a
-real worker process. The deployment is stated by the test (no emulator), and
-the dead-letter queue is moto's SQS in-process.
+real worker process, as its execution role. The function's configuration is
+stated by the test (its code is not deployed); its role, the schedule, the
+queues and every IAM decision are this module's own moto server's.
 """
 
 from __future__ import annotations
@@ -22,16 +23,20 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto import mock_aws
+from botocore.exceptions import ClientError
 
-from modules.config import AppConfig, DeployTarget
+from modules.config import AppConfig
 from scripts.local_edge import lambda_service
-from scripts.local_edge.deployment import Function, NotDeployed
-from scripts.local_edge.functions import RoleCredentials, RoleSessions, worker_environment
+from scripts.local_edge.deployment import Deployment, Function, NotDeployed
+from scripts.local_edge.functions import RoleCredentials, worker_environment
 from scripts.local_edge.server import Edge, EdgeLog
+from tests.conftest import EmulatorSettings, private_emulator
 
-ARN = "arn:aws:lambda:us-east-1:123456789012:function:runner"
+ACCOUNT = "123456789012"
+ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:runner"
 QUEUE = "runner-failed-invocations"
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{QUEUE}"
+SCHEDULE_QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:runner-undelivered"
 ROLE = "runner-role"
 #: What a function's execution role trusts: Lambda, as every role of the project's functions does.
 LAMBDA_TRUST = {
@@ -52,17 +57,40 @@ def lambda_handler(event, context):
 """
 
 
+SCHEDULE = "runner-daily"
+SCHEDULE_ROLE = "runner-schedule-role"
+SCHEDULE_QUEUE = "runner-undelivered"
+#: What the schedule's role trusts: EventBridge Scheduler, for this account (as modules/backup_schedule.py's).
+SCHEDULER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ],
+}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-class Deployed:
-    """What ``Deployment`` answers: one function, by name or ARN."""
+def allow(action: str, resource: str) -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    )
+
+
+class Deployed(Deployment):
+    """The emulator's deployment, but for the one function the test states (its code is not in the emulator)."""
 
     def __init__(self, config: AppConfig, function: Function) -> None:
-        self.config = config
+        super().__init__(config)
         self.function_config = function
 
     def function(self, name_or_arn: str) -> Function:
@@ -71,19 +99,47 @@ class Deployed:
         return self.function_config
 
 
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSettings]:
+    """This module's own moto server, with the function's role, the schedule and both queues."""
+    with private_emulator(tmp_path_factory.mktemp("lambda-emulator")) as settings:
+        iam, sqs = settings.client("iam"), settings.client("sqs")
+        for queue in (QUEUE, SCHEDULE_QUEUE):
+            sqs.create_queue(QueueName=queue)
+        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+        iam.put_role_policy(
+            RoleName=ROLE, PolicyName="dead-letters", PolicyDocument=allow("sqs:SendMessage", QUEUE_ARN)
+        )
+        iam.create_role(RoleName=SCHEDULE_ROLE, AssumeRolePolicyDocument=json.dumps(SCHEDULER_TRUST))
+        for name, action, resource in (
+            ("invoke", "lambda:InvokeFunction", ARN),
+            ("undelivered", "sqs:SendMessage", SCHEDULE_QUEUE_ARN),
+        ):
+            iam.put_role_policy(RoleName=SCHEDULE_ROLE, PolicyName=name, PolicyDocument=allow(action, resource))
+        settings.client("scheduler").create_schedule(
+            Name=SCHEDULE,
+            ScheduleExpression="cron(0 0 * * ? *)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": ARN,
+                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{SCHEDULE_ROLE}",
+                "Input": json.dumps({"source": "scheduler"}),
+                "DeadLetterConfig": {"Arn": SCHEDULE_QUEUE_ARN},
+                "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+            },
+        )
+        yield settings
+
+
 @pytest.fixture
-def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Edge, Any, Path]]:
+def edge(
+    emulator: EmulatorSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Edge, Any, Path]]:
     code = tmp_path / "code" / "app"
     code.mkdir(parents=True)
     (code / "__init__.py").write_text("")
     (code / "handler.py").write_text(textwrap.dedent(HANDLER))
-    config = AppConfig(
-        deploy_target=DeployTarget.LOCAL,
-        emulator_state_dir=tmp_path / "emulator",
-        emulator_port=free_port(),
-        site_port=free_port(),
-        api_port=free_port(),
-    )
+    config = EmulatorSettings(emulator.port, emulator.state_dir, site_port=free_port(), api_port=free_port()).config
     function = Function(
         name="runner",
         arn=ARN,
@@ -94,29 +150,21 @@ def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Edge
         code_sha256="c29tZSBjb2Rl",
         environment=(),
         policy=(),
-        dead_letter_target=f"arn:aws:sqs:us-east-1:123456789012:{QUEUE}",
-        role=f"arn:aws:iam::123456789012:role/{ROLE}",
+        dead_letter_target=QUEUE_ARN,
+        role=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
     )
     monkeypatch.setattr(lambda_service, "RETRY_DELAYS_S", (0.1, 0.1))
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        sqs.create_queue(QueueName=QUEUE)
-        iam = boto3.client("iam", region_name="us-east-1")
-        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
-        server = Edge(config, EdgeLog(tmp_path / "edge.log"))
-        # The emulator's STS and IAM, in-process here: the workers get the role's temporary credentials.
-        server.functions._credentials = RoleSessions(boto3.client("sts", region_name="us-east-1"), iam).assume
-        server.functions._code.directory = lambda function: tmp_path / "code"  # type: ignore[method-assign] # the zip is already "extracted"
-        deployed = Deployed(config, function)
-        server.deployment = deployed  # type: ignore[assignment]
-        server.lambda_service = lambda_service.LambdaService(deployed, server.functions, server.log.note)  # type: ignore[arg-type]
-        server.lambda_service._sqs = sqs
-        server.bind()
-        server.serve()
-        try:
-            yield server, sqs, tmp_path
-        finally:
-            server.close()
+    server = Edge(config, EdgeLog(tmp_path / "edge.log"))
+    server.functions._code.directory = lambda function: tmp_path / "code"  # type: ignore[method-assign] # the zip is already "extracted"
+    deployed = Deployed(config, function)
+    server.deployment = deployed
+    server.lambda_service = lambda_service.LambdaService(deployed, server.functions, server.log.note)
+    server.bind()
+    server.serve()
+    try:
+        yield server, emulator.client("sqs"), tmp_path
+    finally:
+        server.close()
 
 
 def lambda_client(server: Edge) -> Any:
@@ -220,23 +268,50 @@ def follow(server: Edge, request_id: str, *, timeout_s: float = 20) -> dict[str,
     raise AssertionError(f"invocation {request_id} still running after {timeout_s} s")
 
 
-def test_the_schedules_invocation_is_asynchronous_and_reports_its_result(edge: Any) -> None:
+def fire(server: Edge, emulator: EmulatorSettings, event: dict[str, Any]) -> tuple[int, Any]:
+    """Give the schedule ``event`` as its input (as a deploy would), then fire it as ``make backup-now`` does."""
+    target = {
+        "Arn": ARN,
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{SCHEDULE_ROLE}",
+        "Input": json.dumps(event),
+        "DeadLetterConfig": {"Arn": SCHEDULE_QUEUE_ARN},
+        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+    }
+    emulator.client("scheduler").update_schedule(
+        Name=SCHEDULE, ScheduleExpression="cron(0 0 * * ? *)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target
+    )
+    return edge_call(server, "POST", f"/_edge/schedules/{SCHEDULE}")
+
+
+def messages(sqs: Any, queue: str, *, timeout_s: float = 10) -> list[dict[str, Any]]:
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"]).get("Messages", [])
+        if found:
+            return list(found)
+    return []
+
+
+def test_the_schedule_fires_asynchronously_and_reports_its_result(edge: Any, emulator: EmulatorSettings) -> None:
     server, _, tmp = edge
     record = tmp / "scheduled.jsonl"
     started = time.monotonic()
-    status, queued = edge_call(server, "POST", "/_edge/invoke/runner", {"record": str(record)})
-    assert (status, queued["function"]) == (202, "runner")
+    status, queued = fire(server, emulator, {"record": str(record)})
+    assert (status, queued["function"], queued["schedule"]) == (202, "runner", SCHEDULE)
     assert time.monotonic() - started < 1.0, "the scheduler does not wait for the function"
     outcome = follow(server, queued["requestId"])
     assert outcome["state"] == "succeeded" and outcome["attempts"] == 1
     assert outcome["result"] == {"echo": {"record": str(record)}, "function": "runner"}
 
 
-def test_a_failing_scheduled_run_is_retried_twice_in_order_then_dead_lettered(edge: Any) -> None:
+def test_a_failing_scheduled_run_is_retried_twice_in_order_then_dead_lettered(
+    edge: Any, emulator: EmulatorSettings
+) -> None:
     server, sqs, tmp = edge
     record = tmp / "scheduled-failing.jsonl"
     event = {"record": str(record), "fail": True}
-    status, queued = edge_call(server, "POST", "/_edge/invoke/runner", event)
+    status, queued = fire(server, emulator, event)
     assert status == 202
     outcome = follow(server, queued["requestId"])
     assert outcome["state"] == "failed"
@@ -244,7 +319,53 @@ def test_a_failing_scheduled_run_is_retried_twice_in_order_then_dead_lettered(ed
     assert outcome["error"]["errorMessage"] == "failed on purpose"
     assert outcome["deadLetterQueue"] == QUEUE
     assert records(record, count=3) == [event] * 3
-    queue = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
-    [message] = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    [message] = messages(sqs, QUEUE)
     assert json.loads(message["Body"]) == event
     assert edge_call(server, "GET", "/_edge/invocations/unknown")[0] == 404
+
+
+def test_a_schedule_whose_role_may_not_invoke_delivers_nothing_and_dead_letters_the_event(
+    edge: Any, emulator: EmulatorSettings
+) -> None:
+    server, sqs, tmp = edge
+    record = tmp / "never.jsonl"
+    iam = emulator.client("iam")
+    kept = iam.get_role_policy(RoleName=SCHEDULE_ROLE, PolicyName="invoke")["PolicyDocument"]
+    iam.delete_role_policy(RoleName=SCHEDULE_ROLE, PolicyName="invoke")
+    try:
+        status, queued = fire(server, emulator, {"record": str(record)})
+        outcome = follow(server, queued["requestId"])
+    finally:
+        iam.put_role_policy(RoleName=SCHEDULE_ROLE, PolicyName="invoke", PolicyDocument=json.dumps(kept))
+    assert (status, outcome["state"], outcome["attempts"]) == (202, "failed", 0)
+    assert outcome["error"]["errorType"] == "AccessDeniedException"
+    assert f"assumed-role/{SCHEDULE_ROLE}/" in outcome["error"]["errorMessage"]
+    assert f"lambda:InvokeFunction on resource: {ARN}" in outcome["error"]["errorMessage"]
+    assert outcome["deadLetterQueue"] == SCHEDULE_QUEUE
+    [message] = messages(sqs, SCHEDULE_QUEUE)
+    assert json.loads(message["Body"]) == {"record": str(record)}
+    assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
+    assert not record.exists(), "the function never ran"
+
+
+def test_a_caller_whose_role_may_not_invoke_is_refused_and_nothing_runs(edge: Any, emulator: EmulatorSettings) -> None:
+    server, _, tmp = edge
+    record = tmp / "refused.jsonl"
+    role = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"  # allowed sqs:SendMessage only
+    session = emulator.client("sts").assume_role(RoleArn=role, RoleSessionName="caller")["Credentials"]
+    client = boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{server.config.api_port}",
+        region_name="us-east-1",
+        aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"],
+        aws_session_token=session["SessionToken"],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as refused:
+        client.invoke(FunctionName=ARN, InvocationType="Event", Payload=json.dumps({"record": str(record)}))
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert f"assumed-role/{ROLE}/caller is not authorized to perform: lambda:InvokeFunction" in str(refused.value)
+    time.sleep(0.5)
+    assert not record.exists(), "a refused call runs nothing"

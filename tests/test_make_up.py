@@ -233,8 +233,9 @@ def assert_nothing_left(emulator: EmulatorSettings) -> None:
     assert stray.stdout.strip() == "", f"processes still use {emulator.state_dir}: {stray.stdout}"
 
 
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+@contextmanager
+def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """``make up`` on a private emulator port, state directory and edge ports; ``make down`` after."""
     emulator = EmulatorSettings(
         port=free_port(),
         state_dir=tmp_path_factory.mktemp("local-system") / "emulator",
@@ -249,6 +250,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
         yield LocalSystem(emulator, first, edge_pid(emulator), key, first_credentials)
     finally:
         make("down", emulator)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    with local_system(tmp_path_factory) as running:
+        yield running
 
 
 # --- 1. What make up prints, and the operations -----------------------------------------
@@ -387,6 +394,36 @@ def test_emails_shows_what_ses_accepted(system: LocalSystem) -> None:
     assert "to admin@example.com from noreply@example.com" in shown.output  # make up verified both
     assert "subject: Student data backup: 25 items" in shown.output
     assert "to sv001@example.com" not in shown.output  # the sandbox: a seeded student is not verified
+
+
+def test_alarm_test_delivers_each_notification_as_cloudwatch_through_the_topic_and_key_policies(
+    system: LocalSystem,
+) -> None:
+    ran = make("alarm-test", system.emulator, "ALARM=backup-missing-26h").ok()
+    delivered = "delivered to email:admin@example.com"
+    assert (
+        f"""backup-missing-26h -> ALARM: 'ALARM: "backup-missing-26h" in US East (N. Virginia)' {delivered}"""
+        in ran.output
+    )
+    assert (
+        f"""backup-missing-26h -> OK: 'OK: "backup-missing-26h" in US East (N. Virginia)' {delivered}""" in ran.output
+    )
+    unknown = make("alarm-test", system.emulator, "ALARM=no-such-alarm")
+    assert unknown.returncode != 0 and "no alarm 'no-such-alarm': ALARM= one of " in unknown.output
+
+
+def test_the_backup_buckets_deny_refuses_everyone_but_the_backup_role_and_make_denials_says_why(
+    system: LocalSystem,
+) -> None:
+    bucket = system.output(names.OUTPUT_BACKUP_BUCKET)
+    with pytest.raises(Exception, match="AccessDenied") as refused:
+        system.client("s3").put_object(Bucket=bucket, Key=f"{names.BACKUP_PREFIX}forged.json", Body=b"[]")
+    assert "explicit deny in a resource-based policy (DenyPutObjectExceptBackupRole)" in str(refused.value)
+    shown = make("denials", system.emulator).ok()
+    assert (
+        f"AccessDenied: User: arn:aws:iam::123456789012:user/moto is not authorized to perform: s3:PutObject "
+        f"on resource: arn:aws:s3:::{bucket}/{names.BACKUP_PREFIX}forged.json with an explicit deny"
+    ) in shown.output
 
 
 def test_an_unverified_student_gets_no_email_until_the_address_is_verified(system: LocalSystem) -> None:

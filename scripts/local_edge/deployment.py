@@ -41,6 +41,8 @@ from scripts.deploy_local import emulator_client
 MAX_AGE_SECONDS: Final = 1.0
 #: The route of scripts/moto_server.py that answers what a deployment of a REST API serves.
 SNAPSHOT_ROUTE: Final = "/_emulator/apigateway-deployment"
+#: The route of scripts/moto_server.py that decides a call made to the edge, as IAM would (emulator_iam.py).
+AUTHORIZE_ROUTE: Final = "/_emulator/iam/authorize"
 #: API Gateway's integration timeout when a method's integration names none.
 DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29_000
 #: ``arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations``
@@ -298,6 +300,42 @@ class Function:
     dead_letter_target: str = ""
     #: The execution role's ARN: the worker acts with its temporary credentials.
     role: str = ""
+    #: ``Active``: each invocation sends a trace segment to X-Ray (``PassThrough``: none of its own).
+    tracing_mode: str = "PassThrough"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule's target: what it invokes, as whom, with what, and where undelivered go."""
+
+    name: str
+    target_arn: str
+    role_arn: str
+    input: str
+    #: The SQS queue for events the scheduler could not deliver, empty for none.
+    dead_letter_arn: str = ""
+    #: Deliveries after the first before an event counts as undelivered.
+    max_retries: int = 185
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """The emulator's IAM decision on a call: allowed, or AWS's ``AccessDenied`` message."""
+
+    allowed: bool
+    principal: str = ""
+    code: str = ""
+    message: str = ""
+
+    @classmethod
+    def of(cls, decision: Mapping[str, Any]) -> Authorization:
+        """From the answer of the emulator's ``/_emulator/iam/authorize``."""
+        return cls(
+            allowed=bool(decision.get("allowed")),
+            principal=str(decision.get("principal", "")),
+            code=str(decision.get("code", "")),
+            message=str(decision.get("message", "")),
+        )
 
 
 # --- CloudFront ---------------------------------------------------------------------
@@ -377,6 +415,7 @@ class Deployment:
         self.cloudfront = emulator_client("cloudfront", config)
         self.s3 = emulator_client("s3", config)
         self.cognito = emulator_client("cognito-idp", config)
+        self.scheduler = emulator_client("scheduler", config)
         self._snapshots: dict[tuple[str, str], _Served] = {}
         self._snapshots_lock = threading.Lock()
         self._recent = _Recent()
@@ -393,19 +432,6 @@ class Deployment:
 
     def distribution(self, distribution_id: str) -> Distribution:
         return self._recent.get(("distribution", distribution_id), lambda: self._read_distribution(distribution_id))
-
-    def bucket_policy(self, bucket: str) -> Mapping[str, Any] | None:
-        """The bucket's policy document, or None when it has none."""
-        return self._recent.get(("bucket policy", bucket), lambda: self._read_bucket_policy(bucket))
-
-    def _read_bucket_policy(self, bucket: str) -> Mapping[str, Any] | None:
-        try:
-            policy: Mapping[str, Any] = json.loads(self.s3.get_bucket_policy(Bucket=bucket)["Policy"])
-        except ClientError as error:
-            if _code(error) == "NoSuchBucketPolicy":
-                return None
-            raise
-        return policy
 
     def user_pool(self, pool_id: str) -> UserPool:
         return self._recent.get(("user pool", pool_id), lambda: self._read_user_pool(pool_id))
@@ -481,14 +507,48 @@ class Deployment:
             return self._snapshots[key]
 
     def _read_snapshot(self, api_id: str, deployment_id: str) -> Mapping[str, Any]:
-        url = f"{self.config.emulator_endpoint}{SNAPSHOT_ROUTE}/{self.config.region}/{api_id}/{deployment_id}"
+        route = f"{SNAPSHOT_ROUTE}/{self.config.region}/{api_id}/{deployment_id}"
+        return self._emulator_route(route, None, f"deployment {deployment_id} of API {api_id}")
+
+    def _emulator_route(self, route: str, body: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:
+        """One of the emulator's own routes (scripts/moto_server.py), over its HTTPS: GET, or POST of ``body``."""
+        url = f"{self.config.emulator_endpoint}{route}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")  # noqa: S310
         try:
             tls = ssl.create_default_context(cafile=str(self.config.emulator_ca_bundle))
-            with urllib.request.urlopen(url, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
-                snapshot: Mapping[str, Any] = json.loads(answer.read())
+            with urllib.request.urlopen(request, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+                document: Mapping[str, Any] = json.loads(answer.read())
         except (urllib.error.URLError, OSError, ValueError) as error:
-            raise DeploymentError(f"cannot read deployment {deployment_id} of API {api_id} ({url}): {error}") from None
-        return snapshot
+            raise DeploymentError(f"cannot read {what} ({url}): {error}") from None
+        return document
+
+    # -- IAM and the scheduler ---------------------------------------------------------
+
+    def authorize(self, *, access_key_id: str, session_token: str, action: str, resource: str) -> Authorization:
+        """The emulator's IAM decision on a call made to the edge (never kept: a policy may change at any time)."""
+        body = {"accessKeyId": access_key_id, "sessionToken": session_token, "action": action, "resource": resource}
+        return Authorization.of(self._emulator_route(AUTHORIZE_ROUTE, body, f"the decision on {action}"))
+
+    def service_may(self, service: str, *, action: str, resource: str, context: Mapping[str, str]) -> Authorization:
+        """The emulator's IAM decision on a service principal's call (CloudFront reading the site's bucket)."""
+        body = {"service": service, "action": action, "resource": resource, "context": dict(context)}
+        return Authorization.of(self._emulator_route(AUTHORIZE_ROUTE, body, f"the decision on {action}"))
+
+    def schedule(self, name: str, group: str = "default") -> Schedule:
+        """A deployed schedule's target (``NotDeployed`` when there is no such schedule)."""
+        try:
+            target = self.scheduler.get_schedule(Name=name, GroupName=group)["Target"]
+        except ClientError as error:
+            raise NotDeployed(f"schedule {group}/{name}: {_code(error)}") from None
+        return Schedule(
+            name=name,
+            target_arn=target["Arn"],
+            role_arn=target.get("RoleArn", ""),
+            input=target.get("Input") or "{}",
+            dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn", ""),
+            max_retries=int((target.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185)),
+        )
 
     # -- Cognito -----------------------------------------------------------------------
 
@@ -532,6 +592,7 @@ class Deployment:
             policy=tuple(policy.get("Statement", [])),
             dead_letter_target=(configuration.get("DeadLetterConfig") or {}).get("TargetArn", ""),
             role=configuration.get("Role", ""),
+            tracing_mode=(configuration.get("TracingConfig") or {}).get("Mode", "PassThrough"),
         )
 
     # -- CloudFront ------------------------------------------------------------------

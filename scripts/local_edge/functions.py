@@ -64,7 +64,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final, cast
+from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -72,6 +72,9 @@ from modules.config import AppConfig
 from scripts.deploy_local import emulator_client
 from scripts.local_edge.deployment import Function
 from scripts.local_edge.policies import service_may_assume
+
+if TYPE_CHECKING:
+    from scripts.local_edge.telemetry import Telemetry
 
 RUNTIME: Final = Path(__file__).with_name("runtime.py")
 #: The workers' interpreter: the deployed runtime's Python and SDK (``make setup``: requirements-runtime.lock).
@@ -114,6 +117,10 @@ CREDENTIALS_SECONDS: Final = 3600
 RENEW_BEFORE_SECONDS: Final = 300
 #: The service principal that must be trusted by a function's execution role.
 LAMBDA_PRINCIPAL: Final = "lambda.amazonaws.com"
+#: The service principal that must be trusted by a schedule's role.
+SCHEDULER_PRINCIPAL: Final = "scheduler.amazonaws.com"
+#: How AWS's messages name the services that assume roles here.
+SERVICE_NAMES: Final = {LAMBDA_PRINCIPAL: "Lambda", SCHEDULER_PRINCIPAL: "EventBridge Scheduler"}
 #: What points a worker at the local world instead of AWS's endpoints.
 EMULATOR_VARIABLES: Final = frozenset({"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_CA_BUNDLE"})
 #: The route of scripts/moto_server.py that hands out a function's deployed zip.
@@ -288,11 +295,12 @@ class RoleCredentials:
 
 
 class RoleSessions:
-    """Each function's credentials, as Lambda obtains them: ``AssumeRole`` on its execution role, from STS.
+    """Temporary credentials of a role, as an AWS service obtains them: ``AssumeRole``, from STS.
 
-    The role must exist and trust Lambda (``policies.service_may_assume``), or the
-    function cannot run, as in AWS. The session is named after the function, so
-    its calls are made as ``arn:aws:sts::<account>:assumed-role/<role>/<function>``.
+    The role must exist and its trust policy must let the service assume it
+    (``policies.service_may_assume``), or the service cannot act as it, as in
+    AWS. Lambda names the session after the function, so a function's calls are
+    made as ``arn:aws:sts::<account>:assumed-role/<role>/<function>``.
     """
 
     def __init__(self, sts: Any, iam: Any) -> None:
@@ -304,25 +312,37 @@ class RoleSessions:
         return cls(emulator_client("sts", config), emulator_client("iam", config))
 
     def assume(self, function: Function) -> RoleCredentials:
+        """The function's execution role, as Lambda assumes it."""
         if not function.role:
             raise CodeError(f"{function.name} has no execution role")
-        account = function.arn.split(":")[4]
+        return self.assume_role(function.role, service=LAMBDA_PRINCIPAL, session=function.name, user=function.name)
+
+    def assume_role(self, role_arn: str, *, service: str, session: str, user: str) -> RoleCredentials:
+        """``role_arn``'s credentials for ``service`` (``user``: who is refused, in the error)."""
+        account = role_arn.split(":")[4]
         try:
-            role = self._iam.get_role(RoleName=function.role.rsplit("/", 1)[-1])["Role"]
+            role = self._iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
             trust = _document(role["AssumeRolePolicyDocument"])
-            if not service_may_assume(trust, service=LAMBDA_PRINCIPAL, account=account):
-                raise CodeError(f"The role defined for {function.name} cannot be assumed by Lambda: {function.role}")
+            if not service_may_assume(trust, service=service, account=account):
+                named = SERVICE_NAMES.get(service, service)
+                raise CodeError(f"The role defined for {user} cannot be assumed by {named}: {role_arn}")
             answer = self._sts.assume_role(
-                RoleArn=function.role, RoleSessionName=function.name, DurationSeconds=CREDENTIALS_SECONDS
+                RoleArn=role_arn, RoleSessionName=session, DurationSeconds=CREDENTIALS_SECONDS
             )["Credentials"]
         except (ClientError, BotoCoreError) as error:
-            raise CodeError(f"cannot assume the execution role of {function.name} ({function.role}): {error}") from None
+            raise CodeError(f"cannot assume the role of {user} ({role_arn}): {error}") from None
         return RoleCredentials(
             access_key_id=answer["AccessKeyId"],
             secret_access_key=answer["SecretAccessKey"],
             session_token=answer["SessionToken"],
             expires_at=time.monotonic() + CREDENTIALS_SECONDS,
         )
+
+
+def role_client(service: str, config: AppConfig, credentials: RoleCredentials) -> Any:
+    """A boto3 client of the emulator that signs with a role's temporary credentials, as the service would."""
+    keys = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    return emulator_client(service, config, credentials=keys)
 
 
 def _document(value: Any) -> Mapping[str, Any]:
@@ -380,16 +400,22 @@ class Worker:
         *,
         log: LogLine,
         credentials: RoleCredentials,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.key = key
         self.arn = function.arn
+        self.function = function
         self.credentials = credentials
+        self._telemetry = telemetry
+        environment = worker_environment(function, config, code, credentials)
+        self._stream = environment["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self._log = log
         self._answers, answers_end = os.pipe()
         try:
             self._process = subprocess.Popen(
                 [runtime_python(), "-I", "-u", str(RUNTIME), str(answers_end)],
                 cwd=code,
-                env=worker_environment(function, config, code, credentials),
+                env=environment,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -400,16 +426,21 @@ class Worker:
         finally:
             os.close(answers_end)
         self._buffer = b""
-        self._log = log
         self._peak_kb = 0
         self._cpu_at_end = 0.0
         self._calling = threading.Lock()
         stdout = cast(IO[bytes], self._process.stdout)  # set: stdout=PIPE
-        threading.Thread(target=self._copy_log, args=(stdout, log), name=f"log-{key.name}", daemon=True).start()
+        threading.Thread(target=self._copy_log, args=(stdout,), name=f"log-{key.name}", daemon=True).start()
 
-    def _copy_log(self, stream: IO[bytes], log: LogLine) -> None:
+    def _copy_log(self, stream: IO[bytes]) -> None:
         for line in stream:
-            log(self.key.name, line.decode("utf-8", "replace").rstrip("\n"))
+            self.line(line.decode("utf-8", "replace").rstrip("\n"))
+
+    def line(self, text: str) -> None:
+        """One line of this environment's log: to the edge's log and, as Lambda sends it, to CloudWatch Logs."""
+        self._log(self.key.name, text)
+        if self._telemetry is not None:
+            self._telemetry.line(self.function, self._stream, self.credentials, text)
 
     def call(self, request: Mapping[str, Any], timeout_seconds: float) -> tuple[Invocation, Usage]:
         """Send one invocation and wait for its answer; killed (and the error returned) when it runs too long
@@ -510,17 +541,26 @@ class Functions:
     """Invokes deployed functions; keeps idle workers per configuration, stops outdated ones."""
 
     def __init__(
-        self, config: AppConfig, log: LogLine, credentials: Callable[[Function], RoleCredentials] | None = None
+        self,
+        config: AppConfig,
+        log: LogLine,
+        credentials: Callable[[Function], RoleCredentials] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._config = config
         self._log = log
         self._credentials = credentials or RoleSessions.of(config).assume
+        self._telemetry = telemetry
         self._code = CodeStore(config)
         self._lock = threading.Lock()
         self._idle: dict[WorkerKey, list[Worker]] = {}
         self._current: dict[str, WorkerKey] = {}
         self._busy: set[Worker] = set()
         self._stopped = False
+
+    def credentials(self, function: Function) -> RoleCredentials:
+        """The function's execution role's credentials, as Lambda uses them for its own sends (a dead letter)."""
+        return self._credentials(function)
 
     def invoke(self, function: Function, event: Mapping[str, Any], request_id: str) -> Future[Invocation]:
         """Start an invocation; the future holds Lambda's answer once the function answers or times out."""
@@ -538,15 +578,19 @@ class Functions:
             self._log(function.name, f"cannot start the function: {error}")
             answer.set_result(Invocation(error={"errorType": "ServiceException", "errorMessage": str(error)}))
             return
-        self._log(function.name, f"START RequestId: {request_id} Version: $LATEST")
+        worker.line(f"START RequestId: {request_id} Version: $LATEST")
         request = {"requestId": request_id, "functionArn": function.arn, "event": event}
+        started = time.time()
         try:
             timeout = function.timeout_seconds
             result, usage = worker.call({**request, "timeoutMs": timeout * 1000}, timeout)
         finally:
             self._release(worker)
-        self._log(function.name, f"END RequestId: {request_id}")
-        self._log(function.name, usage.report(request_id))
+        worker.line(f"END RequestId: {request_id}")
+        worker.line(usage.report(request_id))
+        if self._telemetry is not None:
+            failed = result.error is not None
+            self._telemetry.invocation(function, worker.credentials, started=started, ended=time.time(), failed=failed)
         answer.set_result(result)
 
     def _acquire(self, function: Function) -> Worker:
@@ -569,7 +613,13 @@ class Functions:
                 worker.stop()  # its credentials are about to expire: a new environment gets new ones
         credentials = self._credentials(function)
         worker = Worker(
-            key, function, self._code.directory(function), self._config, log=self._log, credentials=credentials
+            key,
+            function,
+            self._code.directory(function),
+            self._config,
+            log=self._log,
+            credentials=credentials,
+            telemetry=self._telemetry,
         )
         with self._lock:
             self._busy.add(worker)

@@ -69,9 +69,12 @@ from scripts.local_edge.deployment import (
     Stage,
 )
 from scripts.local_edge.functions import Functions
+from scripts.local_edge.policies import allows
 from scripts.local_edge.usage import Meter
 
 API_KEY_HEADER: Final = "x-api-key"
+#: The service principal API Gateway invokes a function as.
+APIGATEWAY: Final = "apigateway.amazonaws.com"
 #: The gateway response types the edge answers: their status and ``x-amzn-ErrorType`` when none is deployed.
 ERRORS: Final = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "MissingAuthenticationTokenException"),
@@ -375,47 +378,15 @@ def mock_response(integration: Integration, request: ApiRequest, request_id: str
 
 
 def may_invoke(function: Function, source_arn: str) -> bool:
-    """Whether the function's resource policy lets API Gateway invoke it for ``source_arn``."""
-    for statement in function.policy:
-        principal = statement.get("Principal")
-        service = principal.get("Service") if isinstance(principal, dict) else principal
-        actions = statement.get("Action")
-        actions = [actions] if isinstance(actions, str) else actions or []
-        if statement.get("Effect") != "Allow" or "apigateway.amazonaws.com" not in _listed(service):
-            continue
-        if not {"lambda:InvokeFunction", "lambda:*", "*"} & set(actions):
-            continue
-        if all(_condition_holds(operator, tests, source_arn) for operator, tests in _conditions(statement)):
-            return True
-    return False
-
-
-def _listed(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [str(item) for item in value] if isinstance(value, list) else []
-
-
-def _conditions(statement: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    return list((statement.get("Condition") or {}).items())
-
-
-def _condition_holds(operator: str, tests: Mapping[str, Any], source_arn: str) -> bool:
-    """The source-ARN conditions Lambda permissions carry; any other condition is not met here."""
-    for key, expected in tests.items():
-        if key.lower() != "aws:sourcearn":
-            return False
-        patterns = _listed(expected)
-        if operator in ("ArnLike", "StringLike"):
-            wildcard = [re.escape(p).replace(r"\*", ".*").replace(r"\?", ".") for p in patterns]
-            if not any(re.fullmatch(w, source_arn) for w in wildcard):
-                return False
-        elif operator in ("ArnEquals", "StringEquals"):
-            if source_arn not in patterns:
-                return False
-        else:
-            return False
-    return True
+    """Whether the function's resource policy lets API Gateway invoke it for ``source_arn`` (the method's ARN)."""
+    account = function.arn.split(":")[4]
+    return allows(
+        {"Statement": list(function.policy)},
+        service=APIGATEWAY,
+        action="lambda:InvokeFunction",
+        resource=function.arn,
+        context={"AWS:SourceArn": source_arn, "aws:SourceAccount": account, "aws:SecureTransport": "true"},
+    )
 
 
 def proxy_event(call: _Call, *, account: str) -> dict[str, Any]:

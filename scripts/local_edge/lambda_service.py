@@ -16,16 +16,27 @@ does what the Lambda service does:
   the attributes Lambda adds (``RequestID``, ``ErrorCode``, ``ErrorMessage``);
 - ``DryRun`` answers 204.
 
-The schedule's target takes the same asynchronous path (``invoke_async``): the
-edge's ``POST /_edge/invoke/<name>``, which ``make backup-now`` calls, is
-EventBridge Scheduler handing the event to Lambda, and ``status`` answers what
-became of it (``GET /_edge/invocations/<request id>``).
+Every call is authorized as Lambda authorizes it: the caller's credentials
+(a worker's: its role session) must be allowed ``lambda:InvokeFunction`` on the
+function by its identity policies or the function's resource policy; the
+emulator decides (``Deployment.authorize``, the evaluator of
+``scripts/emulator_iam.py``). A refused call is 403 ``AccessDeniedException``
+and runs nothing. The dead letter is sent with the function's execution role's
+credentials, as Lambda sends it: a role without ``sqs:SendMessage`` on the queue
+loses it (logged).
+
+The schedule (``deliver``) is EventBridge Scheduler: the edge's ``POST
+/_edge/schedules/<name>``, which ``make backup-now`` calls, reads the deployed
+schedule, assumes the schedule's role (its trust policy must let
+``scheduler.amazonaws.com`` assume it for this account), and invokes the target
+with that role's credentials, so the role needs ``lambda:InvokeFunction`` on
+it. A delivery that is refused is retried as the schedule's retry policy says,
+then sent to the schedule's dead-letter queue with the role's credentials (and
+the attributes Scheduler adds). A delivered event takes Lambda's asynchronous
+path, and ``status`` answers what became of it (``GET /_edge/invocations/<request id>``).
 
 Differences from AWS: the retries come after ``RETRY_DELAYS_S`` (seconds, not
-Lambda's one and two minutes); the caller's right to invoke
-(``lambda:InvokeFunction`` in its role) is not checked (each worker signs with
-its role's credentials, but the emulator evaluates no policy); and the dead
-letter is sent with the emulator's credentials, not the execution role's.
+Lambda's one and two minutes, nor Scheduler's back-off).
 """
 
 from __future__ import annotations
@@ -42,9 +53,16 @@ from typing import Any, Final
 
 from werkzeug.wrappers import Request, Response
 
-from scripts.deploy_local import emulator_client
-from scripts.local_edge.deployment import Deployment, Function, NotDeployed
-from scripts.local_edge.functions import Functions, Invocation
+from scripts.local_edge.deployment import Deployment, Function, NotDeployed, Schedule
+from scripts.local_edge.functions import (
+    SCHEDULER_PRINCIPAL,
+    CodeError,
+    Functions,
+    Invocation,
+    RoleCredentials,
+    RoleSessions,
+    role_client,
+)
 
 #: The path of Lambda's Invoke operation (API version 2015-03-31).
 INVOKE_PATH: Final = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations$")
@@ -56,6 +74,8 @@ RETRY_DELAYS_S: Final = (1.0, 2.0)
 GRACE_SECONDS: Final = 5
 #: Asynchronous invocations whose outcome ``status`` can still tell (the oldest are forgotten).
 KEPT_OUTCOMES: Final = 100
+#: The access key and region of a SigV4 ``Authorization`` header.
+_CREDENTIAL: Final = re.compile(r"Credential=([^/,\s]+)/")
 
 
 @dataclass
@@ -85,11 +105,17 @@ class AsyncOutcome:
 class LambdaService:
     """Answers Invoke requests with the edge's workers; logs through ``note``."""
 
-    def __init__(self, deployment: Deployment, functions: Functions, note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        functions: Functions,
+        note: Callable[[str], None],
+        sessions: RoleSessions | None = None,
+    ) -> None:
         self._deployment = deployment
         self._functions = functions
         self._note = note
-        self._sqs = emulator_client("sqs", deployment.config)
+        self._sessions = sessions or RoleSessions.of(deployment.config)
         self._outcomes: OrderedDict[str, AsyncOutcome] = OrderedDict()
         self._outcomes_lock = threading.Lock()
 
@@ -105,6 +131,9 @@ class LambdaService:
             function = self._deployment.function(match.group("function"))
         except NotDeployed as error:
             return _error(404, "ResourceNotFoundException", str(error)), None
+        refused = self._refused(request, function)
+        if refused is not None:
+            return refused, None
         try:
             event = json.loads(request.get_data() or b"{}")
         except ValueError:
@@ -127,17 +156,93 @@ class LambdaService:
             body = invocation.payload or "null"  # the runtime's own encoding, passed on as Lambda does
         return Response(body, 200, headers=headers, content_type="application/json"), function.name
 
+    def _refused(self, request: Request, function: Function) -> Response | None:
+        """403 unless the caller's credentials may invoke the function (the emulator's IAM decides)."""
+        match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
+        if match is None:
+            return _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        decision = self._deployment.authorize(
+            access_key_id=match.group(1),
+            session_token=request.headers.get("X-Amz-Security-Token", ""),
+            action="lambda:InvokeFunction",
+            resource=function.arn,
+        )
+        if decision.allowed:
+            return None
+        self._note(f"lambda: {decision.code}: {decision.message}")
+        return _error(403, "AccessDeniedException", decision.message)
+
     def invoke_async(self, function: Function, event: Any) -> str:
         """Queue an asynchronous invocation, as Lambda does for ``Event``; its request ID, for ``status``."""
-        request_id = str(uuid.uuid4())
-        with self._outcomes_lock:
-            self._outcomes[request_id] = AsyncOutcome(function.name)
-            while len(self._outcomes) > KEPT_OUTCOMES:
-                self._outcomes.popitem(last=False)
+        request_id = self._outcome(function.name)
         threading.Thread(
             target=self._run_async, args=(function, event, request_id), name=f"async-{function.name}", daemon=True
         ).start()
         return request_id
+
+    def deliver(self, schedule: Schedule) -> str:
+        """What EventBridge Scheduler does when the schedule fires; the request ID, for ``status``."""
+        function = self._deployment.function(schedule.target_arn)
+        event = json.loads(schedule.input)
+        request_id = self._outcome(function.name)
+        threading.Thread(
+            target=self._deliver,
+            args=(schedule, function, event, request_id),
+            name=f"schedule-{schedule.name}",
+            daemon=True,
+        ).start()
+        return request_id
+
+    def _outcome(self, function_name: str) -> str:
+        request_id = str(uuid.uuid4())
+        with self._outcomes_lock:
+            self._outcomes[request_id] = AsyncOutcome(function_name)
+            while len(self._outcomes) > KEPT_OUTCOMES:
+                self._outcomes.popitem(last=False)
+        return request_id
+
+    def _deliver(self, schedule: Schedule, function: Function, event: Any, request_id: str) -> None:
+        """Invoke the target as the schedule's role; refused deliveries are retried, then dead-lettered."""
+        outcome = self._outcomes[request_id]
+        error: dict[str, str] = {}
+        for attempt in range(1 + min(schedule.max_retries, MAX_RETRY_ATTEMPTS)):
+            if attempt:
+                time.sleep(RETRY_DELAYS_S[attempt - 1])
+            try:
+                credentials = self._sessions.assume_role(
+                    schedule.role_arn, service=SCHEDULER_PRINCIPAL, session=request_id, user=f"schedule {schedule.name}"
+                )
+            except CodeError as failure:
+                error = {"errorType": "AccessDeniedException", "errorMessage": str(failure)}
+                continue
+            decision = self._deployment.authorize(
+                access_key_id=credentials.access_key_id,
+                session_token=credentials.session_token,
+                action="lambda:InvokeFunction",
+                resource=function.arn,
+            )
+            if decision.allowed:
+                self._run_async(function, event, request_id)
+                return
+            error = {"errorType": "AccessDeniedException", "errorMessage": decision.message}
+        self._note(f"schedule {schedule.name}: not delivered to {function.name}: {error['errorMessage']}")
+        outcome.error, outcome.attempts = error, 0
+        if schedule.dead_letter_arn:
+            outcome.dead_letter = self._send_dead_letter(
+                schedule.dead_letter_arn,
+                event,
+                lambda: self._sessions.assume_role(
+                    schedule.role_arn, service=SCHEDULER_PRINCIPAL, session=request_id, user=f"schedule {schedule.name}"
+                ),
+                {
+                    "ERROR_CODE": error["errorType"],
+                    "ERROR_MESSAGE": error["errorMessage"][:256],
+                    "TARGET_ARN": function.arn,
+                    "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+                },
+                what=f"schedule {schedule.name}",
+            )
+        outcome.state = "failed"
 
     def status(self, request_id: str) -> dict[str, Any] | None:
         """What became of an asynchronous invocation (None: unknown, or long forgotten)."""
@@ -163,27 +268,44 @@ class LambdaService:
         error = invocation.error or {}
         self._note(f"async {function.name} {request_id}: failed after {1 + MAX_RETRY_ATTEMPTS} attempts")
         if function.dead_letter_target:
-            outcome.dead_letter = self._dead_letter(function, event, request_id, error)
+            outcome.dead_letter = self._send_dead_letter(
+                function.dead_letter_target,
+                event,
+                lambda: self._functions.credentials(function),
+                {"RequestID": request_id, "ErrorCode": "200", "ErrorMessage": str(error.get("errorMessage", ""))[:256]},
+                what=f"async {function.name} {request_id}",
+            )
         outcome.state = "failed"
 
-    def _dead_letter(self, function: Function, event: Any, request_id: str, error: Mapping[str, str]) -> str | None:
-        """Send the event to the function's dead-letter queue; the queue's name, or None when it failed."""
-        queue_name = function.dead_letter_target.rsplit(":", 1)[-1]
+    def _send_dead_letter(
+        self,
+        queue_arn: str,
+        event: Any,
+        credentials: Callable[[], RoleCredentials],
+        attributes: Mapping[str, str],
+        *,
+        what: str,
+    ) -> str | None:
+        """Send an event to a dead-letter queue with a role's credentials; the queue's name, or None when lost.
+
+        The queue's URL is made from its ARN, as the service does: the role needs
+        ``sqs:SendMessage`` on it and nothing else.
+        """
+        _, _, _, region, account, queue_name = queue_arn.split(":", 5)
         try:
-            queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-            self._sqs.send_message(
-                QueueUrl=queue_url,
+            sqs = role_client("sqs", self._deployment.config, credentials())
+            sqs.send_message(
+                QueueUrl=f"https://sqs.{region}.amazonaws.com/{account}/{queue_name}",
                 MessageBody=json.dumps(event),
                 MessageAttributes={
-                    "RequestID": {"DataType": "String", "StringValue": request_id},
-                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                    "ErrorMessage": {"DataType": "String", "StringValue": str(error.get("errorMessage", ""))[:256]},
+                    name: {"DataType": "Number" if value.isdigit() else "String", "StringValue": value}
+                    for name, value in attributes.items()
                 },
             )
         except Exception as failure:  # a lost dead letter is logged; the edge goes on
-            self._note(f"async {function.name} {request_id}: could not reach its dead-letter queue: {failure}")
+            self._note(f"{what}: the event could not be sent to the dead-letter queue {queue_name}: {failure}")
             return None
-        self._note(f"async {function.name} {request_id}: event sent to the dead-letter queue {queue_name}")
+        self._note(f"{what}: event sent to the dead-letter queue {queue_name}")
         return queue_name
 
 

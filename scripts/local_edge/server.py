@@ -27,11 +27,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from modules.config import AppConfig
-from scripts.local_edge.deployment import Deployment, DeploymentError
+from scripts.local_edge.deployment import Deployment, DeploymentError, NotDeployed
 from scripts.local_edge.functions import Functions
 from scripts.local_edge.gateway import ApiRequest, Gateway
 from scripts.local_edge.lambda_service import LambdaService
 from scripts.local_edge.site import Site
+from scripts.local_edge.telemetry import Telemetry
 from scripts.local_edge.usage import Meter
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
 HEALTH_PATH: Final = "/_edge/health"
 HEALTH_NAME: Final = "student-management"
-#: ``POST /_edge/invoke/<function name>`` on the API port: invoke a function as the scheduler does (asynchronously).
-INVOKE_PATH: Final = "/_edge/invoke/"
+#: ``POST /_edge/schedules/<schedule name>`` on the API port: fire a deployed schedule, as EventBridge Scheduler does.
+SCHEDULES_PATH: Final = "/_edge/schedules/"
 #: ``GET /_edge/invocations/<request id>``: what became of an asynchronous invocation.
 INVOCATIONS_PATH: Final = "/_edge/invocations/"
 
@@ -88,7 +89,8 @@ class Edge:
         self.config = config
         self.log = log
         self.deployment = Deployment(config)
-        self.functions = Functions(config, (function_log or log).function_line)
+        self.telemetry = Telemetry(config, log.note)
+        self.functions = Functions(config, (function_log or log).function_line, telemetry=self.telemetry)
         self.gateway = Gateway(self.deployment, self.functions, Meter(), log.note)
         self.site = Site(self.deployment, self.gateway, log.note)
         self.lambda_service = LambdaService(self.deployment, self.functions, log.note)
@@ -125,6 +127,7 @@ class Edge:
             server.server_close()
         self._servers.clear()
         self.functions.stop()
+        self.telemetry.close()
 
     # -- the two applications ----------------------------------------------------------
 
@@ -147,8 +150,8 @@ class Edge:
         if request.path == HEALTH_PATH and request.method == "GET":
             health = json.dumps({"edge": HEALTH_NAME, "pid": os.getpid()})
             return Response(health, content_type="application/json")(environ, start_response)
-        if request.path.startswith(INVOKE_PATH) and request.method == "POST":
-            return self._invoke(request, started)(environ, start_response)
+        if request.path.startswith(SCHEDULES_PATH) and request.method == "POST":
+            return self._fire(request, started)(environ, start_response)
         if request.path.startswith(INVOCATIONS_PATH) and request.method == "GET":
             return self._invocation(request, started)(environ, start_response)
         function = None
@@ -181,26 +184,26 @@ class Edge:
         self.log.request("api", request, response.status_code, function, started)
         return response(environ, start_response)
 
-    def _invoke(self, request: Request, started: float) -> Response:
-        """The scheduler's part (``make backup-now``): hand the schedule's input to Lambda, asynchronously.
+    def _fire(self, request: Request, started: float) -> Response:
+        """The scheduler's part (``make backup-now``): fire the deployed schedule now, as at its time.
 
-        What EventBridge Scheduler does with the schedule's target: an
-        asynchronous invocation of the deployed function with the schedule's
-        input (the caller reads both from the emulator), which Lambda retries
-        twice and then sends to the function's dead-letter queue. 202 with the
+        What EventBridge Scheduler does: it invokes the schedule's target,
+        asynchronously, with the schedule's input and as the schedule's role
+        (``LambdaService.deliver``); Lambda retries a failed run twice and then
+        sends the event to the function's dead-letter queue. 202 with the
         request ID; ``GET /_edge/invocations/<id>`` follows it.
         """
-        name = request.path.removeprefix(INVOKE_PATH)
+        name = request.path.removeprefix(SCHEDULES_PATH)
         try:
-            payload = json.loads(request.get_data() or b"{}")
-            function = self.deployment.function(name)
+            schedule = self.deployment.schedule(name, request.args.get("group", "default"))
+            request_id = self.lambda_service.deliver(schedule)
         except ValueError:
-            response = _json_response({"message": "the payload is not JSON"}, 400)
-        except DeploymentError as error:
+            response = _json_response({"message": f"the input of schedule {name} is not JSON"}, 400)
+        except (DeploymentError, NotDeployed) as error:
             response = _json_response({"message": str(error)}, 404)
         else:
-            request_id = self.lambda_service.invoke_async(function, payload)
-            response = _json_response({"requestId": request_id, "function": function.name}, 202)
+            target = schedule.target_arn.rsplit(":", 1)[-1]
+            response = _json_response({"requestId": request_id, "function": target, "schedule": name}, 202)
         self.log.request("api", request, response.status_code, name, started)
         return response
 

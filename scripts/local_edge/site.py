@@ -7,9 +7,9 @@ A request takes the first ordered cache behaviour whose path pattern matches
 - an S3 origin (``<bucket>.s3.<region>.amazonaws.com``) serves the object from
   that bucket with its stored ``Content-Type``, ``Cache-Control`` and ``ETag``
   (``/`` is the default root object), if the bucket's policy lets this
-  distribution read it through origin access control (``policies.py``:
-  ``s3:GetObject`` for ``cloudfront.amazonaws.com`` with the distribution's ARN
-  as ``AWS:SourceArn``), else S3's 403; a missing key is S3's 404 only where
+  distribution read it through origin access control (the emulator's IAM
+  decides, and logs a refusal: ``s3:GetObject`` for ``cloudfront.amazonaws.com``
+  with the distribution's ARN as ``AWS:SourceArn``), else S3's 403; a missing key is S3's 404 only where
   the policy also grants ``s3:ListBucket``, 403 otherwise; without origin
   access control the private bucket refuses CloudFront, 403;
 - an API origin (``<api id>.execute-api.<region>.amazonaws.com``) is the
@@ -52,7 +52,7 @@ from modules.config import LOCAL_COGNITO_PATH, AppConfig
 from modules.site_headers import SECURITY_HEADERS
 from scripts.local_edge.deployment import Behaviour, Deployment, Distribution, NotDeployed, Origin
 from scripts.local_edge.gateway import ApiRequest, Gateway
-from scripts.local_edge.policies import cloudfront_may
+from scripts.local_edge.policies import CLOUDFRONT
 
 _S3_ORIGIN: Final = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
 _API_ORIGIN: Final = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
@@ -171,10 +171,10 @@ class Site:
             path = "/" + distribution.default_root_object
         key = (origin.path.strip("/") + path).lstrip("/")
         bucket = found.group("bucket")
-        policy = self._deployment.bucket_policy(bucket)
 
         def may(action: str, resource: str) -> bool:
-            return cloudfront_may(policy, action=action, resource=resource, distribution_arn=distribution.arn)
+            context = {"AWS:SourceArn": distribution.arn}
+            return self._deployment.service_may(CLOUDFRONT, action=action, resource=resource, context=context).allowed
 
         if not may("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"):
             self._log(f"site: AccessDenied: the policy of {bucket} does not let {distribution.arn} read {key}")
