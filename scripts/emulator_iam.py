@@ -515,11 +515,15 @@ def answer(refusal: Refusal, status: int, environ: dict[str, Any], start_respons
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 403: "Forbidden"}[status]
     headers = [("x-amzn-RequestId", request_id)]
+    scope = credential(environ)
+    service = scope[2] if scope else ""
     if environ.get("HTTP_X_AMZ_TARGET"):
         code = refusal.code if refusal.code != "AccessDenied" else "AccessDeniedException"
         body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": refusal.message}).encode()
-        headers += [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-query-error", f"{refusal.code};Sender")]
-    elif credential(environ) and credential(environ)[2] == "s3":  # type: ignore[index]
+        headers += [("Content-Type", "application/x-amz-json-1.0")]
+        if service == "sqs":  # SQS's JSON protocol keeps its query protocol's error codes in this header
+            headers += [("x-amzn-query-error", f"{refusal.code};Sender")]
+    elif service == "s3":
         body = _xml("Error", refusal, request_id)
         headers += [("Content-Type", "application/xml")]
     elif "Action" in _form(environ, b""):
