@@ -80,7 +80,7 @@ from lambdas.get_students import handler as get_students  # noqa: E402
 from lambdas.insert_student import handler as insert_student  # noqa: E402
 from modules.config import AppConfig, load_config  # noqa: E402
 from scripts.local_edge.deployment import Deployment, Function, Outputs  # noqa: E402
-from scripts.local_edge.functions import worker_environment  # noqa: E402
+from scripts.local_edge.functions import RoleSessions, worker_environment  # noqa: E402
 from scripts.local_ops import OpsError, api_key, sample_students, staff_id_token  # noqa: E402
 from tests.conftest import free_port, tool_env  # noqa: E402
 
@@ -229,7 +229,7 @@ class LocalSystem:
     def functions(self) -> dict[str, Function]:
         """The deployed function behind each method of ``RESOURCE``, read from the emulator as the edge reads it."""
         deployment = Deployment(self.config)
-        api = deployment.rest_api(Outputs.read(deployment.outputs_path).api_id)
+        api = deployment.rest_api(Outputs.read(deployment.outputs_path).api_id, self.config.api_stage_name)
         resource = api.resource_for(RESOURCE)
         found = {}
         for method in ("GET", "POST"):
@@ -359,12 +359,16 @@ def deployed_environment(function: Function, config: AppConfig) -> Iterator[None
 
     Every other ``AWS_*`` variable is removed meanwhile: an inherited CA bundle,
     profile or endpoint would send the calls elsewhere. ``PATH`` is kept: the
-    runtime's means nothing to an in-process call.
+    runtime's means nothing to an in-process call. The credentials are the
+    execution role's, as the workers' are, so the emulator evaluates the same
+    policies for both sides.
     """
     saved = dict(os.environ)
     for name in [name for name in os.environ if name.startswith("AWS_")]:
         del os.environ[name]
-    os.environ.update({k: v for k, v in worker_environment(function, config, ROOT).items() if k != "PATH"})
+    credentials = RoleSessions.of(config).assume(function)
+    environment = worker_environment(function, config, ROOT, credentials)
+    os.environ.update({k: v for k, v in environment.items() if k != "PATH"})
     os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     forget_function_state()
     try:

@@ -151,7 +151,7 @@ def emulator_settings(shared_dir: Path) -> EmulatorSettings:
     settings = once(
         shared_dir, "emulator-settings", lambda: {"port": free_port(), "state_dir": str(shared_dir / "emulator")}
     )
-    return EmulatorSettings(port=settings["port"], state_dir=Path(settings["state_dir"]))
+    return EmulatorSettings(port=int(str(settings["port"])), state_dir=Path(str(settings["state_dir"])))
 
 
 def synthesize(base: Path, emulator: EmulatorSettings) -> dict[str, str]:
