@@ -21,7 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -202,6 +202,15 @@ pytest: setup
 # The functions' tests again, under the runtime's Python and SDK (requirements-runtime.txt).
 pytest-runtime: setup
 	$(RUNTIME_VENV)/bin/python -m pytest tests/lambdas -n 2 -p no:cacheprovider -W "ignore:datetime.datetime.utcnow() is deprecated:DeprecationWarning"
+
+# The loop for an edit: no emulator deploy, no browser, none of the longer proofs marked slow
+# (a moto server of its own, checkov, terraform validate, a second synth, a benchmark, a budget
+# waited out). Three workers: the tests mostly wait on jsii's node and on moto in-process.
+check-tests: setup
+	$(VENV)/bin/pytest -n 3 -m "not emulator and not browser and not slow" -p no:cacheprovider --durations=5
+
+check: setup ## the loop for an edit: lint, types and the tests that need no deploy, server or gate (see docs/TESTING.md)
+	@$(MAKE) -j2 lint check-tests
 
 test: setup ## install everything, then run every check and test (lint, pytest and the functions under the runtime's SDK)
 	@$(MAKE) -j3 lint pytest pytest-runtime

@@ -19,6 +19,9 @@ from lambdas.common import validation
 from modules.functions import BACKUP, spec
 from tests.conftest import ROOT, run, tool_env
 
+#: `make check` leaves this module to `make test`: runs a benchmark.
+pytestmark = pytest.mark.slow
+
 SIZES = (200, 400)
 
 

@@ -25,6 +25,9 @@ from scripts import local_ops
 from scripts.local_edge.deployment import Deployment, DeploymentError
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 
+#: `make check` leaves this module to `make test`: moto servers of its own.
+pytestmark = pytest.mark.slow
+
 SCRIPT = ROOT / "scripts" / "emulator.sh"
 
 

@@ -21,6 +21,9 @@ from botocore.exceptions import ClientError
 from scripts import local_ops
 from tests.conftest import EmulatorSettings, private_emulator
 
+#: `make check` leaves this module to `make test`: a moto server of its own.
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 TABLE, OTHER_TABLE = "granted", "other"

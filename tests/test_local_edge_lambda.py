@@ -32,6 +32,9 @@ from scripts.local_edge.functions import RoleCredentials, worker_environment
 from scripts.local_edge.server import Edge, EdgeLog
 from tests.conftest import EmulatorSettings, private_emulator
 
+#: `make check` leaves this module to `make test`: a moto server and an edge of its own.
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:runner"
 QUEUE = "runner-failed-invocations"

@@ -24,6 +24,9 @@ from scripts.local_edge.functions import LAMBDA_PRINCIPAL, Functions, Invocation
 from scripts.local_edge.policies import service_may_assume
 from tests.conftest import EmulatorSettings, private_emulator
 
+#: `make check` leaves this module to `make test`: a moto server of its own.
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"
 LAMBDA_TRUST = {
     "Version": "2012-10-17",

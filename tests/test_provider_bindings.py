@@ -24,6 +24,9 @@ from modules import provider_bindings
 from modules.provider_bindings import ENV_PLAIN, PACKAGE, LayoutError, checked_submodules, write_node_hook
 from tests.conftest import ROOT, TARGETS, EmulatorSettings, run, tool_env
 
+#: `make check` leaves this module to `make test`: a second synth of both stacks, with the eager bindings.
+pytestmark = pytest.mark.slow
+
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 

@@ -15,6 +15,9 @@ from modules.config import APP_STACK
 from tests.conftest import ROOT, STACKS, TARGETS, Synth
 from tests.iam_policies import is_key_policy, is_trust_policy, policy_documents
 
+#: `make check` leaves this module to `make test`: checkov and parliament over every stack.
+pytestmark = pytest.mark.slow
+
 GATE = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "checkov_gate.py")]
 
 

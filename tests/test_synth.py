@@ -114,6 +114,7 @@ def test_bootstrap_state_is_local_and_the_bucket_is_hardened(synth: dict[str, Sy
     assert policy["policy"].startswith("${data.aws_iam_policy_document.")
 
 
+@pytest.mark.slow  # a second synth, through the cdktf CLI: make test's
 def test_cdktf_cli_synth_writes_what_make_synth_writes(synth: dict[str, Synth], tmp_path: Path) -> None:
     """`npx cdktf synth` runs the same app (cdktf.json) and writes the same stacks, byte for byte."""
     cli = run(

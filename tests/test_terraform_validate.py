@@ -9,6 +9,9 @@ import pytest
 from tests.conftest import STACKS, TARGETS, Synth
 from tests.synth_helpers import assert_valid_terraform
 
+#: `make check` leaves this module to `make test`: terraform validate of every stack.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize("target", TARGETS)

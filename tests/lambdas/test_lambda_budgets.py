@@ -37,6 +37,9 @@ from lambdas.insert_student import handler as insert_student
 from modules.functions import FUNCTIONS, INSERT, READ
 from tests.lambdas.scenarios import STUDENT, FakeContext, LambdaContext, World, api_event, response_json
 
+#: `make check` leaves this module to `make test`: each waits out a function's budget.
+pytestmark = pytest.mark.slow
+
 TIMEOUTS: Final = {spec.key: spec.timeout_seconds for spec in FUNCTIONS}
 #: API Gateway gives up on the integration after this long.
 API_GATEWAY_TIMEOUT_S: Final = 29
