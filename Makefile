@@ -60,7 +60,12 @@ $(BUILD)/.debian-packages: scripts/debian-packages.sh
 	@scripts/debian-packages.sh
 	@mkdir -p $(BUILD) && touch $@
 
-setup: $(BUILD)/.debian-packages $(VENV)/.installed $(CHECKOV_VENV)/.installed $(RUNTIME_VENV)/.installed node_modules/.installed $(BUILD)/terraform.rc ## install everything the project needs
+# The environments do not depend on one another: they install side by side (each is a no-op once its
+# lock file is installed), after the Debian packages they may need.
+ENVIRONMENTS := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(RUNTIME_VENV)/.installed node_modules/.installed $(BUILD)/terraform.rc
+
+setup: $(BUILD)/.debian-packages ## install everything the project needs
+	@$(MAKE) --no-print-directory --silent -j4 $(ENVIRONMENTS)
 
 lock: ## re-resolve requirements*.txt into the pinned lock files
 	rm -rf $(BUILD)/lock && $(PYTHON) -m venv $(BUILD)/lock/app && $(PYTHON) -m venv $(BUILD)/lock/checkov
