@@ -718,6 +718,7 @@ def cognito_call(
             return refused.code, refused.headers.get("Content-Type", ""), json.loads(text) if text else None
 
 
+@pytest.mark.slow  # a moto server and an edge of its own
 def test_the_pages_cognito_calls_reach_the_emulator_through_the_site(live: Live) -> None:
     idp = live.settings.client("cognito-idp")
     pool = make_pool(idp, "staff")
@@ -774,6 +775,7 @@ def api_call(live: Live, path: str, token: str | None, *, method: str = "GET") -
             return refused.code, json.loads(refused.read())
 
 
+@pytest.mark.slow  # a moto server and an edge of its own
 def test_the_edge_enforces_the_authorizer_it_reads_from_the_emulator(live: Live) -> None:
     idp = live.settings.client("cognito-idp")
     apigateway = live.settings.client("apigateway")

@@ -34,6 +34,10 @@ from scripts import local_ops, staff
 from scripts.staff import Directory, PasswordPolicy, StaffError
 from tests.conftest import ROOT, EmulatorSettings, free_port, private_emulator, run, tool_env
 
+#: `make check` leaves this module to `make test`: the staff commands, run as a user runs them, against a moto
+#: server of its own.
+pytestmark = pytest.mark.slow
+
 #: The pool's policy as modules/staff_directory.py sets it (written out: a change there is a change here).
 POLICY = {
     "MinimumLength": 14,

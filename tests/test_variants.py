@@ -298,6 +298,7 @@ def test_default_site_has_no_waf_and_no_access_logs(default: Synth) -> None:
     assert "web_acl_id" not in resource(stack, "aws_cloudfront_distribution", f"{SITE}/distribution")
 
 
+@pytest.mark.slow  # terraform validate: make test's
 def test_protected_site_is_valid_terraform(variants: dict[str, Synth], tmp_path: Path) -> None:
     """The optional resources exist with these arguments in the provider version of the test machines."""
     assert_valid_terraform(variants[PROTECTED], APP_STACK, tmp_path)

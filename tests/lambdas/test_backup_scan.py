@@ -23,6 +23,10 @@ from lambdas.backup.scan import scan_items
 from lambdas.common import aws
 from tests.lambdas.scenarios import TABLE, World, inject_error
 
+#: `make check` leaves this module to `make test`: a 16 MB table through moto in each test (the backup's own
+#: tests, with small tables, stay in `make check`).
+pytestmark = pytest.mark.slow
+
 ITEMS = 400
 #: Large enough that a 1 MB page holds at most 25 items (moto enforces DynamoDB's page limit).
 NOTES_BYTES = 40_000

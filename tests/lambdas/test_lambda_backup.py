@@ -353,6 +353,7 @@ def test_empty_table_gives_an_empty_items_file_and_a_header_only_csv(world: Worl
     assert manifest_of(world)["itemCount"] == 0
 
 
+@pytest.mark.slow  # megabytes through moto: make test's
 def test_table_larger_than_a_scan_page_and_a_part_is_backed_up_completely(world: World) -> None:
     # About 6 MB: six 1 MB Scan pages, and an items object of two multipart parts.
     padding = "Ghi chú: sinh viên năm nhất. " * 80
