@@ -28,11 +28,13 @@ import hashlib
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -151,6 +153,18 @@ def emulator_client(service: str, config: AppConfig, *, credentials: tuple[str, 
         aws_secret_access_key=secret,
         aws_session_token=token,
     )
+
+
+def emulator_route(config: AppConfig, route: str, body: Mapping[str, Any] | None = None) -> Any:
+    """The JSON answer of one of the emulator's own routes (scripts/moto_server.py), over its HTTPS: a GET,
+    or a POST of ``body``. Raises what urllib raises (``HTTPError`` for an answer that is not 2xx)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - the emulator's https URL
+        f"{config.emulator_endpoint}{route}", data=data, method="POST" if data is not None else "GET"
+    )
+    tls = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
+    with urllib.request.urlopen(request, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
+        return json.loads(answer.read())
 
 
 def wait_for_bucket(bucket: str, config: AppConfig, bootstrap: Apply) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import json
 import threading
-from collections.abc import Callable
 from typing import Any, Final
 
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
@@ -96,15 +95,13 @@ def _refusal(alarm: Alarm, topic_arn: str, topic_policy: Policy | None, key_id: 
     """Why CloudWatch may not deliver to the topic ("" when it may): the topic's policy, then its key's."""
     caller = Caller(account=DEFAULT_ACCOUNT_ID, service=CLOUDWATCH)
     context = {"aws:SourceArn": alarm.alarm_arn, "aws:SourceAccount": DEFAULT_ACCOUNT_ID, "aws:SecureTransport": "true"}
-    checks: list[tuple[str, str, Callable[[], Policy | None]]] = [("sns:Publish", topic_arn, lambda: topic_policy)]
+    checks: list[tuple[str, str, Policy | None]] = [("sns:Publish", topic_arn, topic_policy)]
     if key_id and not key_id.startswith("alias/aws/"):  # an AWS managed key admits the service itself
         key = kms_backends[DEFAULT_ACCOUNT_ID][region].describe_key(key_id)
-        checks += [
-            (action, key.arn, lambda: json.loads(key.policy)) for action in ("kms:GenerateDataKey", "kms:Decrypt")
-        ]
+        checks += [(action, key.arn, json.loads(key.policy)) for action in ("kms:GenerateDataKey", "kms:Decrypt")]
     for action, resource, policy in checks:
         decision: Decision = decide(
-            caller, action=action, resources=[resource], identity=(), resource_policy=policy(), context=context
+            caller, action=action, resources=[resource], identity=(), resource_policy=policy, context=context
         )
         if not decision.allowed:
             emulator_iam.DENIALS.record(

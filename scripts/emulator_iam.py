@@ -392,7 +392,9 @@ def authorize(environ: dict[str, Any]) -> tuple[Refusal, int] | None:
     if isinstance(session, Refusal):
         return session, 403
     method = str(environ.get("REQUEST_METHOD", "GET"))
-    body = _body(environ) if (method in ("POST", "PUT") and service != "s3") or _is_delete_objects(environ) else b""
+    body = (
+        request_body(environ) if (method in ("POST", "PUT") and service != "s3") or _is_delete_objects(environ) else b""
+    )
     operation = describe(service, region, method, environ, body)
     if operation.action == "sts:GetCallerIdentity":
         return None  # always allowed, even under an explicit deny
@@ -511,7 +513,7 @@ def answer(refusal: Refusal, status: int, environ: dict[str, Any], start_respons
     before the client has sent it all makes the client see a broken connection
     instead of the answer.
     """
-    _body(environ)
+    request_body(environ)
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 403: "Forbidden"}[status]
     headers = [("x-amzn-RequestId", request_id)]
@@ -552,7 +554,7 @@ def _xml(root: str, refusal: Refusal, request_id: str) -> bytes:
 # --- reading the request without consuming it -----------------------------------------
 
 
-def _body(environ: dict[str, Any]) -> bytes:
+def request_body(environ: dict[str, Any]) -> bytes:
     """The request's body, read once and put back for moto."""
     if "student_mgmt.body" in environ:
         return bytes(environ["student_mgmt.body"])

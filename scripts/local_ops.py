@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import re
-import ssl
 import sys
 import time
 import urllib.error
@@ -55,7 +54,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E4
 
 from lambdas.common import names  # noqa: E402
 from modules.config import APP_STACK, AppConfig, ConfigError, load_config  # noqa: E402
-from scripts.deploy_local import emulator_client  # noqa: E402
+from scripts.deploy_local import emulator_client, emulator_route  # noqa: E402
 from scripts.staff import Directory, StaffError, add, generate_password, local_pool  # noqa: E402
 
 #: The tutorial's first student, then generated ones.
@@ -295,13 +294,6 @@ def staff_id_token(config: AppConfig) -> str:
     return str(answer["AuthenticationResult"]["IdToken"])
 
 
-def emulator_route(config: AppConfig, route: str) -> Any:
-    """The JSON answer of one of the emulator's own routes (scripts/moto_server.py), over its HTTPS."""
-    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
-    with urllib.request.urlopen(f"{config.emulator_endpoint}{route}", timeout=10, context=context) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
 def sent_messages(config: AppConfig) -> list[dict[str, Any]]:
     """Every e-mail the emulator's SES accepted, oldest first (its ``/_emulator/ses-messages`` route)."""
     messages: list[dict[str, Any]] = emulator_route(config, f"/_emulator/ses-messages/{config.region}")["messages"]
@@ -348,12 +340,9 @@ def denials(config: AppConfig) -> None:
 
 def follow_verification_link(config: AppConfig, identity: str) -> None:
     """What the person at ``identity`` does with SES's verification e-mail: follow the link (the emulator's route)."""
-    url = f"{config.emulator_endpoint}/_emulator/ses-verify/{config.region}/{urllib.parse.quote(identity, safe='@')}"
-    context = ssl.create_default_context(cafile=str(config.emulator_ca_bundle))
-    request = urllib.request.Request(url, method="POST")  # noqa: S310 - the emulator's https URL
+    route = f"/_emulator/ses-verify/{config.region}/{urllib.parse.quote(identity, safe='@')}"
     try:
-        with urllib.request.urlopen(request, timeout=10, context=context):  # noqa: S310 - the emulator
-            pass
+        emulator_route(config, route, {})
     except urllib.error.HTTPError as error:
         raise OpsError(f"{identity}: SES has no such identity to verify ({error.code}): is it deployed?") from None
 

@@ -263,8 +263,7 @@ def _denials(query: str, start_response: Any) -> list[bytes]:
 
 def _authorize_call(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        request = json.loads(emulator_iam.request_body(environ) or b"{}")
         decision = emulator_iam.authorize_call(request)
     except (ValueError, KeyError) as error:
         body = json.dumps({"message": f"expected accessKeyId, sessionToken, action and resource: {error}"}).encode()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
 import threading
 import time
 import urllib.error
@@ -35,7 +34,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.common import names
 from modules.config import APP_STACK, AppConfig
-from scripts.deploy_local import emulator_client
+from scripts.deploy_local import emulator_client, emulator_route
 
 #: How long an answer of the emulator is used before it is asked again.
 MAX_AGE_SECONDS: Final = 1.0
@@ -444,15 +443,10 @@ class Deployment:
         change only with the pool. Raises ``DeploymentError`` when the
         emulator cannot be reached or answers something that is not a key set.
         """
-        url = f"{self.config.emulator_endpoint}/{pool.id}/.well-known/jwks.json"
-        try:
-            tls = ssl.create_default_context(cafile=str(self.config.emulator_ca_bundle))
-            with urllib.request.urlopen(url, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
-                document = json.loads(answer.read())
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise DeploymentError(f"cannot read the signing keys of user pool {pool.id} from {url}: {error}") from None
+        route = f"/{pool.id}/.well-known/jwks.json"
+        document = self._emulator_route(route, None, f"the signing keys of user pool {pool.id}")
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-            raise DeploymentError(f"{url} answered no JSON Web Key Set")
+            raise DeploymentError(f"{self.config.emulator_endpoint}{route} answered no JSON Web Key Set")
         return document
 
     # -- API Gateway ---------------------------------------------------------------
@@ -511,16 +505,11 @@ class Deployment:
         return self._emulator_route(route, None, f"deployment {deployment_id} of API {api_id}")
 
     def _emulator_route(self, route: str, body: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:
-        """One of the emulator's own routes (scripts/moto_server.py), over its HTTPS: GET, or POST of ``body``."""
-        url = f"{self.config.emulator_endpoint}{route}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")  # noqa: S310
+        """One of the emulator's own routes (``deploy_local.emulator_route``); ``DeploymentError`` when it fails."""
         try:
-            tls = ssl.create_default_context(cafile=str(self.config.emulator_ca_bundle))
-            with urllib.request.urlopen(request, timeout=10, context=tls) as answer:  # noqa: S310 - the emulator's https URL
-                document: Mapping[str, Any] = json.loads(answer.read())
+            document: Mapping[str, Any] = emulator_route(self.config, route, body)
         except (urllib.error.URLError, OSError, ValueError) as error:
-            raise DeploymentError(f"cannot read {what} ({url}): {error}") from None
+            raise DeploymentError(f"cannot read {what} ({self.config.emulator_endpoint}{route}): {error}") from None
         return document
 
     # -- IAM and the scheduler ---------------------------------------------------------

@@ -53,7 +53,7 @@ from typing import Any, Final
 
 from werkzeug.wrappers import Request, Response
 
-from scripts.local_edge.deployment import Deployment, Function, NotDeployed, Schedule
+from scripts.local_edge.deployment import Authorization, Deployment, Function, NotDeployed, Schedule
 from scripts.local_edge.functions import (
     SCHEDULER_PRINCIPAL,
     CodeError,
@@ -161,16 +161,20 @@ class LambdaService:
         match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
         if match is None:
             return _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        decision = self._deployment.authorize(
-            access_key_id=match.group(1),
-            session_token=request.headers.get("X-Amz-Security-Token", ""),
-            action="lambda:InvokeFunction",
-            resource=function.arn,
-        )
+        decision = self._may_invoke(match.group(1), request.headers.get("X-Amz-Security-Token", ""), function)
         if decision.allowed:
             return None
         self._note(f"lambda: {decision.code}: {decision.message}")
         return _error(403, "AccessDeniedException", decision.message)
+
+    def _may_invoke(self, access_key_id: str, session_token: str, function: Function) -> Authorization:
+        """The emulator's IAM decision on ``lambda:InvokeFunction`` of the function by these credentials."""
+        return self._deployment.authorize(
+            access_key_id=access_key_id,
+            session_token=session_token,
+            action="lambda:InvokeFunction",
+            resource=function.arn,
+        )
 
     def invoke_async(self, function: Function, event: Any) -> str:
         """Queue an asynchronous invocation, as Lambda does for ``Event``; its request ID, for ``status``."""
@@ -204,23 +208,23 @@ class LambdaService:
     def _deliver(self, schedule: Schedule, function: Function, event: Any, request_id: str) -> None:
         """Invoke the target as the schedule's role; refused deliveries are retried, then dead-lettered."""
         outcome = self._outcomes[request_id]
+
+        def as_schedule_role() -> RoleCredentials:
+            user = f"schedule {schedule.name}"
+            return self._sessions.assume_role(
+                schedule.role_arn, service=SCHEDULER_PRINCIPAL, session=request_id, user=user
+            )
+
         error: dict[str, str] = {}
         for attempt in range(1 + min(schedule.max_retries, MAX_RETRY_ATTEMPTS)):
             if attempt:
                 time.sleep(RETRY_DELAYS_S[attempt - 1])
             try:
-                credentials = self._sessions.assume_role(
-                    schedule.role_arn, service=SCHEDULER_PRINCIPAL, session=request_id, user=f"schedule {schedule.name}"
-                )
+                credentials = as_schedule_role()
             except CodeError as failure:
                 error = {"errorType": "AccessDeniedException", "errorMessage": str(failure)}
                 continue
-            decision = self._deployment.authorize(
-                access_key_id=credentials.access_key_id,
-                session_token=credentials.session_token,
-                action="lambda:InvokeFunction",
-                resource=function.arn,
-            )
+            decision = self._may_invoke(credentials.access_key_id, credentials.session_token, function)
             if decision.allowed:
                 self._run_async(function, event, request_id)
                 return
@@ -231,9 +235,7 @@ class LambdaService:
             outcome.dead_letter = self._send_dead_letter(
                 schedule.dead_letter_arn,
                 event,
-                lambda: self._sessions.assume_role(
-                    schedule.role_arn, service=SCHEDULER_PRINCIPAL, session=request_id, user=f"schedule {schedule.name}"
-                ),
+                as_schedule_role,
                 {
                     "ERROR_CODE": error["errorType"],
                     "ERROR_MESSAGE": error["errorMessage"][:256],
