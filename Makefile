@@ -41,9 +41,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	@touch $@
 
 # Rebuilt whole when its lock or the choice of interpreter changes (the interpreter may have changed).
-$(RUNTIME_VENV)/.installed: requirements-runtime.lock scripts/runtime-python.sh
+$(RUNTIME_VENV)/.installed: requirements-runtime.lock pipeline/runtime-python.sh
 	@echo "==> the functions' runtime ($(RUNTIME_VENV)): Python 3.13 and the Lambda runtime's SDK, from requirements-runtime.lock"
-	@rm -rf $(RUNTIME_VENV) && interpreter=$$(scripts/runtime-python.sh $(PYTHON)) && "$$interpreter" -m venv $(RUNTIME_VENV)
+	@rm -rf $(RUNTIME_VENV) && interpreter=$$(pipeline/runtime-python.sh $(PYTHON)) && "$$interpreter" -m venv $(RUNTIME_VENV)
 	$(RUNTIME_VENV)/bin/pip install --quiet --no-deps -r requirements-runtime.lock
 	@$(RUNTIME_VENV)/bin/python -c 'import sys, botocore; print(f"    Python {sys.version.split()[0]}, botocore {botocore.__version__}")'
 	@touch $@
@@ -53,11 +53,11 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(BUILD)/terraform.rc: scripts/terraformrc.sh
-	@scripts/terraformrc.sh $@
+$(BUILD)/terraform.rc: pipeline/terraformrc.sh
+	@pipeline/terraformrc.sh $@
 
-$(BUILD)/.debian-packages: scripts/debian-packages.sh
-	@scripts/debian-packages.sh
+$(BUILD)/.debian-packages: pipeline/debian-packages.sh
+	@pipeline/debian-packages.sh
 	@mkdir -p $(BUILD) && touch $@
 
 # The environments do not depend on one another: they install side by side (each is a no-op once its
@@ -69,7 +69,7 @@ setup: $(BUILD)/.debian-packages ## install everything the project needs
 
 lock: ## re-resolve requirements*.txt into the pinned lock files
 	rm -rf $(BUILD)/lock && $(PYTHON) -m venv $(BUILD)/lock/app && $(PYTHON) -m venv $(BUILD)/lock/checkov
-	"$$(scripts/runtime-python.sh $(PYTHON))" -m venv $(BUILD)/lock/runtime
+	"$$(pipeline/runtime-python.sh $(PYTHON))" -m venv $(BUILD)/lock/runtime
 	$(BUILD)/lock/app/bin/pip install --quiet -r requirements.txt
 	$(BUILD)/lock/checkov/bin/pip install --quiet -r requirements-checkov.txt
 	$(BUILD)/lock/runtime/bin/pip install --quiet -r requirements-runtime.txt
@@ -83,48 +83,48 @@ lock: ## re-resolve requirements*.txt into the pinned lock files
 # --- the local system ---------------------------------------------------------
 
 up: setup ## start the emulator (or keep the running one), deploy what changed, serve the site and API locally
-	@DEPLOY_TARGET=local scripts/up.sh
+	@DEPLOY_TARGET=local local/up.sh
 
 down: ## stop the local edge and the emulator (everything deployed into it is gone)
-	@scripts/edge.sh stop
-	@scripts/emulator.sh stop
+	@local/edge.sh stop
+	@local/emulator.sh stop
 
 status: ## are the emulator and the local edge running?
-	@scripts/emulator.sh status && scripts/edge.sh status
+	@local/emulator.sh status && local/edge.sh status
 
 logs: ## follow the local edge's request log (one line per request)
-	@log=$$(DEPLOY_TARGET=local $(VENV)/bin/python scripts/config_get.py emulator_state_dir)/logs/edge.log; \
+	@log=$$(DEPLOY_TARGET=local $(VENV)/bin/python -m pipeline.config_get emulator_state_dir)/logs/edge.log; \
 	  test -f "$$log" || { echo "make logs: no request log yet ($$log): run 'make up'" >&2; exit 1; }; tail -n 20 -F "$$log"
 
 api-key: ## print the local API key (from the emulator's Secrets Manager)
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py api-key
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops api-key
 
 staff-token: ## print an ID token of the local staff member, for curl's Authorization header (see the README)
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py staff-token
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops staff-token
 
 seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py seed --count $(or $(N),20)
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops seed --count $(or $(N),20)
 
 emails: ## show the e-mails the emulator's SES accepted
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py emails
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops emails
 
 denials: ## show what the emulator's IAM refused (AccessDenied: who, what, on which resource, why)
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py denials
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops denials
 
 alarm-test: ## try an alarm's actions: set it to ALARM and back to OK, show where CloudWatch delivered each [ALARM=name]
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py alarm-test $(if $(ALARM),--alarm "$(ALARM)")
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops alarm-test $(if $(ALARM),--alarm "$(ALARM)")
 
 backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
 
 restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
-	@$(VENV)/bin/python scripts/restore.py --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
+	@$(VENV)/bin/python -m ops.restore --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
 
 verify-email: ## verify an address with the local SES, as its owner following SES's link would: EMAIL=name@example.org
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py verify-email --email '$(EMAIL)'
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops verify-email --email '$(EMAIL)'
 
 backup-now: ## run the daily backup now, as the deployed schedule would
-	@DEPLOY_TARGET=local $(VENV)/bin/python scripts/local_ops.py backup-now
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops backup-now
 
 # --- staff (DEPLOY_TARGET=aws by default; local: the emulator of make up) -------
 
@@ -132,30 +132,30 @@ backup-now: ## run the daily backup now, as the deployed schedule would
 staff-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')))
 
 staff-add: setup ## invite a staff member: EMAIL=name@example.org [ADMIN=1] (aws: Cognito e-mails the invitation)
-	@$(VENV)/bin/python scripts/staff.py add '$(EMAIL)' $(call staff-flag,ADMIN,--admin)
+	@$(VENV)/bin/python -m ops.staff add '$(EMAIL)' $(call staff-flag,ADMIN,--admin)
 
 staff-list: setup ## list the staff members: status, enabled, groups
-	@$(VENV)/bin/python scripts/staff.py list
+	@$(VENV)/bin/python -m ops.staff list
 
 staff-remove: setup ## sign a staff member out everywhere and delete it: EMAIL=... [YES=1: do not ask]
-	@$(VENV)/bin/python scripts/staff.py remove '$(EMAIL)' $(call staff-flag,YES,--yes)
+	@$(VENV)/bin/python -m ops.staff remove '$(EMAIL)' $(call staff-flag,YES,--yes)
 
 # --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
 
 synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
-	@$(VENV)/bin/python scripts/synth.py --outdir cdktf.out
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
 
 plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt,json} and a summary
-	@scripts/plan.sh
+	@pipeline/plan.sh
 
-# $(call reviewed-apply,<stack>): plan the stack (scripts/plan.sh: the plan, its
+# $(call reviewed-apply,<stack>): plan the stack (pipeline/plan.sh: the plan, its
 # text, its JSON and a summary), refuse when the plan destroys or replaces a
-# stateful resource (scripts/plan_summary.py --guard; ALLOW_REPLACE=1 overrides),
+# stateful resource (pipeline/plan_summary.py --guard; ALLOW_REPLACE=1 overrides),
 # ask, then apply exactly that saved plan: Terraform refuses it if the state
 # changed since it was planned. Nothing is applied when there is nothing to do.
 define reviewed-apply
-@CDKTF_OUTDIR=$(CURDIR)/cdktf.out scripts/plan.sh $(1)
-@$(PYTHON) scripts/plan_summary.py --guard cdktf.out/plan/$(1).json || { status=$$?; [[ $$status == 2 ]] || exit $$status; \
+@CDKTF_OUTDIR=$(CURDIR)/cdktf.out pipeline/plan.sh $(1)
+@$(PYTHON) -m pipeline.plan_summary --guard cdktf.out/plan/$(1).json || { status=$$?; [[ $$status == 2 ]] || exit $$status; \
   echo "make $@: REFUSED, nothing applied: the plan of $(1) destroys or replaces the stateful resources named above" \
        "(plan: cdktf.out/plan/$(1).txt). To apply it anyway: ALLOW_REPLACE=1 make $@" >&2; exit 1; }
 @if grep -q '^No changes\.' cdktf.out/plan/$(1).txt; then echo "==> $(1): no changes, nothing to apply"; else \
@@ -177,16 +177,16 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 	@echo "==> outputs: cdktf.out/outputs.json"
 
 invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed, see the README
-	@$(VENV)/bin/python scripts/invalidate.py --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
+	@$(VENV)/bin/python -m ops.invalidate --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
 # $(call destroy-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
 destroy-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')),)
 
 # The stacks as synthesized for DEPLOY_TARGET: make synth's cdktf.out (aws), make up's (local).
 destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (see the README)
-	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python scripts/config_get.py emulator_outdir)",cdktf.out); \
-	  $(VENV)/bin/python scripts/synth.py --outdir "$$out"; \
-	  $(VENV)/bin/python scripts/destroy.py --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
+	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python -m pipeline.config_get emulator_outdir)",cdktf.out); \
+	  $(VENV)/bin/python -m pipeline.synth --outdir "$$out"; \
+	  $(VENV)/bin/python -m ops.destroy --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
 	    $(call destroy-flag,DELETE_TABLE,--delete-table) $(call destroy-flag,SKIP_FINAL_BACKUP,--skip-final-backup) \
 	    $(call destroy-flag,YES,--yes)
 
@@ -198,8 +198,8 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/mypy
 
 # Five workers, a test file each at a time: the four emulator deploys
-# (tests/test_deploy_local.py, tests/test_make_up.py, tests/test_make_down_up.py,
-# tests/test_upgrade.py) mostly wait on the AWS provider and the emulator, each
+# (tests/local/test_deploy_local.py, tests/system/test_make_up.py, tests/system/test_make_down_up.py,
+# tests/system/test_upgrade.py) mostly wait on the AWS provider and the emulator, each
 # on a worker of its own, while the fifth runs everything else.
 pytest: setup
 	$(VENV)/bin/pytest -n 5 --dist loadfile --no-loadscope-reorder

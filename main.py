@@ -4,7 +4,7 @@
 ``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
 state stays local). ``student-management`` is the system itself, with its state
 in that bucket. ``DEPLOY_TARGET`` chooses a real AWS account (``aws``, the
-default) or the local moto server emulator (``local``); see ``modules/config.py``
+default) or the local moto server emulator (``local``); see ``config/settings.py``
 for every setting.
 """
 
@@ -15,8 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modules import provider_bindings
-from modules.config import (
+from config.settings import (
     APP_STACK,
     AWS_PROVIDER_CONSTRAINT,
     BOOTSTRAP_STACK,
@@ -27,6 +26,7 @@ from modules.config import (
     cognito_origin,
     load_config,
 )
+from engine import provider_bindings
 
 
 def validated_config() -> AppConfig | None:
@@ -42,7 +42,7 @@ if __name__ == "__main__" and validated_config() is None:
     sys.exit(2)  # a bad value fails here, in milliseconds, before the bindings load
 provider_bindings.install()
 
-# Imported only after the configuration check and install() (modules/provider_bindings.py).
+# Imported only after the configuration check and install() (engine/provider_bindings.py).
 
 import jsii  # noqa: E402
 from cdktf import (  # noqa: E402
@@ -60,25 +60,27 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct  # noqa: E402
 
 from lambdas.common import names  # noqa: E402
-from modules import api_routes, iam, site_assets  # noqa: E402
-from modules.api_gateway_account import ApiGatewayAccountLogging  # noqa: E402
-from modules.backup_runs import BackupRuns  # noqa: E402
-from modules.backup_schedule import BackupSchedule  # noqa: E402
-from modules.backup_storage import BackupStorage  # noqa: E402
-from modules.email_identities import EmailIdentities  # noqa: E402
-from modules.function_role import FunctionRole  # noqa: E402
-from modules.functions import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
-from modules.functions import routes as function_routes  # noqa: E402
-from modules.monitoring import Monitoring  # noqa: E402
-from modules.python_function import PythonFunction  # noqa: E402
-from modules.scratch import scratch_dir  # noqa: E402
-from modules.site_access_logs import SiteAccessLogs  # noqa: E402
-from modules.site_firewall import SiteFirewall  # noqa: E402
-from modules.staff_directory import StaffDirectory  # noqa: E402
-from modules.state_bucket import StateBucket  # noqa: E402
-from modules.student_api import StudentApi, UsageLimits  # noqa: E402
-from modules.student_table import StudentTable  # noqa: E402
-from modules.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Website  # noqa: E402
+from modules.api import routes as api_routes  # noqa: E402
+from modules.api.gateway_account import ApiGatewayAccountLogging  # noqa: E402
+from modules.api.student_api import StudentApi, UsageLimits  # noqa: E402
+from modules.backup.runs import BackupRuns  # noqa: E402
+from modules.backup.schedule import BackupSchedule  # noqa: E402
+from modules.backup.storage import BackupStorage  # noqa: E402
+from modules.data.student_table import StudentTable  # noqa: E402
+from modules.functions.catalog import FUNCTIONS, Access, FunctionKey, FunctionSpec  # noqa: E402
+from modules.functions.catalog import routes as function_routes  # noqa: E402
+from modules.functions.python_function import PythonFunction  # noqa: E402
+from modules.functions.role import FunctionRole  # noqa: E402
+from modules.identity.email_identities import EmailIdentities  # noqa: E402
+from modules.identity.staff_directory import StaffDirectory  # noqa: E402
+from modules.monitoring.alarms import Monitoring  # noqa: E402
+from modules.shared import iam  # noqa: E402
+from modules.shared.scratch import scratch_dir  # noqa: E402
+from modules.site import assets as site_assets  # noqa: E402
+from modules.site.access_logs import SiteAccessLogs  # noqa: E402
+from modules.site.firewall import SiteFirewall  # noqa: E402
+from modules.site.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Website  # noqa: E402
+from modules.state.state_bucket import StateBucket  # noqa: E402
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (
@@ -135,7 +137,7 @@ class BootstrapStack(TerraformStack):
         configure_terraform(self, config)
         if config.is_local:
             # The emulator keeps resources in memory only: this state lives and
-            # dies with it (scripts/emulator.sh deletes it on a fresh start).
+            # dies with it (local/emulator.sh deletes it on a fresh start).
             LocalBackend(self, path=str(config.emulator_state_dir / "bootstrap.tfstate"))
         else:
             LocalBackend(self, path=str(PROJECT_ROOT / f"terraform.{id_}.tfstate"))
@@ -152,7 +154,7 @@ class StudentManagementStack(TerraformStack):
     """The student management system, with its state in the bootstrap bucket.
 
     Composes the constructs of ``modules/``: every function, its role, grants,
-    routes and schedule come from ``functions`` (the table in ``modules/functions.py``).
+    routes and schedule come from ``functions`` (the table in ``modules/functions/catalog.py``).
     """
 
     def __init__(
@@ -249,7 +251,7 @@ class StudentManagementStack(TerraformStack):
         )
         # Issue 12, nobody left uninformed: every function's failed asynchronous
         # invocations kept in a dead-letter queue, alarms e-mailed to the
-        # recipients, saved Logs Insights queries (modules/monitoring.py).
+        # recipients, saved Logs Insights queries (modules/monitoring/alarms.py).
         self.monitoring = Monitoring(
             self,
             "monitoring",
@@ -297,7 +299,7 @@ class StudentManagementStack(TerraformStack):
             # The one difference between the targets: the emulator cannot create
             # a response-headers policy, so the local distribution names AWS's
             # managed security-headers policy instead (the local system serves
-            # the headers of modules/site_headers.py itself).
+            # the headers of modules/site/headers.py itself).
             own_response_headers_policy=not config.is_local,
             certificate=SiteCertificate(
                 domain_name=config.site_domain_name, certificate_arn=config.site_certificate_arn

@@ -1,16 +1,16 @@
 """How much does the local edge add to an API request, over calling the handler directly?
 
-The local edge (``scripts/local_edge``, started by ``make up``) serves the
+The local edge (``local/edge``, started by ``make up``) serves the
 deployed REST API: an HTTP server, the Cognito authorizer (each request's ID
 token verified: signature, issuer, audience, expiry), the API key and usage
 plan checks, the request validator, and a worker process per concurrent
 invocation that runs the function's deployed zip. This benchmark brings up a private local system
-(``scripts/up.sh`` on free ports and a temporary state directory, so a running
+(``local/up.sh`` on free ports and a temporary state directory, so a running
 ``make up`` is never touched; usage plan limits raised so nothing is
 throttled), seeds 150 students through the API, and measures two requests:
 
 - ``GET /students?limit=100`` with the key and the local staff member's ID
-  token (``scripts/local_ops.py`` signs in before each round, so no round
+  token (``ops/local_ops.py`` signs in before each round, so no round
   outlives its token): a full page of 100 students;
 - ``POST /students`` with a new student each time: 201 expected (saved, and a
   confirmation e-mail sent through the emulator's SES).
@@ -75,13 +75,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
+from config.settings import AppConfig, load_config  # noqa: E402
 from lambdas.common import aws, log  # noqa: E402
 from lambdas.get_students import handler as get_students  # noqa: E402
 from lambdas.insert_student import handler as insert_student  # noqa: E402
-from modules.config import AppConfig, load_config  # noqa: E402
-from scripts.local_edge.deployment import Deployment, Function, Outputs  # noqa: E402
-from scripts.local_edge.functions import RoleSessions, worker_environment  # noqa: E402
-from scripts.local_ops import OpsError, api_key, sample_students, staff_id_token  # noqa: E402
+from local.edge.deployment import Deployment, Function, Outputs  # noqa: E402
+from local.edge.functions import RoleSessions, worker_environment  # noqa: E402
+from ops.local_ops import OpsError, api_key, sample_students, staff_id_token  # noqa: E402
 from tests.conftest import free_port, tool_env  # noqa: E402
 
 PAGE: Final = 100
@@ -213,18 +213,18 @@ class LocalSystem:
         self.config: AppConfig = load_config(self.env)
 
     def up(self) -> float:
-        """Seconds ``scripts/up.sh`` took; ``BenchError`` with its output when it fails."""
+        """Seconds ``local/up.sh`` took; ``BenchError`` with its output when it fails."""
         started = time.monotonic()
         result = subprocess.run(
-            [str(ROOT / "scripts" / "up.sh")], cwd=ROOT, env=self.env, capture_output=True, text=True, check=False
+            [str(ROOT / "local" / "up.sh")], cwd=ROOT, env=self.env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
-            raise BenchError(f"scripts/up.sh failed:\n{(result.stdout + result.stderr)[-4000:]}")
+            raise BenchError(f"local/up.sh failed:\n{(result.stdout + result.stderr)[-4000:]}")
         return time.monotonic() - started
 
     def stop(self) -> None:
         for script in ("edge.sh", "emulator.sh"):
-            subprocess.run([str(ROOT / "scripts" / script), "stop"], env=self.env, capture_output=True, check=False)
+            subprocess.run([str(ROOT / "local" / script), "stop"], env=self.env, capture_output=True, check=False)
 
     def functions(self) -> dict[str, Function]:
         """The deployed function behind each method of ``RESOURCE``, read from the emulator as the edge reads it."""
@@ -478,7 +478,7 @@ def report(results: dict[str, tuple[Measured, Measured]], budget: Budget) -> Non
 
 
 def run(system: LocalSystem, budget: Budget) -> dict[str, tuple[Measured, Measured]]:
-    print("bringing up a private local system (scripts/up.sh) ...", flush=True)
+    print("bringing up a private local system (local/up.sh) ...", flush=True)
     print(f"  up in {system.up():.1f} s", flush=True)
     config = system.config
     functions = system.functions()

@@ -64,7 +64,7 @@ at Lambda's x86 us-east-1 rates (GB-seconds plus the request). The waiting
 is the emulator's Scan, slower than DynamoDB's, so the projection is an upper
 bound. A verdict names the memory size of lowest cost per run whose projected
 duration at the largest table is within half the function's timeout (from
-``modules/functions.py``: 900 s, so 450 s) and whose measured peak RSS fits:
+``modules/functions/catalog.py``: 900 s, so 450 s) and whose measured peak RSS fits:
 PASS when it is the function's configured size (also from that table).
 
 The children import a copy of ``lambdas/`` taken at the start: a run lasts up
@@ -109,7 +109,7 @@ from bench.footer import run_facts  # noqa: E402 - the project root is on sys.pa
 from lambdas.backup import handler as backup  # noqa: E402
 from lambdas.backup.scan import scan_items  # noqa: E402
 from lambdas.common import aws, encoding, names  # noqa: E402
-from modules.functions import BACKUP, spec  # noqa: E402
+from modules.functions.catalog import BACKUP, spec  # noqa: E402
 
 DEFAULT_SIZES: Final = (10_000, 100_000, 300_000)
 QUICK_SIZES: Final = (1_000,)
@@ -284,12 +284,12 @@ def json_size(item: dict[str, dict[str, str]]) -> int:
 
 
 class PrivateEmulator:
-    """``scripts/emulator.sh`` on a free port and a temporary state directory."""
+    """``local/emulator.sh`` on a free port and a temporary state directory."""
 
     def __init__(self, base: Path) -> None:
         # Only the parent needs these; the children, which import this module, must not (pytest alone is 5 MiB).
-        from modules.config import EMULATOR_CREDENTIALS, load_config  # noqa: PLC0415
-        from scripts.deploy_local import emulator_client  # noqa: PLC0415
+        from config.settings import EMULATOR_CREDENTIALS, load_config  # noqa: PLC0415
+        from local.deploy import emulator_client  # noqa: PLC0415
         from tests.conftest import free_port, tool_env  # noqa: PLC0415
 
         self.env = tool_env(
@@ -306,13 +306,13 @@ class PrivateEmulator:
 
     def start(self) -> None:
         result = subprocess.run(
-            [str(ROOT / "scripts" / "emulator.sh"), "start"], env=self.env, capture_output=True, text=True, check=False
+            [str(ROOT / "local" / "emulator.sh"), "start"], env=self.env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             raise BenchError(f"the emulator did not start:\n{(result.stdout + result.stderr)[-3000:]}")
 
     def stop(self) -> None:
-        subprocess.run([str(ROOT / "scripts" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
+        subprocess.run([str(ROOT / "local" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
 
     def client(self, service: str) -> Any:
         return self._client(service, self.config)

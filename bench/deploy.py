@@ -1,6 +1,6 @@
 """How long does `make up` take against an empty emulator, and a rerun with nothing changed?
 
-Each measurement runs the real script (``scripts/up.sh``, what ``make up`` runs
+Each measurement runs the real script (``local/up.sh``, what ``make up`` runs
 after set-up) on a private emulator port and state directory, so a running
 ``make up`` of the developer is never touched:
 
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modules.config import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS  # noqa: E402
+from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS  # noqa: E402
 from tests.conftest import free_port, tool_env  # noqa: E402
 
 _DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
@@ -63,7 +63,7 @@ class Emulator:
         return elapsed
 
     def stop(self) -> None:
-        subprocess.run([str(ROOT / "scripts" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
+        subprocess.run([str(ROOT / "local" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
 
 
 def creation_times(log: Path) -> dict[str, int]:
@@ -81,8 +81,8 @@ def floor(base: Path) -> float:
     emulator = Emulator(base, "floor")
     try:
         outdir = emulator.state_dir / "cdktf.out"
-        emulator.run(sys.executable, str(ROOT / "scripts" / "synth.py"), "--outdir", str(outdir))
-        emulator.run(str(ROOT / "scripts" / "emulator.sh"), "start")
+        emulator.run(sys.executable, "-m", "pipeline.synth", "--outdir", str(outdir))
+        emulator.run(str(ROOT / "local" / "emulator.sh"), "start")
         stack_dir = outdir / "stacks" / BOOTSTRAP_STACK
         emulator.env.update(EMULATOR_CREDENTIALS)
         emulator.run("terraform", "init", "-input=false", "-no-color", cwd=stack_dir)
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     emulator = Emulator(base, "up")
-    up = str(ROOT / "scripts" / "up.sh")
+    up = str(ROOT / "local" / "up.sh")
     try:
         print("measuring: make up from an empty emulator ...", flush=True)
         from_empty = emulator.run(up)

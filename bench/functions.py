@@ -7,7 +7,7 @@ python-dateutil, six, urllib3) in every zip, or once in a layer. This script
 measures what that would cost, for each of the three functions, in one run:
 
 1. **runtime SDK** (the baseline, what is deployed): the zip as
-   ``modules/python_function.py`` stages it (``lambdas/__init__.py``,
+   ``modules/functions/python_function.py`` stages it (``lambdas/__init__.py``,
    ``lambdas/common`` and the function's own package; no ``.pyc``; every file
    time stamped 2020-01-01), imported by ``.venv-runtime``'s Python 3.13 with
    the SDK of its site-packages (1.38.46, standing for the runtime's). That SDK
@@ -70,7 +70,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
-from modules.functions import FUNCTIONS, FunctionSpec  # noqa: E402 - stdlib only, unlike modules.python_function
+from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402 - stdlib only, unlike modules.functions.python_function
 
 LAMBDAS_DIR: Final = ROOT / "lambdas"
 LOCK_FILE: Final = ROOT / "requirements.lock"
@@ -78,7 +78,7 @@ LOCK_FILE: Final = ROOT / "requirements.lock"
 RUNTIME_PYTHON: Final = ROOT / ".venv-runtime" / "bin" / "python"
 #: What the python3.13 runtime bundles, and what shipping the SDK would mean: boto3 and its dependencies.
 SDK_PACKAGES: Final = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
-#: ``modules/python_function.py``'s REPRODUCIBLE_MTIME (2020-01-01T00:00:00Z); that module imports cdktf.
+#: ``modules/functions/python_function.py``'s REPRODUCIBLE_MTIME (2020-01-01T00:00:00Z); that module imports cdktf.
 REPRODUCIBLE_MTIME: Final = 1_577_836_800
 #: Lambda's quotas: a deployment package uploaded directly, and unzipped (function and layers together).
 ZIPPED_LIMIT_BYTES: Final = 50 * 1024 * 1024
@@ -260,7 +260,7 @@ def pinned(lock_text: str, names: Iterable[str]) -> dict[str, str]:
 
 
 def stage(package: str, target: Path) -> Path:
-    """What the function's zip holds, as ``modules.python_function.stage_code`` stages it, in ``target``."""
+    """What the function's zip holds, as ``modules.functions.python_function.stage_code`` stages it, in ``target``."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     (target / "lambdas").mkdir(parents=True)
     shutil.copy2(LAMBDAS_DIR / "__init__.py", target / "lambdas" / "__init__.py")

@@ -4,7 +4,7 @@ Three apps, each run as a fresh process (``python ...`` in the project root,
 as ``cdktf synth`` runs the app) into its own output directory:
 
 - ``fast``: the project's synth, ``python main.py``, with the provider
-  bindings loaded on demand (``modules/provider_bindings.py``);
+  bindings loaded on demand (``engine/provider_bindings.py``);
 - ``plain``: the same with ``STUDENT_MGMT_PLAIN_BINDINGS=1``: every one of
   the 2,212 binding modules loaded up front, in Python and in node, as before;
 - ``floor``: a one-resource stack (``cdktf``, the AWS provider and one bucket,
@@ -41,12 +41,12 @@ if str(PROJECT_ROOT) not in sys.path:
     # Run as a file (python bench/synth.py), the project root is not on the path.
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from modules.provider_bindings import ENV_PLAIN  # noqa: E402
+from engine.provider_bindings import ENV_PLAIN  # noqa: E402
 
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 #: The smallest app using the same libraries the same way (bindings on demand).
 FLOOR_APP = """
-from modules import provider_bindings
+from engine import provider_bindings
 provider_bindings.install()
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider

@@ -1,1 +1,1 @@
-"""CDKTF constructs of the student management system, one per tutorial concern."""
+"""CDKTF constructs of the student management system, grouped by the concern each serves."""

@@ -5,7 +5,7 @@ worker at a time): the three emulator deploy files each get a worker of their
 own while the rest share the fourth. Work every worker needs once (the synth of both targets, the
 emulator's port and state directory) is done by the first worker that asks,
 under a file lock, and read by the others. The synth is the project's own
-(``scripts/synth.py``, what ``make synth`` runs), for both targets at once.
+(``pipeline/synth.py``, what ``make synth`` runs), for both targets at once.
 The local target is synthesized for this session's own emulator (a free port
 and a temporary state directory), so tests never touch a ``make up`` emulator.
 """
@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from modules.config import APP_STACK, BOOTSTRAP_STACK, AppConfig, load_config
-from scripts.deploy_local import emulator_client
+from config.settings import APP_STACK, BOOTSTRAP_STACK, AppConfig, load_config
+from local.deploy import emulator_client
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("aws", "local")
@@ -155,12 +155,12 @@ def emulator_settings(shared_dir: Path) -> EmulatorSettings:
 
 
 def synthesize(base: Path, emulator: EmulatorSettings) -> dict[str, str]:
-    """Both targets synthesized by ``scripts/synth.py`` in parallel; the output directory of each."""
+    """Both targets synthesized by ``pipeline/synth.py`` in parallel; the output directory of each."""
     runs = {}
     for target in TARGETS:
         env = tool_env(DEPLOY_TARGET=target, **(emulator.env() if target == "local" else {}))
         runs[target] = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / target)],
+            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / target)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -180,7 +180,7 @@ def synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, Sy
 
 
 #: Configuration variants of the aws target (settings on top of the checked-in configuration),
-#: synthesized once per session for tests/test_variants.py and the security gates.
+#: synthesized once per session for tests/modules/test_variants.py and the security gates.
 SITE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 VARIANTS = {
     "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
@@ -197,10 +197,10 @@ VARIANTS = {
 
 
 def synthesize_variants(base: Path) -> dict[str, str]:
-    """Every variant synthesized for aws by ``scripts/synth.py``, in parallel; the output directory of each."""
+    """Every variant synthesized for aws by ``pipeline/synth.py``, in parallel; the output directory of each."""
     runs = {
         name: subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "synth.py"), "--force", "--outdir", str(base / name)],
+            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / name)],
             cwd=ROOT,
             env=tool_env(DEPLOY_TARGET="aws", **settings),
             stdout=subprocess.PIPE,
@@ -224,7 +224,7 @@ def variants(shared_dir: Path) -> dict[str, Synth]:
 @pytest.fixture(scope="session")
 def emulator(emulator_settings: EmulatorSettings) -> Iterator[EmulatorSettings]:
     """A fresh moto server for this session, started and stopped by the project's script."""
-    script = ROOT / "scripts" / "emulator.sh"
+    script = ROOT / "local" / "emulator.sh"
     env = tool_env(**emulator_settings.env())
     subprocess.run([str(script), "start"], check=True, env=env, timeout=120)
     try:
@@ -241,7 +241,7 @@ def private_emulator(state_dir: Path) -> Iterator[EmulatorSettings]:
     is shared by every test worker, and whichever ends first stops it.
     """
     settings = EmulatorSettings(port=free_port(), state_dir=state_dir)
-    script = str(ROOT / "scripts" / "emulator.sh")
+    script = str(ROOT / "local" / "emulator.sh")
     env = tool_env(**settings.env())
     started = run([script, "start"], cwd=ROOT, env=env, timeout=120)
     assert started.returncode == 0, started.stdout + started.stderr

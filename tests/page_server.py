@@ -1,14 +1,14 @@
 """The website as it is published, and its API on the same origin, for the browser tests.
 
-``PageServer`` serves the objects ``modules.site_assets.build_site`` writes, each
+``PageServer`` serves the objects ``modules.site.assets.build_site`` writes, each
 with its content type and cache policy and every header of
-``modules.site_headers.SECURITY_HEADERS``, as the website's CDN does; ``/`` is
+``modules.site.headers.SECURITY_HEADERS``, as the website's CDN does; ``/`` is
 ``index.html``. A request to an API route becomes the API Gateway REST proxy
 event the real function receives, and the function's ``lambda_handler`` answers
 it in-process, against whatever emulated account the test has set up (moto):
 the page meets the functions' real validation, errors and paging, not canned
 answers. Routes and handlers come from the function table
-(``modules/functions.py``), as the deployed API's do.
+(``modules/functions/catalog.py``), as the deployed API's do.
 
 Staff sign-in, as the local system serves it. ``config.json`` gains the ``auth``
 object of the test's user pool (``StaffPool``, made by ``create_staff_pool`` in
@@ -23,7 +23,7 @@ and a valid one reaches the function with its claims in
 ``requestContext.authorizer.claims``, each a string as API Gateway passes them.
 This is the page's stand-in for API Gateway's Cognito authorizer, enough to
 exercise the page against it; the real enforcement (the deployed authorizer,
-as the local edge applies it) is tested in ``tests/test_local_edge_auth.py``.
+as the local edge applies it) is tested in ``tests/local/test_local_edge_auth.py``.
 
 The server runs in a thread on 127.0.0.1 with a port the system picks, so test
 workers never compete for one.
@@ -56,13 +56,13 @@ from moto.utilities.utils import load_resource
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from config.settings import LOCAL_COGNITO_PATH
 from lambdas.common import names
-from modules.config import LOCAL_COGNITO_PATH
-from modules.functions import FUNCTIONS
-from modules.site_assets import INDEX, RUNTIME_CONFIG, SiteObject, config_text
-from modules.site_headers import SECURITY_HEADERS
-from scripts.local_edge.authorizer import EXPIRED, UNAUTHORIZED, claim_text
-from scripts.local_edge.site import COGNITO_OPERATIONS, COGNITO_TARGET_PREFIX
+from local.edge.authorizer import EXPIRED, UNAUTHORIZED, claim_text
+from local.edge.site import COGNITO_OPERATIONS, COGNITO_TARGET_PREFIX
+from modules.functions.catalog import FUNCTIONS
+from modules.site.assets import INDEX, RUNTIME_CONFIG, SiteObject, config_text
+from modules.site.headers import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -74,8 +74,8 @@ RETRY_AFTER_SECONDS: Final = 2
 #: moto signs every pool's tokens with this one key (its ``kid`` is ``dummy``).
 MOTO_SIGNING_KEYS: Final = KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
 COGNITO_CONTENT_TYPE: Final = "application/x-amz-json-1.1"
-#: The staff pool's password policy, as ``modules/staff_directory.py`` sets it (``tests/test_staff_directory.py``
-#: holds the construct to these values; the page states and checks them).
+#: The staff pool's password policy, as ``modules/identity/staff_directory.py`` sets it
+#: (``tests/modules/test_staff_directory.py`` holds the construct to these values; the page states and checks them).
 PASSWORD_MIN_LENGTH: Final = 14
 PASSWORD_POLICY: Final = {
     "MinimumLength": PASSWORD_MIN_LENGTH,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from config.settings import APP_STACK
 from lambdas.common import names
-from modules.config import APP_STACK
 from tests.synth_helpers import Doc, policy_statements, ref, resource
 
 #: Construct paths of the checked resources start with the application stack's name.

@@ -16,10 +16,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from config.settings import APP_STACK, LOCAL_COGNITO_PATH, cognito_endpoint, cognito_origin
 from lambdas.common import names
-from modules import api_routes, functions, site_assets, site_headers
-from modules.config import APP_STACK, LOCAL_COGNITO_PATH, cognito_endpoint, cognito_origin
-from modules.website import (
+from modules.api import routes as api_routes
+from modules.functions import catalog as functions
+from modules.site import assets as site_assets
+from modules.site import headers as site_headers
+from modules.site.website import (
     ALL_METHODS,
     ALL_VIEWER_EXCEPT_HOST_HEADER,
     API_KEY_HEADER,

@@ -1,7 +1,7 @@
 """Who is calling: the staff member API Gateway's Cognito authorizer let through.
 
 Every method of the API requires an ID token of the staff user pool
-(``modules/student_api.py``); API Gateway verifies it and hands the function
+(``modules/api/student_api.py``); API Gateway verifies it and hands the function
 the token's claims in ``requestContext.authorizer.claims``. A function only
 reads them: it never sees, or checks, the token itself.
 

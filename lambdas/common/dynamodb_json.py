@@ -6,7 +6,7 @@ its typed attribute value (``{"N": "12345678901234567.89"}``,
 ``ExportTableToPointInTime`` writes with ``ExportFormat=DYNAMODB_JSON``. Nothing
 is converted on the way: numbers stay decimal text with all 38 digits, binary
 stays bytes (base64 on the line), sets stay sets, so a restore puts back the
-very item that was read. The backup writes these lines; ``scripts/restore.py``
+very item that was read. The backup writes these lines; ``ops/restore.py``
 reads them.
 """
 

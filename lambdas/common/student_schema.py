@@ -3,11 +3,11 @@
 Three readers, one set of rules:
 
 - API Gateway checks ``POST /students`` bodies sent as ``application/json``
-  against it (the ``Student`` model, ``modules/api_routes.py``);
+  against it (the ``Student`` model, ``modules/api/routes.py``);
 - ``insertStudentData`` interprets the same data (``lambdas/common/validation.py``),
   so a body the gateway let through unchecked meets the same rules, and the
   function never admits what the model refuses;
-- the page checks its form against it (``config.json``, ``modules/site_assets.py``).
+- the page checks its form against it (``config.json``, ``modules/site/assets.py``).
 
 The function adds only what a schema cannot say; ``validation.py`` lists those checks.
 

@@ -2,7 +2,7 @@
 
 One seeded list drives two suites: ``tests/lambdas/test_bad_input.py`` hands
 each request to the handlers in-process, as API Gateway's proxy event, and
-``tests/test_make_up.py`` sends each over HTTP to the local edge, where API
+``tests/system/test_make_up.py`` sends each over HTTP to the local edge, where API
 Gateway's own checks (routes, the model) answer some before a function runs.
 The list is the same on every run, so a failure names a case (its ``label``)
 that can be replayed.

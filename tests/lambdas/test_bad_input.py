@@ -12,7 +12,7 @@ For every one: a 4xx status (the one the request calls for), a JSON body with
 a message, a reply the Lambda runtime can encode (a lone surrogate in it
 would make the caller's answer a 502), the CORS header, and no AWS call at all:
 the table and the mails sent are as they were. The same requests go through
-the local edge in ``tests/test_make_up.py``.
+the local edge in ``tests/system/test_make_up.py``.
 """
 
 from __future__ import annotations

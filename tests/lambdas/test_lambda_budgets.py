@@ -34,7 +34,7 @@ import pytest
 from lambdas.common import aws
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
-from modules.functions import FUNCTIONS, INSERT, READ
+from modules.functions.catalog import FUNCTIONS, INSERT, READ
 from tests.lambdas.scenarios import STUDENT, FakeContext, LambdaContext, World, api_event, response_json
 
 #: `make check` leaves this module to `make test`: each waits out a function's budget.

@@ -23,7 +23,7 @@ from lambdas.common.log import JsonFormatter, bind_request
 from lambdas.common.validation import InvalidStudentError, is_email_address, parse_student
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
-from modules import api_routes
+from modules.api import routes as api_routes
 from tests.lambdas.bad_requests import GOOD_VALUES, field_values
 from tests.lambdas.scenarios import ENVIRONMENT, ORIGIN, FakeContext, api_event, function_environment
 

@@ -9,7 +9,7 @@ import pytest
 
 from lambdas.common import aws, names
 from lambdas.get_students import handler as get_students
-from modules.functions import FUNCTIONS, READ
+from modules.functions.catalog import FUNCTIONS, READ
 from tests.lambdas.scenarios import (
     ORIGIN,
     STUDENT,

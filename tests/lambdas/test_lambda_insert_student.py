@@ -19,7 +19,7 @@ from moto.dynamodb.models.table import Table
 from lambdas.common import aws, mail, names
 from lambdas.get_students import handler as get_students
 from lambdas.insert_student import handler as insert_student
-from modules.functions import FUNCTIONS, INSERT
+from modules.functions.catalog import FUNCTIONS, INSERT
 from tests.lambdas.scenarios import (
     ORIGIN,
     SENDER,

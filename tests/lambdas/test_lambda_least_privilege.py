@@ -11,7 +11,7 @@ EXPECTED_ACTIONS = {
     "insert_student": {"dynamodb:PutItem", "ses:SendEmail"},
     "backup": {
         "dynamodb:Scan",
-        # The runs table: the run records and the lease (modules/backup_runs.py).
+        # The runs table: the run records and the lease (modules/backup/runs.py).
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

@@ -1,4 +1,4 @@
-"""Backup, empty the table, ``scripts/restore.py``: the very same items come back, of every DynamoDB type."""
+"""Backup, empty the table, ``ops/restore.py``: the very same items come back, of every DynamoDB type."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from lambdas.backup import handler as backup
 from lambdas.common import dynamodb_json, names
-from scripts import restore
+from ops import restore
 from tests.lambdas.scenarios import BUCKET, STUDENT, TABLE, World, invoke, scheduler_event
 
 #: Items of every attribute type DynamoDB has, at the edges of what it holds.

@@ -1,0 +1,1 @@
+"""The one validated configuration (``settings.py``): config.toml, environment overrides, derived values."""

@@ -1,0 +1,1 @@
+"""The students table (tutorial section 2.4)."""

@@ -1,0 +1,150 @@
+"""Tutorial sections 3.1-3.3 and 10: a Python Lambda function, its code package and its logs.
+
+Each function's zip holds the ``lambdas/`` package tree with only its own
+handler package and ``lambdas/common`` (names, responses, validation), so
+``lambdas.<package>.handler.lambda_handler`` imports the same way in AWS as in
+the tests. The log group is created before the function, with a retention, so
+Lambda never creates an unbounded one itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionEphemeralStorage,
+    LambdaFunctionTracingConfig,
+)
+from constructs import Construct
+
+from config.settings import PROJECT_ROOT
+from modules.functions.catalog import FunctionSpec
+from modules.functions.dead_letter_queue import DeadLetterQueue
+from modules.functions.role import FunctionRole
+from modules.shared import iam
+from modules.shared.scratch import scratch_dir
+
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
+RUNTIME = "python3.13"
+#: 2020-01-01T00:00:00Z, the time stamp of every file in a function's zip.
+REPRODUCIBLE_MTIME = 1_577_836_800
+
+
+def stage_code(package: str) -> Path:
+    """A directory holding exactly what the function's zip contains.
+
+    A private directory per synth (``scratch_dir``); cdktf copies it into its output.
+    """
+    target = scratch_dir(f"student-lambda-{package}-")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copy2(LAMBDAS_DIR / "__init__.py", _mkdir(target / "lambdas") / "__init__.py")
+    shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)
+    shutil.copytree(LAMBDAS_DIR / package, target / "lambdas" / package, ignore=ignore)
+    # The zip records each entry's modification time: a fixed one makes the
+    # same code give the same zip (and source_code_hash) on every synth and
+    # machine, so an unchanged function is never redeployed.
+    for path in [target, *target.rglob("*")]:
+        os.utime(path, (REPRODUCIBLE_MTIME, REPRODUCIBLE_MTIME))
+    return target
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class PythonFunction(Construct):
+    """The Lambda function of one row of the function table, running as ``role``.
+
+    The role's inline policy is the function's complete permission set: writing
+    to its own log group and sending traces, plus what the resources that own
+    the data grant it (``StudentTable.grant_read(fn)`` and the like call
+    ``add_to_policy`` and ``add_environment``); ``use_dead_letter_queue``
+    keeps its failed asynchronous invocations. Attributes: ``spec``,
+    ``function``, ``function_name`` (the literal name), ``role``,
+    ``log_group``, ``policy_document``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        spec: FunctionSpec,
+        role: FunctionRole,
+        environment: Mapping[str, str],
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.spec = spec
+        self.function_name = spec.name
+        self.role = role.role
+        self.log_group = CloudwatchLogGroup(
+            self, "logs", name=f"/aws/lambda/{spec.name}", retention_in_days=log_retention_days
+        )
+        self._statements = [
+            iam.statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),
+            # Active tracing: the Lambda service sends the segments as the
+            # function's role. X-Ray's write actions support no resource-level
+            # permissions, so "*" is the only resource there is.
+            iam.statement("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+        ]
+        self.policy_document, policy = iam.inline_policy(
+            self, role=self.role, name=spec.policy_name, statements=self._statements
+        )
+        self._environment = dict(environment)
+        self.function = self._function(spec, policy)
+
+    def _function(self, spec: FunctionSpec, policy: IamRolePolicy) -> LambdaFunction:
+        code = TerraformAsset(self, "code", path=str(stage_code(spec.package)), type=AssetType.ARCHIVE)
+        return LambdaFunction(
+            self,
+            "function",
+            function_name=spec.name,
+            description=spec.description,
+            role=self.role.arn,
+            runtime=RUNTIME,
+            architectures=["x86_64"],
+            handler=spec.handler,
+            filename=code.path,
+            source_code_hash=Fn.filebase64sha256(code.path),
+            timeout=spec.timeout_seconds,
+            memory_size=spec.memory_mb,
+            ephemeral_storage=LambdaFunctionEphemeralStorage(size=spec.ephemeral_storage_mb),
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables=dict(self._environment)),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            # The log group must exist (with its retention) before the first
+            # invocation, and the role must hold its permissions.
+            depends_on=[self.log_group, policy],
+        )
+
+    def add_to_policy(self, statement: DataAwsIamPolicyDocumentStatement) -> None:
+        """Allows the function what ``statement`` allows (through its role's inline policy)."""
+        self._statements.append(statement)
+        self.policy_document.put_statement(self._statements)
+
+    def use_dead_letter_queue(self, queue: DeadLetterQueue) -> None:
+        """Keeps in ``queue`` every asynchronous invocation that failed all of Lambda's retries.
+
+        Lambda sends it there as the function's role, so the role may send to
+        that queue (and to no other); Lambda checks this when the function is
+        created or updated, which the function's ``depends_on`` on its policy
+        already orders.
+        """
+        queue.grant_send(self)
+        self.function.put_dead_letter_config(target_arn=queue.queue.arn)
+
+    def add_environment(self, name: str, value: str) -> None:
+        """Sets one environment variable of the function."""
+        self._environment[name] = value
+        self.function.put_environment(variables=dict(self._environment))

@@ -1,1 +1,0 @@
-"""Scripts the Makefile runs; not a library."""

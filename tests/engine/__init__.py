@@ -1,0 +1,1 @@
+"""Tests of the CDK engine and its provider bindings."""

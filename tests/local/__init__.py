@@ -1,0 +1,1 @@
+"""Tests of the emulator, the edge and the deploy into them."""

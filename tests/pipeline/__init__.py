@@ -1,0 +1,1 @@
+"""Tests of what make runs to build and review: plan summary, gates, validation."""

@@ -1,0 +1,265 @@
+"""Upgrading a deployed system to this commit destroys and replaces nothing.
+
+The last release (``BASELINE``, exported from git) is synthesized and deployed
+into a private emulator (its own free port and state directory: never a
+``make up`` emulator, nor the other test files' emulator) by the project's own
+scripts, as ``make up`` does. The working tree is then synthesized for the same
+emulator, and each stack is planned (``terraform init``, ``plan -out``, ``show
+-json``) in its synthesized directory against the baseline's state: the
+bootstrap stack's local state file in the emulator's state directory, the
+application stack's state in the emulator's state bucket (both baked into the
+synthesized backends). No resource may be destroyed or replaced: a construct
+whose Terraform address changed must carry a move (a ``moved`` block), which
+Terraform plans as a no-op or an update with ``previous_address`` set.
+
+``pytest -n 0 -s`` shows each plan as ``make plan`` summarises it (read by
+``pipeline/plan_summary.py``, the one reader of plan JSON), then each move and
+each update; the plan JSON is kept under pytest's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from config.settings import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
+from local import deploy as deploy_local
+from pipeline import plan_summary
+from tests.conftest import ROOT, STACKS, EmulatorSettings, free_port, run, tool_env
+
+pytestmark = pytest.mark.emulator
+
+#: The release the upgrade starts from: the last landed commit before issue 12
+#: (the website and the local system of issues 10 and 11). Move it forward to
+#: each new release's commit once that release is deployed, so the test always
+#: guards the upgrade from what is actually running.
+BASELINE = "3c04c009833c97cb678668426108f814ec0fb4b4"
+#: Resources replaced by design, never losing anything, and only new before old
+#: (create_before_destroy: Terraform's actions "create" then "delete").
+REPLACED_BY_DESIGN = {
+    # A snapshot of what the API serves: any change of it is a new deployment,
+    # and the stage moves to the new one before the old one goes.
+    "aws_api_gateway_deployment": "a new API deployment, the stage moved to it first",
+    # The website's files come from git: a changed fingerprinted name is a new object.
+    "aws_s3_object": "a website file under a new fingerprinted name, uploaded before the old one goes",
+}
+EMULATOR_SCRIPT = ROOT / "local" / "emulator.sh"
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """A stack's plan as ``pipeline/plan_summary.py`` reads it, and the state it was planned against."""
+
+    plan: plan_summary.Plan
+    json_path: Path
+    prior_addresses: frozenset[str]
+
+    def of_type(self, kind: str) -> list[plan_summary.Change]:
+        return [change for change in self.plan.resources if change.type == kind]
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    baseline: str
+    plans: dict[str, StackPlan]
+    baseline_outputs: dict[str, dict[str, Any]]
+
+
+def baseline_commit() -> str:
+    """BASELINE, checked to be in this clone: a missing baseline fails the test (a skip would hide it)."""
+    found = run(["git", "rev-parse", "--verify", "--quiet", f"{BASELINE}^{{commit}}"], cwd=ROOT, env=tool_env())
+    if found.returncode != 0:
+        shallow = run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, env=tool_env()).stdout.strip()
+        pytest.fail(
+            f"the upgrade baseline {BASELINE} (tests/system/test_upgrade.py: BASELINE) is not in this clone"
+            + (" (a shallow clone)" if shallow == "true" else "")
+            + ". Fetch the history: `git fetch --unshallow` (in CI: a checkout with full history,"
+            " e.g. fetch-depth: 0), or at least that commit: `git fetch origin " + BASELINE + "`.",
+            pytrace=False,
+        )
+    return found.stdout.strip()
+
+
+def export_tree(commit: str, destination: Path) -> None:
+    """The commit's files (``git archive | tar -x``): no .venv or node_modules, the synth needs neither."""
+    destination.mkdir(parents=True)
+    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", commit], stdout=subprocess.PIPE)
+    untar = subprocess.run(
+        ["tar", "-x", "-C", str(destination)], stdin=archive.stdout, capture_output=True, check=False
+    )
+    assert archive.stdout is not None
+    archive.stdout.close()
+    assert archive.wait(timeout=120) == 0, f"git archive {commit} failed"
+    assert untar.returncode == 0, untar.stderr.decode(errors="replace")
+
+
+def start_synth(tree: Path, outdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """That tree's own ``pipeline/synth.py`` (what ``make up`` runs), with this project's Python environment."""
+    return subprocess.Popen(
+        [sys.executable, str(tree / "scripts" / "synth.py"), "--force", "--outdir", str(outdir)],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(processes: dict[str, subprocess.Popen[str]]) -> None:
+    """Waits for every process (none is left running), then fails with the output of each that failed."""
+    outputs = {what: process.communicate(timeout=600)[0] for what, process in processes.items()}
+    failed = [f"{what} failed:\n{outputs[what][-5000:]}" for what, process in processes.items() if process.returncode]
+    assert not failed, "\n\n".join(failed)
+
+
+def terraform_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment deploy_local.py gives its Terraform runs when it is started with ``env``."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return deploy_local.terraform_env()
+
+
+def plan_stack(stack_dir: Path, env: dict[str, str], keep: Path) -> StackPlan:
+    """init, ``plan -out`` and ``show -json`` in a synthesized stack directory; the JSON is kept in ``keep``."""
+    deploy_local.ensure_init(stack_dir, env)
+    stack = stack_dir.name
+    plan = run(
+        [
+            "terraform",
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-parallelism={deploy_local.PARALLELISM}",
+            f"-out={stack}.tfplan",
+        ],
+        cwd=stack_dir,
+        env=env,
+        timeout=900,
+    )
+    assert plan.returncode == 0, f"terraform plan of {stack} failed:\n{(plan.stdout + plan.stderr)[-5000:]}"
+    show = run(["terraform", "show", "-json", f"{stack}.tfplan"], cwd=stack_dir, env=env, timeout=300)
+    assert show.returncode == 0, f"terraform show -json of {stack} failed:\n{show.stderr[-5000:]}"
+    json_path = keep / f"{stack}.json"
+    json_path.write_text(show.stdout, encoding="utf-8")
+    prior = json.loads(show.stdout).get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
+    prior_addresses = frozenset(r["address"] for r in prior if r.get("mode", "managed") == "managed")
+    return StackPlan(plan_summary.read_plan(json_path), json_path, prior_addresses)
+
+
+def summary(stack_plan: StackPlan) -> list[str]:
+    """``make plan``'s summary of the stack, then each move and each update (the upgrade's expected changes)."""
+    plan = stack_plan.plan
+    lines = [*plan_summary.summary(plan), f"   plan JSON: {stack_plan.json_path}"]
+    lines += [f"   moved:  {c.previous_address} -> {c.address}" for c in plan.resources if c.previous_address]
+    lines += [f"   update: {c.address}" for c in plan.changes if c.kind == "change"]
+    return lines
+
+
+@pytest.fixture(scope="module")
+def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
+    """BASELINE deployed into a private emulator, then this tree planned against its state."""
+    commit = baseline_commit()
+    base = tmp_path_factory.mktemp("upgrade")
+    emulator = EmulatorSettings(port=free_port(), state_dir=base / "emulator")
+    # The tests' environments: the synth's (conftest.synthesize) and the deploy's (test_deploy_local).
+    synth_env = tool_env(DEPLOY_TARGET="local", **emulator.env())
+    deploy_env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **emulator.env())
+    baseline_tree, baseline_out, current_out = base / "baseline", base / "baseline.out", base / "current.out"
+    plans_dir = base / "plans"
+    plans_dir.mkdir()
+    timings: dict[str, float] = {}
+    export_tree(commit, baseline_tree)
+    started = time.monotonic()
+    # The emulator starts while both trees synthesize: none of the three needs another.
+    starting = subprocess.Popen(
+        [str(EMULATOR_SCRIPT), "start"], env=synth_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        finish(
+            {
+                "local/emulator.sh start": starting,
+                f"synth of the baseline {commit[:7]}": start_synth(baseline_tree, baseline_out, synth_env),
+                "synth of the working tree": start_synth(ROOT, current_out, synth_env),
+            }
+        )
+        timings["synths and emulator start"] = time.monotonic() - started
+
+        started = time.monotonic()
+        deploy = run(
+            [sys.executable, "-m", "local.deploy", "--outdir", str(baseline_out)],
+            cwd=ROOT,
+            env=deploy_env,
+            timeout=900,
+        )
+        assert deploy.returncode == 0, f"deploy of the baseline failed:\n{(deploy.stdout + deploy.stderr)[-5000:]}"
+        outputs = json.loads((baseline_out / "outputs.json").read_text(encoding="utf-8"))
+        timings["baseline deploy"] = time.monotonic() - started
+
+        started = time.monotonic()
+        env = terraform_environment(deploy_env)
+        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+            futures = {
+                stack: pool.submit(plan_stack, current_out / "stacks" / stack, env, plans_dir) for stack in STACKS
+            }
+            plans = {stack: future.result() for stack, future in futures.items()}
+        timings["plans of the working tree"] = time.monotonic() - started
+
+        lines = [f"\n==> upgrade from {commit[:12]} to the working tree, planned against the deployed state"]
+        for stack in STACKS:
+            lines += summary(plans[stack])
+        lines.append("    " + "; ".join(f"{what}: {seconds:.0f} s" for what, seconds in timings.items()))
+        print("\n".join(lines), flush=True)
+        yield Upgrade(commit, plans, outputs)
+    finally:
+        starting.wait(timeout=120)
+        subprocess.run([str(EMULATOR_SCRIPT), "stop"], env=synth_env, capture_output=True, check=False, timeout=60)
+
+
+def replaced_by_design(change: plan_summary.Change) -> bool:
+    return change.type in REPLACED_BY_DESIGN and change.actions == ("create", "delete")
+
+
+def test_upgrade_destroys_and_replaces_nothing(upgrade: Upgrade) -> None:
+    """No planned action deletes: that covers destroy (``delete``) and replace (``delete``+``create``, either order).
+
+    Except ``REPLACED_BY_DESIGN``: stateless resources whose replacement is how
+    they change, and only new before old.
+    """
+    offending = [
+        f"  {stack}: {change.describe()}"
+        for stack, stack_plan in upgrade.plans.items()
+        for change in stack_plan.plan.resources
+        if "delete" in change.actions and not replaced_by_design(change)
+    ]
+    assert not offending, (
+        f"upgrading a deployment of {upgrade.baseline[:12]} to this tree destroys or replaces"
+        f" {len(offending)} resource(s); give each renamed construct a move (`moved` block) to its old address,"
+        " or keep the attribute that forces the replacement:\n" + "\n".join(offending)
+    )
+
+
+def test_plan_is_made_against_the_deployed_baseline(upgrade: Upgrade) -> None:
+    """The plans start from the baseline's state (a plan against an empty state would delete nothing too)."""
+    assert upgrade.baseline_outputs[APP_STACK], "the baseline deploy wrote no outputs"
+    for stack, stack_plan in upgrade.plans.items():
+        prior = stack_plan.prior_addresses
+        assert prior, f"{stack}: the plan's prior state is empty: not planned against the deployment"
+        # Every deployed resource is in the plan: kept where it is, or moved (a removed one is a delete).
+        resources = stack_plan.plan.resources
+        planned = {change.address for change in resources} | {change.previous_address for change in resources}
+        assert prior <= planned, sorted(prior - planned)
+    tables = {change.address: change for change in upgrade.plans[APP_STACK].of_type("aws_dynamodb_table")}
+    [students] = [change for address, change in tables.items() if address.startswith("aws_dynamodb_table.students_")]
+    assert students.actions == ("no-op",), students.describe()
+    (state_bucket,) = upgrade.plans[BOOTSTRAP_STACK].of_type("aws_s3_bucket")
+    assert state_bucket.actions == ("no-op",), state_bucket.describe()
