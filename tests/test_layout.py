@@ -30,6 +30,7 @@ PATH_INSERT_ALLOWED: Final = frozenset({"local/edge/runtime.py"})
 #: Test folders that are not a code folder: the whole system used as a user would.
 TEST_ONLY_FOLDERS: Final = frozenset({"system"})
 SIZE_COMMENT: Final = re.compile(r"^\s*(#|//|/\*|<!--)\s*size:\s*\S")
+#: A named function of a script: a declaration, or an arrow function bound to a const whose body opens on that line.
 JS_FUNCTION: Final = re.compile(
     r"^\s*(export\s+)?(async\s+)?function\*?\s+(\w+)\s*\(|^\s*(export\s+)?const\s+(\w+)\s*=.*=>\s*\{\s*$"
 )
