@@ -7,7 +7,7 @@ is never touched) with realistic students, and measures in the same run:
 
 1. **raw scan** (the baseline): a paginated boto3 Scan of the whole table
    that only counts the items: what reading the table costs, nothing else;
-2. **backup**: ``lambdas.backup.handler.backup_table`` with the function's own
+2. **backup**: ``lambdas.backup.upload.backup_table`` with the function's own
    clients (``lambdas.common.aws``: its session, connect timeout and retries;
    a read timeout for the emulator, see ``function_clients``) pointed at the
    emulator: from the Scan pages to its objects in S3. If it takes a
@@ -103,10 +103,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Only what the function itself imports: every measurement runs in a child
-# process that imports this module, and its memory is the result.
-import lambdas  # noqa: E402
+# process that imports this module, and its memory is the result. The handler
+# module is the one Lambda loads, so a child holds all of the function's code
+# (``upload.backup_table`` alone would leave some of it out); it binds ``lambdas``.
+import lambdas.backup.handler  # noqa: E402
 from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
-from lambdas.backup import handler as backup  # noqa: E402
+from lambdas.backup import upload  # noqa: E402
 from lambdas.backup.scan import scan_items  # noqa: E402
 from lambdas.common import aws, encoding, names  # noqa: E402
 from modules.functions.catalog import BACKUP, spec  # noqa: E402
@@ -382,12 +384,12 @@ def seed(dynamodb: Any, table: str, count: int) -> float:
 
 def backup_takes_segments() -> bool:
     """Whether ``backup_table`` accepts a ``segments`` argument (the parallel Scan)."""
-    return "segments" in inspect.signature(backup.backup_table).parameters
+    return "segments" in inspect.signature(upload.backup_table).parameters
 
 
 def function_segments() -> int:
     """The segments the function scans with: ``backup_table``'s default (1 when it takes none)."""
-    parameter = inspect.signature(backup.backup_table).parameters.get("segments")
+    parameter = inspect.signature(upload.backup_table).parameters.get("segments")
     return 1 if parameter is None or parameter.default is inspect.Parameter.empty else int(parameter.default)
 
 
@@ -482,7 +484,7 @@ def measure(job: Job) -> Measured:
         items = sum(1 for _ in scan_items(dynamodb, job.table, segments=job.segments))
     else:
         options: dict[str, Any] = {"segments": job.segments} if backup_takes_segments() else {}
-        result = backup.backup_table(
+        result = upload.backup_table(
             dynamodb=dynamodb, s3=s3, table_name=job.table, bucket=BUCKET, started=datetime.now(UTC), **options
         )
         items = result.items

@@ -52,7 +52,7 @@ if str(PROJECT_ROOT) not in sys.path:
 
 from moto.core.model_instances import reset_model_data  # noqa: E402
 
-from lambdas.backup import handler as backup  # noqa: E402
+from lambdas.backup import upload  # noqa: E402
 from lambdas.common import aws  # noqa: E402
 from tests.lambdas.scenarios import BUCKET, TABLE, World, aws_world  # noqa: E402
 
@@ -152,7 +152,7 @@ def measure(count: int, item_bytes: int) -> Measurement:
         started = time.perf_counter()
         tracemalloc.start(TRACEBACK_FRAMES)
         try:
-            result = backup.backup_table(
+            result = upload.backup_table(
                 dynamodb=dynamodb, s3=s3, table_name=TABLE, bucket=BUCKET, started=datetime.now(UTC)
             )
             sampler.sample()
@@ -199,7 +199,7 @@ def report(measurements: Sequence[Measurement], max_growth: float) -> bool:
     print(
         f"{verdict}: data grew {largest.table_bytes / baseline.table_bytes:.1f}x, "
         f"backup peak memory {largest.peak_bytes / baseline.peak_bytes:.2f}x (limit {max_growth:.1f}x); "
-        f"part size {backup.PART_SIZE:,} bytes"
+        f"part size {upload.PART_SIZE:,} bytes"
     )
     return passed
 

@@ -45,7 +45,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import AppConfig, ConfigError, load_config
-from lambdas.backup import handler as backup
+from lambdas.backup import upload
 from lambdas.common import dynamodb_json, names
 from local.deploy import emulator_client
 
@@ -102,7 +102,7 @@ class Backup:
 
     @property
     def name(self) -> str:
-        return self.manifest_key.removeprefix(names.BACKUP_PREFIX).removesuffix(backup.MANIFEST_SUFFIX)
+        return self.manifest_key.removeprefix(names.BACKUP_PREFIX).removesuffix(upload.MANIFEST_SUFFIX)
 
 
 # --- Finding and checking the backup ------------------------------------------------
@@ -111,14 +111,14 @@ class Backup:
 def manifest_key(s3: Any, bucket: str, name: str) -> str:
     """The manifest of the backup ``name`` names: ``latest``, a run's stem, or any of its keys."""
     if name == "latest":
-        manifests = [key for key in _keys(s3, bucket, names.BACKUP_PREFIX) if key.endswith(backup.MANIFEST_SUFFIX)]
+        manifests = [key for key in _keys(s3, bucket, names.BACKUP_PREFIX) if key.endswith(upload.MANIFEST_SUFFIX)]
         if not manifests:
             raise RestoreError(f"no backup in s3://{bucket}/{names.BACKUP_PREFIX}: run a backup first")
         return max(manifests)  # run ids start with their UTC start time
     stem = name.removeprefix(names.BACKUP_PREFIX)
-    for suffix in (backup.MANIFEST_SUFFIX, backup.ITEMS_SUFFIX, backup.CSV_SUFFIX):
+    for suffix in (upload.MANIFEST_SUFFIX, upload.ITEMS_SUFFIX, upload.CSV_SUFFIX):
         stem = stem.removesuffix(suffix)
-    return f"{names.BACKUP_PREFIX}{stem}{backup.MANIFEST_SUFFIX}"
+    return f"{names.BACKUP_PREFIX}{stem}{upload.MANIFEST_SUFFIX}"
 
 
 def read_manifest(s3: Any, bucket: str, key: str) -> Backup:
@@ -134,8 +134,8 @@ def read_manifest(s3: Any, bucket: str, key: str) -> Backup:
     try:
         manifest = json.loads(body)
         valid = (
-            manifest["format"] == backup.MANIFEST_FORMAT
-            and manifest["formatVersion"] == backup.MANIFEST_VERSION
+            manifest["format"] == upload.MANIFEST_FORMAT
+            and manifest["formatVersion"] == upload.MANIFEST_VERSION
             and len([obj for obj in manifest["objects"] if obj.get("role") == "items"]) == 1
         )
     except (ValueError, KeyError, TypeError):

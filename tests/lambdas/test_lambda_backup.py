@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lambdas.backup import handler as backup
-from lambdas.backup import runs
+from lambdas.backup import runs, upload, writers
 from lambdas.common import aws, dynamodb_json, encoding, names
 from tests.lambdas.scenarios import (
     ADMIN_CLAIMS,
@@ -64,19 +64,19 @@ def low_level(student: dict[str, str]) -> dict[str, Any]:
 
 def items_backup(world: World) -> list[dict[str, Any]]:
     """The low-level items of the one backup in the bucket, from its DynamoDB JSON lines."""
-    [key] = [key for key in world.object_keys() if key.endswith(backup.ITEMS_SUFFIX)]
+    [key] = [key for key in world.object_keys() if key.endswith(upload.ITEMS_SUFFIX)]
     return [dynamodb_json.parse_line(line) for line in world.read_object(key).splitlines()]
 
 
 def manifest_of(world: World) -> dict[str, Any]:
-    [key] = [key for key in world.object_keys() if key.endswith(backup.MANIFEST_SUFFIX)]
+    [key] = [key for key in world.object_keys() if key.endswith(upload.MANIFEST_SUFFIX)]
     return json.loads(world.read_object(key))
 
 
 def csv_backup(world: World) -> list[list[str]]:
     [key] = [key for key in world.object_keys() if key.endswith(".csv")]
     data = world.read_object(key)
-    assert data.startswith(backup.CSV_BOM)
+    assert data.startswith(writers.CSV_BOM)
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
@@ -382,10 +382,10 @@ def test_table_larger_than_a_scan_page_and_a_part_is_backed_up_completely(world:
     assert len(rows) == 2_401
     expected_rows = [[item[field]["S"] for field in names.STUDENT_FIELDS] for item in table.values()]
     assert sorted(rows[1:]) == sorted(expected_rows)
-    items_key = next(obj["key"] for obj in result["objects"] if obj["key"].endswith(backup.ITEMS_SUFFIX))
+    items_key = next(obj["key"] for obj in result["objects"] if obj["key"].endswith(upload.ITEMS_SUFFIX))
     head = world.s3.head_object(Bucket=BUCKET, Key=items_key)
     assert int(head["ETag"].strip('"').rsplit("-", 1)[1]) >= 2, "an object over 5 MiB is uploaded in parts"
-    assert head["ContentType"] == backup.ITEMS_CONTENT_TYPE
+    assert head["ContentType"] == writers.ITEMS_CONTENT_TYPE
 
 
 def test_vietnamese_names_survive_items_csv_and_email(world: World) -> None:
@@ -548,7 +548,7 @@ def test_earlier_objects_are_removed_when_the_csv_fails(world: World) -> None:
     versions = world.s3.list_object_versions(Bucket=BUCKET, Prefix=names.BACKUP_PREFIX)
     markers = [marker["Key"] for marker in versions.get("DeleteMarkers", [])]
     assert len(markers) == 1
-    assert markers[0].endswith(backup.ITEMS_SUFFIX)
+    assert markers[0].endswith(upload.ITEMS_SUFFIX)
 
 
 def test_failed_manifest_discards_the_run(world: World) -> None:
@@ -582,7 +582,7 @@ def test_failed_backup_in_the_same_second_leaves_the_earlier_one_current(
     # The failed run deleted its own items object, under a key of its own, and nothing else.
     versions = world.s3.list_object_versions(Bucket=BUCKET, Prefix=names.BACKUP_PREFIX)
     [marker] = versions.get("DeleteMarkers", [])
-    assert marker["Key"].endswith(backup.ITEMS_SUFFIX)
+    assert marker["Key"].endswith(upload.ITEMS_SUFFIX)
     assert marker["Key"] not in written
     assert all(version["Key"] in written or version["Key"] == marker["Key"] for version in versions["Versions"])
 
@@ -649,7 +649,7 @@ def test_unexpected_error_is_recorded_without_internals(world: World, monkeypatc
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(backup, "write_backup", broken)
+    monkeypatch.setattr(writers, "write_backup", broken)
     final = backup_via_api()
     assert final["state"] == "failed"
     assert final["error"] == backup.INTERNAL_FAILED
@@ -659,7 +659,7 @@ def test_unexpected_error_is_recorded_without_internals(world: World, monkeypatc
 
 def test_objects_are_named_by_the_run_id(world: World) -> None:
     started = datetime(2025, 7, 6, 7, 0, 5, tzinfo=timezone(timedelta(hours=7)))
-    result = backup.backup_table(
+    result = upload.backup_table(
         dynamodb=aws.dynamodb(),
         s3=aws.s3(),
         table_name=TABLE,
@@ -676,7 +676,7 @@ def test_objects_are_named_by_the_run_id(world: World) -> None:
     keys = {
         obj.key
         for _ in range(2)
-        for obj in backup.backup_table(
+        for obj in upload.backup_table(
             dynamodb=aws.dynamodb(), s3=aws.s3(), table_name=TABLE, bucket=BUCKET, started=started
         ).objects
     }
@@ -691,12 +691,12 @@ def test_many_small_parts_reassemble_exactly(world: World, monkeypatch: pytest.M
     world.put_students([{**STUDENT, "studentid": f"SV{i:04d}"} for i in range(300)])
     expected_items: list[bytes] = []
     expected_csv: list[bytes] = []
-    count = backup.write_backup(
+    count = writers.write_backup(
         world.scan_all(),  # the same order the Scan returns
         items_out=expected_items.append,
         csv_out=expected_csv.append,
     )
-    result = backup.backup_table(
+    result = upload.backup_table(
         dynamodb=aws.dynamodb(),
         s3=aws.s3(),
         table_name=TABLE,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lambdas.backup import handler as backup
+from lambdas.backup import upload
 from lambdas.common import dynamodb_json, names
 from ops import restore
 from tests.lambdas.scenarios import BUCKET, STUDENT, TABLE, World, invoke, scheduler_event
@@ -116,7 +117,7 @@ def test_restore_keeps_what_is_already_there_unless_told_to_overwrite(world: Wor
     rows = {item["studentid"]["S"]: item["name"]["S"] for item in world.scan_all()}
     assert rows == {"SV001": "Đã sửa", "SV002": STUDENT["name"]}
 
-    tally, _ = run_restore(world, f"{names.BACKUP_PREFIX}{name}{backup.CSV_SUFFIX}", overwrite=True)
+    tally, _ = run_restore(world, f"{names.BACKUP_PREFIX}{name}{upload.CSV_SUFFIX}", overwrite=True)
     assert (tally.written, tally.kept, tally.failed) == (2, 0, 0)
     assert {item["studentid"]["S"]: item["name"]["S"] for item in world.scan_all()}["SV001"] == STUDENT["name"]
 
@@ -147,7 +148,7 @@ def test_a_backup_that_differs_from_its_manifest_writes_nothing(world: World) ->
     world.put_students([STUDENT])
     result = invoke(backup, scheduler_event())
     empty_table(world)
-    [items_key] = [obj["key"] for obj in result["objects"] if obj["key"].endswith(backup.ITEMS_SUFFIX)]
+    [items_key] = [obj["key"] for obj in result["objects"] if obj["key"].endswith(upload.ITEMS_SUFFIX)]
     original = world.read_object(items_key)
     tampered = original.replace(b"SV001", b"SV666")
     world.s3.put_object(Bucket=BUCKET, Key=items_key, Body=tampered)
@@ -175,7 +176,7 @@ def test_missing_backup_table_or_manifest_is_a_clear_error(world: World) -> None
         restore.restore(
             s3=world.s3, dynamodb=world.dynamodb, bucket=BUCKET, name="latest", table="nope", out=io.StringIO()
         )
-    manifest_key = next(key for key in world.object_keys() if key.endswith(backup.MANIFEST_SUFFIX))
+    manifest_key = next(key for key in world.object_keys() if key.endswith(upload.MANIFEST_SUFFIX))
     world.s3.put_object(Bucket=BUCKET, Key=manifest_key, Body=json.dumps({"format": "CSV"}).encode())
     with pytest.raises(restore.RestoreError, match="not a backup manifest"):
         run_restore(world, "latest")
