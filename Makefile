@@ -97,34 +97,34 @@ logs: ## follow the local edge's request log (one line per request)
 	  test -f "$$log" || { echo "make logs: no request log yet ($$log): run 'make up'" >&2; exit 1; }; tail -n 20 -F "$$log"
 
 api-key: ## print the local API key (from the emulator's Secrets Manager)
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops api-key
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.api_key
 
 staff-token: ## print an ID token of the local staff member, for curl's Authorization header (see the README)
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops staff-token
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.staff_token
 
 seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops seed --count $(or $(N),20)
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.seed --count $(or $(N),20)
 
 emails: ## show the e-mails the emulator's SES accepted
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops emails
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.emails
 
 denials: ## show what the emulator's IAM refused (AccessDenied: who, what, on which resource, why)
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops denials
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.denials
 
 alarm-test: ## try an alarm's actions: set it to ALARM and back to OK, show where CloudWatch delivered each [ALARM=name]
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops alarm-test $(if $(ALARM),--alarm "$(ALARM)")
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.alarm_test $(if $(ALARM),--alarm "$(ALARM)")
 
 backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
 
 restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
 	@$(VENV)/bin/python -m ops.restore --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
 
 verify-email: ## verify an address with the local SES, as its owner following SES's link would: EMAIL=name@example.org
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops verify-email --email '$(EMAIL)'
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.verify_email --email '$(EMAIL)'
 
 backup-now: ## run the daily backup now, as the deployed schedule would
-	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.local_ops backup-now
+	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.backup_now
 
 # --- staff (DEPLOY_TARGET=aws by default; local: the emulator of make up) -------
 

@@ -10,7 +10,7 @@ invocation that runs the function's deployed zip. This benchmark brings up a pri
 throttled), seeds 150 students through the API, and measures two requests:
 
 - ``GET /students?limit=100`` with the key and the local staff member's ID
-  token (``ops/local_ops.py`` signs in before each round, so no round
+  token (``ops/staff_token.py`` signs in before each round, so no round
   outlives its token): a full page of 100 students;
 - ``POST /students`` with a new student each time: 201 expected (saved, and a
   confirmation e-mail sent through the emulator's SES).
@@ -81,7 +81,10 @@ from lambdas.get_students import handler as get_students  # noqa: E402
 from lambdas.insert_student import handler as insert_student  # noqa: E402
 from local.edge.deployment import Deployment, Function, Outputs  # noqa: E402
 from local.edge.functions import RoleSessions, worker_environment  # noqa: E402
-from ops.local_ops import OpsError, api_key, sample_students, staff_id_token  # noqa: E402
+from ops.api_key import api_key  # noqa: E402
+from ops.local_system import OpsError  # noqa: E402
+from ops.seed import sample_students  # noqa: E402
+from ops.staff_token import staff_id_token  # noqa: E402
 from tests.conftest import free_port, tool_env  # noqa: E402
 
 PAGE: Final = 100

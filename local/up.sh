@@ -8,7 +8,7 @@
 # (.emulator/cdktf.out by default), apart from `make synth`'s cdktf.out, so
 # switching between the targets never re-initialises either.
 #
-# Last, the local staff member (ops/local_ops.py staff-user): created with
+# Last, the local staff member (ops/staff_user.py): created with
 # a temporary password on a fresh emulator, printed with the site's address,
 # and kept in <emulator_state_dir>/staff-credentials.json; a member that has
 # chosen its own password is left as it is.
@@ -27,10 +27,10 @@ emulator=$!
 wait "$emulator"
 "$python" -m local.deploy --outdir "$out"
 # SES keeps new identities pending until someone follows the link it e-mails: do that for the configured ones.
-"$python" -m ops.local_ops verify-identities
+"$python" -m ops.verify_identities
 "$python" -m local.summary --outdir "$out"
 # The edge reads the deployment as it serves; a restart picks up a changed edge or port.
 local/edge.sh start
-"$python" -m ops.local_ops staff-user
+"$python" -m ops.staff_user
 echo "==> up in $((SECONDS - started)) s. The API key: make api-key; a staff ID token: make staff-token. Request log: make logs." \
   "'make down' stops everything and discards what the emulator holds."

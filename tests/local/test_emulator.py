@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from local.edge.deployment import Deployment, DeploymentError
-from ops import local_ops
+from ops.local_system import OpsError
+from ops.verify_email import follow_verification_link
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 
 #: `make check` leaves this module to `make test`: moto servers of its own.
@@ -191,7 +192,7 @@ def test_a_deployment_keeps_what_the_api_held_when_it_was_made(emulator: Emulato
 
 def verify_link(emulator: Emulator, identity: str) -> None:
     """Follow the link of the identity's verification e-mail, as ``make verify-email`` does."""
-    local_ops.follow_verification_link(emulator.settings.config, identity)
+    follow_verification_link(emulator.settings.config, identity)
 
 
 def send(ses: Any, sender: str, *to: str) -> None:
@@ -214,7 +215,7 @@ def test_ses_identities_stay_pending_until_their_link_is_followed(emulator: Emul
     status = ses.get_identity_verification_attributes(Identities=["pending-sender@example.com"])
     assert status["VerificationAttributes"]["pending-sender@example.com"]["VerificationStatus"] == "Success"
     send(ses, "pending-sender@example.com", "pending-sender@example.com")
-    with pytest.raises(local_ops.OpsError, match="no such identity"):
+    with pytest.raises(OpsError, match="no such identity"):
         verify_link(emulator, "never-asked@example.com")  # only an identity SES was asked about
 
 

@@ -18,7 +18,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ops import local_ops
+from local.deploy import emulator_route
+from ops.denials import access_denials
+from ops.verify_email import follow_verification_link
 from tests.conftest import EmulatorSettings, private_emulator
 
 #: `make check` leaves this module to `make test`: a moto server of its own.
@@ -99,7 +101,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSetti
             sqs.create_queue(QueueName=queue)
         for address in (SENDER, GRANTED, UNGRANTED):
             ses.verify_email_identity(EmailAddress=address)
-            local_ops.follow_verification_link(settings.config, address)
+            follow_verification_link(settings.config, address)
         iam = settings.client("iam")
         iam.create_role(RoleName="probe-role", AssumeRolePolicyDocument=json.dumps(TRUST))
         iam.put_role_policy(RoleName="probe-role", PolicyName="probe", PolicyDocument=json.dumps(POLICY))
@@ -253,10 +255,10 @@ def test_a_request_whose_action_cannot_be_told_is_refused_to_a_role(emulator: Em
 
 
 def test_every_refusal_is_kept_for_make_denials(emulator: EmulatorSettings) -> None:
-    seen = max((d["seq"] for d in local_ops.access_denials(emulator.config)), default=0)
+    seen = max((d["seq"] for d in access_denials(emulator.config)), default=0)
     with pytest.raises(ClientError):
         as_role(emulator, "dynamodb").put_item(TableName=OTHER_TABLE, Item={"id": {"S": "3"}})
-    [denial] = local_ops.access_denials(emulator.config, seen)
+    [denial] = access_denials(emulator.config, seen)
     assert (denial["action"], denial["code"]) == ("dynamodb:PutItem", "AccessDenied")
     assert denial["principal"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/probe-role/probe"
 
@@ -290,9 +292,9 @@ def test_an_alarm_notifies_its_topic_only_as_the_topic_policy_lets_cloudwatch(em
         return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
     def attempts() -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = local_ops.emulator_route(
-            emulator.config, f"/_emulator/alarm-notifications/{REGION}"
-        )["notifications"]
+        found: list[dict[str, Any]] = emulator_route(emulator.config, f"/_emulator/alarm-notifications/{REGION}")[
+            "notifications"
+        ]
         return found
 
     sns.set_topic_attributes(

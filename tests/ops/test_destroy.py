@@ -1,4 +1,4 @@
-"""``make destroy`` (``ops/destroy.py``): its questions, flags, passes and report.
+"""``make destroy`` (``ops/destroy/``): its questions, flags, passes and report.
 
 The table and the buckets are real (moto in-process, with its deletion
 protection and its ``BucketNotEmpty`` for a bucket that still holds versions);
@@ -41,6 +41,7 @@ from ops.destroy import (
     StateResource,
     Teardown,
     TeardownError,
+    buckets,
 )
 from tests.conftest import ROOT
 
@@ -464,7 +465,7 @@ def test_objects_terraform_uploaded_go_with_their_emptied_bucket_not_one_by_one(
 def test_emptying_a_bucket_deletes_every_version_and_delete_marker_in_batches(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(destroy, "DELETE_BATCH", 2)
+    monkeypatch.setattr(buckets, "DELETE_BATCH", 2)
     world.s3.delete_object(Bucket=BACKUPS, Key=f"{names.BACKUP_PREFIX}backup-1.json")  # a delete marker
     before = destroy.bucket_contents(world.s3, BACKUPS)
     assert before == destroy.BucketContents(BACKUPS, current=1, versions=4, backups=1)

@@ -1,4 +1,4 @@
-"""Staff administration (``ops/staff.py``) and the local staff member (``ops/local_ops.py``).
+"""Staff administration (``ops/staff.py``) and the local staff member (``ops/staff_user.py``, ``ops/staff_token.py``).
 
 Against a moto server of this module's own (``emulator`` below, on a free port:
 the session's emulator is shared by every test worker, and whichever worker ends
@@ -30,8 +30,11 @@ from moto import mock_aws
 
 from config.settings import APP_STACK, AppConfig, load_config
 from lambdas.common import names
-from ops import local_ops, staff
+from ops import staff
+from ops.local_system import OpsError
 from ops.staff import Directory, PasswordPolicy, StaffError
+from ops.staff_token import staff_id_token
+from ops.staff_user import STAFF_EMAIL, credentials_file, ensure_staff_user
 from tests.conftest import ROOT, EmulatorSettings, free_port, private_emulator, run, tool_env
 
 #: `make check` leaves this module to `make test`: the staff commands, run as a user runs them, against a moto
@@ -216,7 +219,7 @@ def test_add_invites_a_staff_member_and_prints_its_temporary_password_once(pool:
     # The printed password is the member's: its first sign-in is asked for a new one.
     assert pool.sign_in("new.member@example.com", password)["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
     # Written nowhere: not into the state directory of `make up`'s own member.
-    assert not local_ops.credentials_file(pool.config).exists()
+    assert not credentials_file(pool.config).exists()
 
 
 def test_add_admin_puts_the_member_in_both_groups(pool: Pool) -> None:
@@ -403,11 +406,11 @@ def test_on_aws_cognito_emails_the_invitation_and_the_password_is_never_shown(
     assert {group["GroupName"] for group in groups} == {names.STAFF_GROUP, names.ADMIN_GROUP}
 
 
-# --- make up's staff member (ops/local_ops.py) ------------------------------------------------
+# --- make up's staff member (ops/staff_user.py, ops/staff_token.py) --------------------------
 
 
 def credentials(pool: Pool) -> dict[str, Any]:
-    path = local_ops.credentials_file(pool.config)
+    path = credentials_file(pool.config)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return stored
@@ -416,40 +419,40 @@ def credentials(pool: Pool) -> dict[str, Any]:
 def test_make_ups_member_is_created_once_as_an_admin_with_its_password_in_a_private_file(
     pool: Pool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     output = capsys.readouterr().out
     stored = credentials(pool)
-    assert stored["email"] == local_ops.STAFF_EMAIL and stored["temporary"] is True
+    assert stored["email"] == STAFF_EMAIL and stored["temporary"] is True
     assert f"http://localhost:{pool.config.site_port}/" in output
-    assert f"{local_ops.STAFF_EMAIL} (groups staff, admin), temporary password {stored['password']}" in output
-    assert pool.groups(local_ops.STAFF_EMAIL) == {names.STAFF_GROUP, names.ADMIN_GROUP}
+    assert f"{STAFF_EMAIL} (groups staff, admin), temporary password {stored['password']}" in output
+    assert pool.groups(STAFF_EMAIL) == {names.STAFF_GROUP, names.ADMIN_GROUP}
 
     # Again before anyone signed in: the same temporary password, nothing reset.
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     assert f"temporary password {stored['password']}" in capsys.readouterr().out
     assert credentials(pool) == stored
-    assert pool.sign_in(local_ops.STAFF_EMAIL, stored["password"])["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    assert pool.sign_in(STAFF_EMAIL, stored["password"])["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
 
 
 def test_a_lost_credentials_file_gets_a_new_temporary_password_while_nobody_signed_in(
     pool: Pool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     old = credentials(pool)["password"]
-    local_ops.credentials_file(pool.config).unlink()
-    local_ops.ensure_staff_user(pool.config)
+    credentials_file(pool.config).unlink()
+    ensure_staff_user(pool.config)
     new = credentials(pool)["password"]
     assert new != old and f"temporary password {new}" in capsys.readouterr().out
-    assert pool.sign_in(local_ops.STAFF_EMAIL, new)["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    assert pool.sign_in(STAFF_EMAIL, new)["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
 
 
 def test_the_helpers_first_sign_in_answers_the_new_password_challenge_and_keeps_the_password(
     pool: Pool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     temporary = credentials(pool)["password"]
 
-    token = local_ops.staff_id_token(pool.config)
+    token = staff_id_token(pool.config)
     stored = credentials(pool)
     assert stored["temporary"] is False and stored["password"] != temporary and STRICT.admits(stored["password"])
     assert "its temporary password is replaced by a generated one" in capsys.readouterr().err
@@ -457,53 +460,51 @@ def test_the_helpers_first_sign_in_answers_the_new_password_challenge_and_keeps_
     assert claims["token_use"] == "id" and claims["aud"] == pool.client_id
     assert claims["iss"].endswith(f"/{pool.id}")
     assert set(claims[names.GROUPS_CLAIM]) == {names.STAFF_GROUP, names.ADMIN_GROUP}
-    user = pool.user(local_ops.STAFF_EMAIL)
+    user = pool.user(STAFF_EMAIL)
     assert user is not None and user["UserStatus"] == "CONFIRMED"
 
     # Later sign-ins use the stored password, and change nothing.
-    assert payload(local_ops.staff_id_token(pool.config))["aud"] == pool.client_id
+    assert payload(staff_id_token(pool.config))["aud"] == pool.client_id
     assert credentials(pool) == stored
 
     # make up again: the member is kept as it is, its password not printed.
-    pool.idp.admin_remove_user_from_group(
-        UserPoolId=pool.id, Username=local_ops.STAFF_EMAIL, GroupName=names.ADMIN_GROUP
-    )
-    local_ops.ensure_staff_user(pool.config)
+    pool.idp.admin_remove_user_from_group(UserPoolId=pool.id, Username=STAFF_EMAIL, GroupName=names.ADMIN_GROUP)
+    ensure_staff_user(pool.config)
     output = capsys.readouterr().out
-    assert f"{local_ops.STAFF_EMAIL} exists and has changed its password (not reset)" in output
-    assert f"the one in {local_ops.credentials_file(pool.config)}" in output
+    assert f"{STAFF_EMAIL} exists and has changed its password (not reset)" in output
+    assert f"the one in {credentials_file(pool.config)}" in output
     assert stored["password"] not in output
     assert credentials(pool) == stored
-    assert pool.groups(local_ops.STAFF_EMAIL) == {names.STAFF_GROUP, names.ADMIN_GROUP}
+    assert pool.groups(STAFF_EMAIL) == {names.STAFF_GROUP, names.ADMIN_GROUP}
 
 
 def test_a_password_chosen_in_the_page_is_never_reset_and_the_helper_says_what_to_do(
     pool: Pool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     chosen = staff.generate_password(STRICT)
-    session = pool.sign_in(local_ops.STAFF_EMAIL, credentials(pool)["password"])["Session"]
+    session = pool.sign_in(STAFF_EMAIL, credentials(pool)["password"])["Session"]
     pool.idp.respond_to_auth_challenge(
         ClientId=pool.client_id,
         ChallengeName="NEW_PASSWORD_REQUIRED",
         Session=session,
-        ChallengeResponses={"USERNAME": local_ops.STAFF_EMAIL, "NEW_PASSWORD": chosen},
+        ChallengeResponses={"USERNAME": STAFF_EMAIL, "NEW_PASSWORD": chosen},
     )
     capsys.readouterr()
 
-    local_ops.ensure_staff_user(pool.config)
+    ensure_staff_user(pool.config)
     assert "exists and has changed its password (not reset): chosen in the page" in capsys.readouterr().out
-    assert "AuthenticationResult" in pool.sign_in(local_ops.STAFF_EMAIL, chosen)
-    with pytest.raises(local_ops.OpsError, match=r'does not sign staff@example\.com in: .* as "password"'):
-        local_ops.staff_id_token(pool.config)
+    assert "AuthenticationResult" in pool.sign_in(STAFF_EMAIL, chosen)
+    with pytest.raises(OpsError, match=r'does not sign staff@example\.com in: .* as "password"'):
+        staff_id_token(pool.config)
 
-    path = local_ops.credentials_file(pool.config)
-    path.write_text(json.dumps({"email": local_ops.STAFF_EMAIL, "password": chosen}), encoding="utf-8")
-    assert payload(local_ops.staff_id_token(pool.config))["token_use"] == "id"
+    path = credentials_file(pool.config)
+    path.write_text(json.dumps({"email": STAFF_EMAIL, "password": chosen}), encoding="utf-8")
+    assert payload(staff_id_token(pool.config))["token_use"] == "id"
 
 
 def test_the_token_helper_without_make_up_says_to_run_it(pool: Pool) -> None:
-    with pytest.raises(local_ops.OpsError, match=r"staff-credentials.json does not exist: run `make up`"):
-        local_ops.staff_id_token(pool.config)
-    done = run([sys.executable, "-m", "ops.local_ops", "staff-token"], cwd=ROOT, env=pool.env)
+    with pytest.raises(OpsError, match=r"staff-credentials.json does not exist: run `make up`"):
+        staff_id_token(pool.config)
+    done = run([sys.executable, "-m", "ops.staff_token"], cwd=ROOT, env=pool.env)
     assert done.returncode == 1 and "run `make up`" in done.stderr and done.stdout == ""

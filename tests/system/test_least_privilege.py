@@ -46,7 +46,10 @@ from typing import Any
 import pytest
 
 from modules.functions.catalog import FUNCTIONS
-from ops import local_ops
+from ops.alarm_test import alarm_test
+from ops.backup_now import backup_now
+from ops.denials import access_denials
+from ops.local_system import OpsError
 from tests.system.test_make_up import STUDENT, LocalSystem, follow_backup, local_system, request
 
 pytestmark = [pytest.mark.emulator]
@@ -135,8 +138,8 @@ def summary_mail(system: LocalSystem) -> bool:
 def schedule(system: LocalSystem) -> bool:
     """The schedule's run (``make backup-now``) succeeds."""
     try:
-        local_ops.backup_now(system.emulator.config)
-    except local_ops.OpsError:
+        backup_now(system.emulator.config)
+    except OpsError:
         return False
     return True
 
@@ -195,14 +198,14 @@ RUN_FUNCTION: dict[str, Flow] = {
 def _count_after(system: LocalSystem, function: str, count: Callable[[], int], service: str) -> bool:
     """Whether what ``count`` counts grows after a call of the function (False once a ``service:`` call is refused)."""
     config = system.emulator.config
-    seq = max((d["seq"] for d in local_ops.access_denials(config)), default=0)
+    seq = max((d["seq"] for d in access_denials(config)), default=0)
     before = count()
     RUN_FUNCTION[function](system)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if count() > before:
             return True
-        if any(d["action"].startswith(service) for d in local_ops.access_denials(config, seq)):
+        if any(d["action"].startswith(service) for d in access_denials(config, seq)):
             return False
         time.sleep(0.1)
     return False
@@ -260,8 +263,8 @@ def read_access_logs(system: LocalSystem) -> bool:
 def alarm_delivery(system: LocalSystem) -> bool:
     """An alarm's notification reaches its topic's subscribers (``make alarm-test``)."""
     try:
-        local_ops.alarm_test(system.emulator.config, None)
-    except local_ops.OpsError:
+        alarm_test(system.emulator.config, None)
+    except OpsError:
         return False
     return True
 
@@ -458,7 +461,7 @@ def test_every_mutation_of_the_deployed_policies_is_caught_by_the_flow_that_need
     missed, unlogged = [], []
     config = system.emulator.config
     for mutation in mutations:
-        seq = max((d["seq"] for d in local_ops.access_denials(config)), default=0)
+        seq = max((d["seq"] for d in access_denials(config)), default=0)
         mutation.apply()
         try:
             worked = mutation.flow(system)
@@ -466,7 +469,7 @@ def test_every_mutation_of_the_deployed_policies_is_caught_by_the_flow_that_need
             mutation.undo()
         if worked:
             missed.append(mutation.what)
-        elif not any(d["code"] == "AccessDenied" for d in local_ops.access_denials(config, seq)):
+        elif not any(d["code"] == "AccessDenied" for d in access_denials(config, seq)):
             unlogged.append(mutation.what)
     print(f"\n{len(mutations)} mutations tried, {len(mutations) - len(missed)} caught; {len(NOT_PLAYED)} not played")
     assert not missed, f"{len(missed)} of {len(mutations)} mutations went unnoticed:\n" + "\n".join(missed)

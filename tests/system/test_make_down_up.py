@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops import local_ops
+from ops.staff_user import STAFF_EMAIL
 from tests.system import test_make_up
 from tests.system.test_make_up import LocalSystem, assert_nothing_left, make, request
 
@@ -32,7 +32,7 @@ def test_down_up_down_leaves_nothing_behind(system: LocalSystem) -> None:
     assert "Apply complete! Resources: 7 added" in fresh.output
     assert request(f"{system.site}/").status == 200
     # A fresh pool, and in it a fresh staff member with a new temporary password.
-    assert f"{local_ops.STAFF_EMAIL} (groups staff, admin), temporary password" in fresh.output
+    assert f"{STAFF_EMAIL} (groups staff, admin), temporary password" in fresh.output
     fresh_key = make("api-key", system.emulator).ok().output.strip()
     system.forget_token()
     assert request(f"{system.api}/students", key=fresh_key, token=system.token()).body["count"] == 0

@@ -48,7 +48,10 @@ from lambdas.common import mail, names
 from modules.functions.catalog import FUNCTIONS, INSERT, READ
 from modules.site.assets import runtime_config
 from modules.site.headers import SECURITY_HEADERS
-from ops import local_ops, staff
+from ops import staff
+from ops.emails import sent_messages
+from ops.staff_token import staff_id_token
+from ops.staff_user import STAFF_EMAIL, credentials_file
 from tests.browser import DESKTOP, PHONE, chromium, screenshot_dir, sign_in, wait_until_listed, watched_pages
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 from tests.lambdas.bad_requests import BadRequest, answer_problems, generate
@@ -151,7 +154,7 @@ class LocalSystem:
         fresh deployment (section 6) has a pool of its own.
         """
         if self._token is None or claims(self._token)["exp"] - time.time() < 60:
-            self._token = local_ops.staff_id_token(self.emulator.config)
+            self._token = staff_id_token(self.emulator.config)
         return self._token
 
     def forget_token(self) -> None:
@@ -185,7 +188,7 @@ class LocalSystem:
         return (self.emulator.state_dir / "logs" / "edge.log").read_text(encoding="utf-8").splitlines()
 
     def emails(self) -> list[dict[str, Any]]:
-        return local_ops.sent_messages(self.emulator.config)
+        return sent_messages(self.emulator.config)
 
 
 def edge_pid(emulator: EmulatorSettings) -> int:
@@ -243,7 +246,7 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
     )
     try:
         first = make("up", emulator).ok()
-        credentials = local_ops.credentials_file(emulator.config)
+        credentials = credentials_file(emulator.config)
         first_credentials = json.loads(credentials.read_text(encoding="utf-8"))
         key = make("api-key", emulator).ok().output.strip()
         yield LocalSystem(emulator, first, edge_pid(emulator), key, first_credentials)
@@ -270,24 +273,24 @@ def test_first_up_prints_the_site_the_invoke_url_and_how_to_get_the_key(system: 
 
 def test_first_up_creates_one_staff_member_and_prints_its_temporary_password_last(system: LocalSystem) -> None:
     stored = system.first_credentials
-    assert stored == {"email": local_ops.STAFF_EMAIL, "password": stored["password"], "temporary": True}
+    assert stored == {"email": STAFF_EMAIL, "password": stored["password"], "temporary": True}
     assert staff.PasswordPolicy(14, True, True, True, True, 3).admits(stored["password"])
     lines = system.first.output.splitlines()
     (line,) = [number for number, text in enumerate(lines) if "temporary password" in text]
     assert lines[line] == (
-        f"==> staff sign-in at {system.site}/: {local_ops.STAFF_EMAIL} (groups staff, admin),"
+        f"==> staff sign-in at {system.site}/: {STAFF_EMAIL} (groups staff, admin),"
         f" temporary password {stored['password']}"
     )
     assert "The first sign-in asks for a new password" in lines[line + 1]
     # At the end, after the edge started: the last thing before the closing line.
     assert any(text.startswith("edge: site ") for text in lines[:line])
     assert lines[-1].startswith("==> up in ")
-    credentials = local_ops.credentials_file(system.emulator.config)
+    credentials = credentials_file(system.emulator.config)
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     (pool,) = system.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]
     users = system.client("cognito-idp").list_users(UserPoolId=pool["Id"])["Users"]
     emails = [attribute["Value"] for user in users for attribute in user["Attributes"] if attribute["Name"] == "email"]
-    assert emails == [local_ops.STAFF_EMAIL]
+    assert emails == [STAFF_EMAIL]
 
 
 def test_api_key_is_the_deployed_key(system: LocalSystem) -> None:
@@ -451,12 +454,12 @@ def test_invalidate_completes_on_the_deployed_distribution(system: LocalSystem) 
 
 def test_the_helpers_sign_in_kept_the_staff_members_new_password_in_its_file(system: LocalSystem) -> None:
     """The helpers' first sign-in (``make staff-token`` above) answered the new-password challenge."""
-    credentials = local_ops.credentials_file(system.emulator.config)
+    credentials = credentials_file(system.emulator.config)
     stored = json.loads(credentials.read_text(encoding="utf-8"))
     assert stored["temporary"] is False and stored["password"] != system.first_credentials["password"]
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     token = claims(system.token())
-    assert token["token_use"] == "id" and token["email"] == local_ops.STAFF_EMAIL
+    assert token["token_use"] == "id" and token["email"] == STAFF_EMAIL
     assert set(token[names.GROUPS_CLAIM]) == {names.STAFF_GROUP, names.ADMIN_GROUP}
 
 
@@ -484,7 +487,7 @@ def test_staff_add_list_remove_manage_who_may_use_the_local_system(system: Local
 
     listed = make("staff-list", system.emulator, DEPLOY_TARGET="local").ok().output.splitlines()
     assert [row.split() for row in listed[1:3]] == [
-        [local_ops.STAFF_EMAIL, "CONFIRMED", "yes", "admin,", "staff"],
+        [STAFF_EMAIL, "CONFIRMED", "yes", "admin,", "staff"],
         [teacher, "FORCE_CHANGE_PASSWORD", "yes", "staff"],
     ]
 
@@ -837,7 +840,7 @@ def test_up_again_applies_nothing_and_restarts_the_edge_on_the_same_deployment(s
     assert live_servers(system.emulator.port) == [server]
     assert edge_pid(system.emulator) != system.edge_pid
     # The staff member has its own password by now: kept, and not printed.
-    assert f"{local_ops.STAFF_EMAIL} exists and has changed its password (not reset)" in again.output
+    assert f"{STAFF_EMAIL} exists and has changed its password (not reset)" in again.output
     assert "temporary password" not in again.output
     assert request(f"{system.api}/students?studentid=SV900", **system.signed()).body["student"] == STUDENT
 
