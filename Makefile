@@ -99,7 +99,7 @@ logs: ## follow the local edge's request log (one line per request)
 api-key: ## print the local API key (from the emulator's Secrets Manager)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.api_key
 
-staff-token: ## print an ID token of the local staff member, for curl's Authorization header (see the README)
+staff-token: ## print an ID token of the local staff member, for curl's Authorization header (docs/LOCAL.md)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.staff_token
 
 seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
@@ -176,14 +176,14 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 	            sys.stdout, indent=2)' >cdktf.out/outputs.json
 	@echo "==> outputs: cdktf.out/outputs.json"
 
-invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed, see the README
+invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed (docs/DEPLOYING.md)
 	@$(VENV)/bin/python -m ops.invalidate --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
 # $(call destroy-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
 destroy-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')),)
 
 # The stacks as synthesized for DEPLOY_TARGET: make synth's cdktf.out (aws), make up's (local).
-destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (see the README)
+destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (docs/DEPLOYING.md)
 	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python -m pipeline.config_get emulator_outdir)",cdktf.out); \
 	  $(VENV)/bin/python -m pipeline.synth --outdir "$$out"; \
 	  $(VENV)/bin/python -m ops.destroy --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
@@ -197,10 +197,9 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Five workers, a test file each at a time: the four emulator deploys
-# (tests/local/test_deploy_local.py, tests/system/test_make_up.py, tests/system/test_make_down_up.py,
-# tests/system/test_upgrade.py) mostly wait on the AWS provider and the emulator, each
-# on a worker of its own, while the fifth runs everything else.
+# Five workers, a test file each at a time: the files that deploy the whole system into an
+# emulator of their own (tests/local/test_deploy_local.py and tests/system/) mostly wait on
+# the AWS provider and the emulator, while the other workers run everything else.
 pytest: setup
 	$(VENV)/bin/pytest -n 5 --dist loadfile --no-loadscope-reorder
 

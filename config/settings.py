@@ -129,12 +129,12 @@ class AppConfig:
     site_price_class: str = "PriceClass_200"
     #: Put an AWS WAF web ACL (managed common rules + a per-address rate rule)
     #: in front of the site; about $5/month plus $1/rule and per-request fees
-    #: (README: "Cost"). ``aws`` target in us-east-1 only.
+    #: (docs/COST.md). ``aws`` target in us-east-1 only.
     site_waf: bool = False
     #: Requests one address may send in five minutes before the web ACL blocks it.
     site_waf_rate_limit: int = 1000
     #: Deliver CloudFront's access logs (standard logging v2) to their own
-    #: bucket; $0.25 per GB delivered plus storage (README: "Cost"). ``aws``
+    #: bucket; $0.25 per GB delivered plus storage (docs/COST.md). ``aws``
     #: target in us-east-1 only. Kept ``access_log_retention_days``.
     site_access_logs: bool = False
     #: Bucket that receives the site's access logs when ``site_access_logs`` is on.

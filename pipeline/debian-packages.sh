@@ -3,7 +3,7 @@
 # curl: the emulator's health check; openssl: its TLS certificates;
 # chromium and chromium-driver: the browser tests drive Debian's Chromium at
 # /usr/bin/chromium (Playwright's own browser download needs a network it cannot have);
-# terraform itself is not a Debian package: the README says how to get it.
+# terraform itself is not a Debian package: the README says how to get it (its requirements paragraph).
 set -euo pipefail
 needed=(curl openssl)
 missing=()

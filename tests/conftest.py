@@ -1,8 +1,9 @@
 """Session fixtures: one synth per deploy target, and a private local emulator.
 
-``make pytest`` runs the tests in four workers (pytest-xdist, a file per
-worker at a time): the three emulator deploy files each get a worker of their
-own while the rest share the fourth. Work every worker needs once (the synth of both targets, the
+``make pytest`` runs the tests in five workers (pytest-xdist, a file per
+worker at a time): the files that deploy the whole system into an emulator of
+their own mostly wait on Terraform and the emulator, while the other workers
+run the rest. Work every worker needs once (the synth of both targets, the
 emulator's port and state directory) is done by the first worker that asks,
 under a file lock, and read by the others. The synth is the project's own
 (``pipeline/synth.py``, what ``make synth`` runs), for both targets at once.

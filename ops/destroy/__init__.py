@@ -3,7 +3,7 @@
     .venv/bin/python -m ops.destroy --outdir DIR [--backups ask|keep|delete] [--delete-table]
                                         [--skip-final-backup] [--yes]
 
-The README's "Removing a deployment", for either target (``DEPLOY_TARGET``):
+docs/DEPLOYING.md's "Removing a deployment", for either target (``DEPLOY_TARGET``):
 ``aws`` with your credentials, ``local`` in the running emulator. ``DIR`` is
 the synthesized output whose application stack was deployed (``cdktf.out``
 for ``aws``, ``.emulator/cdktf.out`` for ``local``; ``make destroy`` passes
