@@ -83,8 +83,9 @@ from local.deploy import (
     exclusive,
     terraform_env,
 )
-from local.edge.deployment import Deployment, NotDeployed
-from local.edge.functions import Functions
+from local.edge.awslambda.functions import Functions
+from local.edge.deployment.errors import NotDeployed
+from local.edge.deployment.reader import Deployment
 from modules.functions import catalog as functions
 
 if TYPE_CHECKING:
