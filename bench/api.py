@@ -79,8 +79,11 @@ from config.settings import AppConfig, load_config  # noqa: E402
 from lambdas.common import aws, log  # noqa: E402
 from lambdas.get_students import handler as get_students  # noqa: E402
 from lambdas.insert_student import handler as insert_student  # noqa: E402
-from local.edge.deployment import Deployment, Function, Outputs  # noqa: E402
-from local.edge.functions import RoleSessions, worker_environment  # noqa: E402
+from local.edge.awslambda.roles import RoleSessions  # noqa: E402
+from local.edge.awslambda.worker import worker_environment  # noqa: E402
+from local.edge.deployment.awslambda import Function  # noqa: E402
+from local.edge.deployment.outputs import Outputs  # noqa: E402
+from local.edge.deployment.reader import Deployment  # noqa: E402
 from ops.api_key import api_key  # noqa: E402
 from ops.local_system import OpsError  # noqa: E402
 from ops.seed import sample_students  # noqa: E402

@@ -1,2 +1,3 @@
-"""The local system: the AWS emulator (``emulator/``), the edge that plays API Gateway, Lambda and CloudFront
-(``edge/``), and the deploy into them (``deploy.py``, run by ``up.sh``)."""
+"""The local system: the AWS emulator (``emulator/``: moto server, IAM in front of it, its corrections per
+service), the edge that plays API Gateway, Lambda and CloudFront (``edge/``, one package per service), and the
+deploy into them (``deploy.py``, run by ``up.sh``)."""

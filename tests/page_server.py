@@ -58,8 +58,8 @@ from werkzeug.wrappers import Request, Response
 
 from config.settings import LOCAL_COGNITO_PATH
 from lambdas.common import names
-from local.edge.authorizer import EXPIRED, UNAUTHORIZED, claim_text
-from local.edge.site import COGNITO_OPERATIONS, COGNITO_TARGET_PREFIX
+from local.edge.apigateway.authorizer import EXPIRED, UNAUTHORIZED, claim_text
+from local.edge.cloudfront.site import COGNITO_OPERATIONS, COGNITO_TARGET_PREFIX
 from modules.functions.catalog import FUNCTIONS
 from modules.site.assets import INDEX, RUNTIME_CONFIG, SiteObject, config_text
 from modules.site.headers import SECURITY_HEADERS

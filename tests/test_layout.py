@@ -26,7 +26,7 @@ SOURCE_SUFFIXES: Final = frozenset({".py", ".js", ".css", ".html", ".sh", ".md",
 GENERATED: Final = ("requirements", "package-lock.json", "__snapshots__")
 #: The one place that may put a folder on Python's path: the Lambda runtime's bootstrap, which imports the
 #: function's deployed zip as AWS's bootstrap does.
-PATH_INSERT_ALLOWED: Final = frozenset({"local/edge/runtime.py"})
+PATH_INSERT_ALLOWED: Final = frozenset({"local/edge/awslambda/runtime.py"})
 #: Test folders that are not a code folder: the whole system used as a user would.
 TEST_ONLY_FOLDERS: Final = frozenset({"system"})
 SIZE_COMMENT: Final = re.compile(r"^\s*(#|//|/\*|<!--)\s*size:\s*\S")

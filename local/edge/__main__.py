@@ -16,7 +16,8 @@ import threading
 from pathlib import Path
 
 from config.settings import ConfigError, load_config
-from local.edge.deployment import DeploymentError, Outputs
+from local.edge.deployment.errors import DeploymentError
+from local.edge.deployment.outputs import Outputs
 from local.edge.server import Edge, EdgeLog, serve_until
 
 

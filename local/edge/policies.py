@@ -2,7 +2,7 @@
 
 Its callers:
 
-- **The emulator** (``local/emulator/iam.py``): every request signed with a
+- **The emulator** (``local/emulator/iam/``): every request signed with a
   role session's credentials (a function's) is decided by the role's identity
   policies and the resource's policy; every other request (the administrator's:
   Terraform, the operator commands) by the resource policy's explicit denies.
@@ -12,7 +12,7 @@ Its callers:
   ``cloudfront.amazonaws.com`` with the distribution's ARN as
   ``AWS:SourceArn`` (``s3:GetObject`` for an object, ``s3:ListBucket`` for S3
   to answer a missing key 404 rather than 403), and CloudWatch delivering an
-  alarm's notification (``local/emulator/alarms.py``).
+  alarm's notification (``local/emulator/corrections/cloudwatch.py``).
 - **An execution role** (``service_may_assume``): whether its trust policy lets
   Lambda (or EventBridge Scheduler) assume it.
 - **A function's resource policy** (the gateway's invoke check): whether it lets

@@ -27,13 +27,15 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from config.settings import AppConfig
-from local.edge.deployment import Deployment, DeploymentError, NotDeployed
-from local.edge.functions import Functions
-from local.edge.gateway import ApiRequest, Gateway
-from local.edge.lambda_service import LambdaService
-from local.edge.site import Site
-from local.edge.telemetry import Telemetry
-from local.edge.usage import Meter
+from local.edge.apigateway.gateway import Gateway
+from local.edge.apigateway.request import ApiRequest
+from local.edge.apigateway.usage import Meter
+from local.edge.awslambda.functions import Functions
+from local.edge.awslambda.service import LambdaService
+from local.edge.awslambda.telemetry import Telemetry
+from local.edge.cloudfront.site import Site
+from local.edge.deployment.errors import DeploymentError, NotDeployed
+from local.edge.deployment.reader import Deployment
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

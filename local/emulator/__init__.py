@@ -1,2 +1,3 @@
-"""The AWS emulator: moto server with corrections (``moto_server.py``), IAM enforced in front of it
-(``iam.py``) and alarm notifications (``alarms.py``); started and stopped by ``local/emulator.sh``."""
+"""The AWS emulator: moto server (``moto_server.py``, the entry point and its own routes), with IAM enforced
+in front of it (``iam/``) and its corrections of moto, one module per service (``corrections/``); started and
+stopped by ``local/emulator.sh``."""

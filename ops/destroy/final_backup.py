@@ -16,8 +16,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import AppConfig
-from local.edge.deployment import Deployment, NotDeployed
-from local.edge.functions import Functions
+from local.edge.awslambda.functions import Functions
+from local.edge.deployment.errors import NotDeployed
+from local.edge.deployment.reader import Deployment
 from ops.destroy.errors import TeardownError, error_code
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from local.edge.deployment import Deployment, DeploymentError
+from local.edge.deployment.errors import DeploymentError
+from local.edge.deployment.reader import Deployment
 from ops.local_system import OpsError
 from ops.verify_email import follow_verification_link
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env

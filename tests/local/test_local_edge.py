@@ -24,17 +24,31 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from config.settings import AppConfig, DeployTarget
-from local.edge import site
-from local.edge.deployment import (
+from local.edge.apigateway.gateway import Gateway
+from local.edge.apigateway.integrations import proxy_response
+from local.edge.apigateway.request import ApiRequest, GatewayError
+from local.edge.apigateway.responses import error_response
+from local.edge.apigateway.usage import Meter, quota_period
+from local.edge.apigateway.validation import body_matches
+from local.edge.awslambda.functions import Functions
+from local.edge.awslambda.roles import RoleCredentials
+from local.edge.awslambda.worker import (
+    EMULATOR_VARIABLES,
+    RUNTIME_PYTHON,
+    RUNTIME_VARIABLES,
+    Invocation,
+    LogLine,
+    Usage,
+    Worker,
+    WorkerKey,
+)
+from local.edge.cloudfront import site
+from local.edge.deployment.apigateway import (
     ApiKey,
-    Behaviour,
-    Function,
     GatewayResponse,
     Integration,
     IntegrationResponse,
     Method,
-    NotDeployed,
-    Origin,
     Quota,
     Resource,
     RestApi,
@@ -43,27 +57,9 @@ from local.edge.deployment import (
     UsagePlan,
     Validator,
 )
-from local.edge.functions import (
-    EMULATOR_VARIABLES,
-    RUNTIME_PYTHON,
-    RUNTIME_VARIABLES,
-    Functions,
-    Invocation,
-    LogLine,
-    RoleCredentials,
-    Usage,
-    Worker,
-    WorkerKey,
-)
-from local.edge.gateway import (
-    ApiRequest,
-    Gateway,
-    GatewayError,
-    body_matches,
-    error_response,
-    proxy_response,
-)
-from local.edge.usage import Meter, quota_period
+from local.edge.deployment.awslambda import Function
+from local.edge.deployment.cloudfront import Behaviour, Origin
+from local.edge.deployment.errors import NotDeployed
 from tests.conftest import ROOT
 
 API_ID = "abc123"

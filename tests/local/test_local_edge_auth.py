@@ -39,24 +39,17 @@ from werkzeug.datastructures import Headers
 from config.settings import APP_STACK, LOCAL_COGNITO_PATH
 from lambdas.backup.handler import ADMIN_ONLY
 from lambdas.common import names
-from local.edge.authorizer import claim_text
-from local.edge.deployment import (
-    Authorizer,
-    Deployment,
-    DeploymentError,
-    Function,
-    GatewayResponse,
-    Integration,
-    Method,
-    NotDeployed,
-    Resource,
-    RestApi,
-    UserPoolRef,
-)
-from local.edge.functions import Functions
-from local.edge.gateway import ApiAnswer, ApiRequest, Gateway
+from local.edge.apigateway.authorizer import claim_text
+from local.edge.apigateway.gateway import Gateway
+from local.edge.apigateway.request import ApiAnswer, ApiRequest
+from local.edge.apigateway.usage import Meter
+from local.edge.awslambda.functions import Functions
+from local.edge.deployment.apigateway import Authorizer, GatewayResponse, Integration, Method, Resource, RestApi
+from local.edge.deployment.awslambda import Function
+from local.edge.deployment.cognito import UserPoolRef
+from local.edge.deployment.errors import DeploymentError, NotDeployed
+from local.edge.deployment.reader import Deployment
 from local.edge.server import Edge, EdgeLog
-from local.edge.usage import Meter
 from modules.functions.catalog import BACKUP, FUNCTIONS
 from tests.conftest import ROOT, EmulatorSettings, free_port, run, tool_env
 from tests.local.test_local_edge import (

@@ -26,9 +26,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from config.settings import AppConfig
-from local.edge import lambda_service
-from local.edge.deployment import Deployment, Function, NotDeployed
-from local.edge.functions import RoleCredentials, worker_environment
+from local.edge.awslambda import service as lambda_service
+from local.edge.awslambda.roles import RoleCredentials
+from local.edge.awslambda.worker import worker_environment
+from local.edge.deployment.awslambda import Function
+from local.edge.deployment.errors import NotDeployed
+from local.edge.deployment.reader import Deployment
 from local.edge.server import Edge, EdgeLog
 from tests.conftest import EmulatorSettings, private_emulator
 

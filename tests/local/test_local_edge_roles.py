@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
-from local.edge import functions
-from local.edge.deployment import Function
-from local.edge.functions import LAMBDA_PRINCIPAL, Functions, Invocation
+from local.edge.awslambda import roles
+from local.edge.awslambda.functions import Functions
+from local.edge.awslambda.roles import LAMBDA_PRINCIPAL
+from local.edge.awslambda.worker import Invocation
+from local.edge.deployment.awslambda import Function
 from local.edge.policies import service_may_assume
 from tests.conftest import EmulatorSettings, private_emulator
 
@@ -121,7 +123,7 @@ def test_a_worker_whose_credentials_are_about_to_expire_is_replaced_with_fresh_o
     first = invoke(workers, function).result["key"]
     assert invoke(workers, function).result["key"] == first, "a warm worker keeps its credentials"
     # From now on every credential counts as expiring: the next invocation gets a new environment.
-    monkeypatch.setattr(functions, "RENEW_BEFORE_SECONDS", functions.CREDENTIALS_SECONDS + 1)
+    monkeypatch.setattr(roles, "RENEW_BEFORE_SECONDS", roles.CREDENTIALS_SECONDS + 1)
     renewed = invoke(workers, function).result["key"]
     assert renewed != first
 

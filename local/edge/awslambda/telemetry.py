@@ -30,8 +30,8 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import AppConfig
-from local.edge.deployment import Function
-from local.edge.functions import RoleCredentials, role_client
+from local.edge.awslambda.roles import RoleCredentials, role_client
+from local.edge.deployment.awslambda import Function
 
 #: How often what the workers wrote is sent.
 SEND_EVERY_S: Final = 0.25

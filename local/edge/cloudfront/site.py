@@ -49,8 +49,11 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from config.settings import LOCAL_COGNITO_PATH, AppConfig
-from local.edge.deployment import Behaviour, Deployment, Distribution, NotDeployed, Origin
-from local.edge.gateway import ApiRequest, Gateway
+from local.edge.apigateway.gateway import Gateway
+from local.edge.apigateway.request import ApiRequest
+from local.edge.deployment.cloudfront import Behaviour, Distribution, Origin
+from local.edge.deployment.errors import NotDeployed
+from local.edge.deployment.reader import Deployment
 from local.edge.policies import CLOUDFRONT
 from modules.site.headers import SECURITY_HEADERS
 
@@ -207,7 +210,7 @@ class CognitoProxy:
 
     Only the body and the ``X-Amz-Target`` and ``Content-Type`` headers are
     sent (never the browser's cookies or ``Authorization``), over HTTPS to
-    the emulator with its CA bundle, as ``deployment.py``'s clients reach it;
+    the emulator with its CA bundle, as the deployment reader's clients reach it;
     the emulator's status, body and content type come back unchanged, Cognito's
     errors (``NotAuthorizedException``, ...) included. An operation outside
     ``COGNITO_OPERATIONS`` is answered 400 here and never reaches the emulator;

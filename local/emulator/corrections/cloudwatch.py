@@ -1,4 +1,4 @@
-"""CloudWatch alarm actions in the emulator: a state change notifies the alarm's SNS topics, as CloudWatch does.
+"""CloudWatch: alarm actions in the emulator: a state change notifies the alarm's SNS topics, as CloudWatch does.
 
 moto records an alarm's state and does nothing with its actions. In AWS, when
 an alarm whose actions are enabled changes state, CloudWatch publishes the
@@ -34,7 +34,8 @@ from moto.kms.models import kms_backends
 from moto.sns.models import sns_backends
 
 from local.edge.policies import Caller, Decision, Policy, decide
-from local.emulator import iam as emulator_iam
+from local.emulator.iam.decision import DENIALS
+from local.emulator.iam.stored_policies import topic_policy
 
 #: The principal CloudWatch acts as when it runs an alarm's actions.
 CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
@@ -68,9 +69,7 @@ def _notify(alarm: Alarm, topic_arn: str, previous: str) -> None:
     if topic is None:
         error = "Topic does not exist"
     else:
-        error = _refusal(
-            alarm, topic_arn, emulator_iam.topic_policy(topic_arn, region), topic.kms_master_key_id, region
-        )
+        error = _refusal(alarm, topic_arn, topic_policy(topic_arn, region), topic.kms_master_key_id, region)
     if error:
         attempt |= {"delivered": False, "error": f"Failed to execute action {topic_arn}. Received error: '{error}'"}
     else:
@@ -104,7 +103,7 @@ def _refusal(alarm: Alarm, topic_arn: str, topic_policy: Policy | None, key_id: 
             caller, action=action, resources=[resource], identity=(), resource_policy=policy, context=context
         )
         if not decision.allowed:
-            emulator_iam.DENIALS.record(
+            DENIALS.record(
                 principal=CLOUDWATCH, action=action, resource=resource, code="AccessDenied", message=decision.reason
             )
             if action.startswith("kms:"):
@@ -119,4 +118,5 @@ def notifications(region: str) -> list[dict[str, Any]]:
 
 
 def install() -> None:
+    """Patch moto (once: ``moto_server.py`` installs every correction as it starts)."""
     CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from typing import Final
 
-from local.edge.deployment import Quota, Throttle
+from local.edge.deployment.apigateway import Quota, Throttle
 
 THROTTLED: Final = "THROTTLED"
 QUOTA_EXCEEDED: Final = "QUOTA_EXCEEDED"

@@ -54,7 +54,9 @@ from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
-from local.edge.deployment import Authorizer, DeploymentError, Method, NotDeployed, UserPool, UserPoolRef
+from local.edge.deployment.apigateway import Authorizer, Method
+from local.edge.deployment.cognito import UserPool, UserPoolRef
+from local.edge.deployment.errors import DeploymentError, NotDeployed
 
 COGNITO_USER_POOLS: Final = "COGNITO_USER_POOLS"
 #: The only algorithm Cognito signs tokens with.

@@ -1,26 +1,15 @@
-"""Lambda's part: each deployed function runs its deployed zip in worker processes of its own.
+"""One Lambda execution environment: a ``runtime.py`` process of one configuration of a function.
 
-A worker is one Lambda execution environment: a ``runtime.py`` process started
-on first use, from the zip the emulator holds (fetched from its
-``/_emulator/lambda-code/<region>/<name>`` route and checked against the
-function's ``CodeSha256``) extracted into a private temporary directory, with
-exactly the function's deployed environment plus the variables AWS documents
-that the Lambda runtime sets (``RUNTIME_VARIABLES``) and what reaches the
-emulator (its endpoint and CA bundle). Nothing else of the edge's environment
-or working tree reaches it. Its credentials are its execution role's, as
-Lambda gives them (``RoleSessions``): temporary ones from the emulator's STS,
-for a role whose trust policy lets Lambda assume it; a worker is replaced
-before they expire. Like an execution
-environment it serves one invocation at a time and is kept for the next;
-concurrent invocations start more workers.
+It runs in the function's extracted zip (``code.py``) with exactly the
+function's deployed environment plus the variables AWS documents that the
+Lambda runtime sets (``RUNTIME_VARIABLES``) and what reaches the emulator (its
+endpoint and CA bundle). Nothing else of the edge's environment or working
+tree reaches it. Its credentials are its execution role's, as Lambda gives
+them (``roles.py``). It serves one invocation at a time.
 
-A worker belongs to one configuration: function name, ``CodeSha256``,
-environment, handler, timeout and memory size. When any of them changes in the
-emulator, the next invocation starts a worker of the new configuration and
-the old workers are stopped (a busy one as soon as it answers). The
-function's own ``Timeout`` is enforced here: a worker that has not answered
-in time is killed and the invocation fails as Lambda's would
-(``Sandbox.Timedout``); the next invocation starts a fresh worker.
+The function's own ``Timeout`` is enforced here: a worker that has not
+answered in time is killed and the invocation fails as Lambda's would
+(``Sandbox.Timedout``).
 
 So is its ``MemorySize``: a worker whose resident memory (the whole process,
 as Lambda counts the whole execution environment) goes past it is killed and
@@ -40,45 +29,32 @@ the rest of the wall time, spent waiting, is kept as it is.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import io
 import json
 import math
 import os
 import select
-import shutil
 import signal
-import ssl
 import subprocess
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from config.settings import AppConfig
-from local.deploy import emulator_client
-from local.edge.deployment import Function
-from local.edge.policies import service_may_assume
+from config.settings import PROJECT_ROOT, AppConfig
+from local.edge.awslambda.code import CodeError
+from local.edge.awslambda.roles import RoleCredentials
+from local.edge.deployment.awslambda import Function
 
 if TYPE_CHECKING:
-    from local.edge.telemetry import Telemetry
+    from local.edge.awslambda.telemetry import Telemetry
 
 RUNTIME: Final = Path(__file__).with_name("runtime.py")
 #: The workers' interpreter: the deployed runtime's Python and SDK (``make setup``: requirements-runtime.lock).
-RUNTIME_PYTHON: Final = Path(__file__).resolve().parents[2] / ".venv-runtime" / "bin" / "python"
+RUNTIME_PYTHON: Final = PROJECT_ROOT / ".venv-runtime" / "bin" / "python"
 #: Lambda gives a function one full vCPU at this memory size, and a share in proportion below it.
 FULL_VCPU_MB: Final = 1769
 #: How often a busy worker's resident memory is looked at (its peak is checked at the end as well).
@@ -111,28 +87,12 @@ RUNTIME_VARIABLES: Final = frozenset(
         "PYTHONPATH",
     }
 )
-#: How long a worker's role credentials are asked for (AssumeRole's default), and how long before
-#: they expire the worker is replaced by one with fresh ones.
-CREDENTIALS_SECONDS: Final = 3600
-RENEW_BEFORE_SECONDS: Final = 300
-#: The service principal that must be trusted by a function's execution role.
-LAMBDA_PRINCIPAL: Final = "lambda.amazonaws.com"
-#: The service principal that must be trusted by a schedule's role.
-SCHEDULER_PRINCIPAL: Final = "scheduler.amazonaws.com"
-#: How AWS's messages name the services that assume roles here.
-SERVICE_NAMES: Final = {LAMBDA_PRINCIPAL: "Lambda", SCHEDULER_PRINCIPAL: "EventBridge Scheduler"}
 #: What points a worker at the local world instead of AWS's endpoints.
 EMULATOR_VARIABLES: Final = frozenset({"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_CA_BUNDLE"})
-#: The route of local/emulator/moto_server.py that hands out a function's deployed zip.
-CODE_ROUTE: Final = "/_emulator/lambda-code"
 #: What Lambda's runtime puts on PATH (there it also holds /var/lang/bin and /opt/bin).
 RUNTIME_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
 #: Writes one line of a function's log: (function name, line).
 LogLine = Callable[[str, str], None]
-
-
-class CodeError(RuntimeError):
-    """The function's zip could not be fetched, or is not the code Lambda says it runs."""
 
 
 @dataclass(frozen=True)
@@ -229,129 +189,6 @@ class WorkerKey:
         )
 
 
-class CodeStore:
-    """Each function's deployed zip, fetched once per ``CodeSha256`` and extracted into a private directory."""
-
-    def __init__(self, config: AppConfig) -> None:
-        self._config = config
-        self._root: Path | None = None  # made on first use: an edge that never invokes leaves nothing behind
-        self._lock = threading.Lock()
-
-    def directory(self, function: Function) -> Path:
-        with self._lock:
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="student-edge-code-"))
-            target = self._root / f"{function.name}-{hashlib.sha256(function.code_sha256.encode()).hexdigest()[:16]}"
-            if not target.is_dir():
-                self._extract(function, target)
-        return target
-
-    def _extract(self, function: Function, target: Path) -> None:
-        url = f"{self._config.emulator_endpoint}{CODE_ROUTE}/{self._config.region}/{function.name}"
-        try:
-            tls = ssl.create_default_context(cafile=str(self._config.emulator_ca_bundle))
-            with urllib.request.urlopen(url, timeout=30, context=tls) as answer:  # noqa: S310 - the emulator's https URL
-                data = answer.read()
-        except (urllib.error.URLError, OSError) as error:
-            raise CodeError(f"cannot fetch the code of {function.name} from {url}: {error}") from None
-        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        if digest != function.code_sha256:
-            raise CodeError(
-                f"the zip of {function.name} has SHA-256 {digest}, but the function's CodeSha256 is "
-                f"{function.code_sha256}: the code changed while it was fetched, or the emulator's route is stale"
-            )
-        staging = Path(tempfile.mkdtemp(dir=target.parent))
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            archive.extractall(staging)  # extractall drops absolute and '..' member paths
-        staging.rename(target)
-
-    def remove(self) -> None:
-        with self._lock:
-            if self._root is not None:
-                shutil.rmtree(self._root, ignore_errors=True)
-                self._root = None
-
-
-@dataclass(frozen=True)
-class RoleCredentials:
-    """A function's temporary credentials: its execution role's, until ``expires_at`` (``time.monotonic()``)."""
-
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expires_at: float
-
-    def environment(self) -> dict[str, str]:
-        """As Lambda's runtime sets them (``AWS_ACCESS_KEY`` is the older name it also sets)."""
-        return {
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_ACCESS_KEY": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-            "AWS_SESSION_TOKEN": self.session_token,
-        }
-
-    def fresh(self) -> bool:
-        return self.expires_at - time.monotonic() > RENEW_BEFORE_SECONDS
-
-
-class RoleSessions:
-    """Temporary credentials of a role, as an AWS service obtains them: ``AssumeRole``, from STS.
-
-    The role must exist and its trust policy must let the service assume it
-    (``policies.service_may_assume``), or the service cannot act as it, as in
-    AWS. Lambda names the session after the function, so a function's calls are
-    made as ``arn:aws:sts::<account>:assumed-role/<role>/<function>``.
-    """
-
-    def __init__(self, sts: Any, iam: Any) -> None:
-        self._sts = sts
-        self._iam = iam
-
-    @classmethod
-    def of(cls, config: AppConfig) -> RoleSessions:
-        return cls(emulator_client("sts", config), emulator_client("iam", config))
-
-    def assume(self, function: Function) -> RoleCredentials:
-        """The function's execution role, as Lambda assumes it."""
-        if not function.role:
-            raise CodeError(f"{function.name} has no execution role")
-        return self.assume_role(function.role, service=LAMBDA_PRINCIPAL, session=function.name, user=function.name)
-
-    def assume_role(self, role_arn: str, *, service: str, session: str, user: str) -> RoleCredentials:
-        """``role_arn``'s credentials for ``service`` (``user``: who is refused, in the error)."""
-        account = role_arn.split(":")[4]
-        try:
-            role = self._iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
-            trust = _document(role["AssumeRolePolicyDocument"])
-            if not service_may_assume(trust, service=service, account=account):
-                named = SERVICE_NAMES.get(service, service)
-                raise CodeError(f"The role defined for {user} cannot be assumed by {named}: {role_arn}")
-            answer = self._sts.assume_role(
-                RoleArn=role_arn, RoleSessionName=session, DurationSeconds=CREDENTIALS_SECONDS
-            )["Credentials"]
-        except (ClientError, BotoCoreError) as error:
-            raise CodeError(f"cannot assume the role of {user} ({role_arn}): {error}") from None
-        return RoleCredentials(
-            access_key_id=answer["AccessKeyId"],
-            secret_access_key=answer["SecretAccessKey"],
-            session_token=answer["SessionToken"],
-            expires_at=time.monotonic() + CREDENTIALS_SECONDS,
-        )
-
-
-def role_client(service: str, config: AppConfig, credentials: RoleCredentials) -> Any:
-    """A boto3 client of the emulator that signs with a role's temporary credentials, as the service would."""
-    keys = (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-    return emulator_client(service, config, credentials=keys)
-
-
-def _document(value: Any) -> Mapping[str, Any]:
-    """A policy document as IAM returns it: already parsed by boto3, or URL-encoded JSON."""
-    if isinstance(value, Mapping):
-        return value
-    return cast(Mapping[str, Any], json.loads(urllib.parse.unquote(str(value))))
-
-
 def worker_environment(
     function: Function, config: AppConfig, task_root: Path, credentials: RoleCredentials
 ) -> dict[str, str]:
@@ -382,7 +219,7 @@ def worker_environment(
         # Lambda's is its runtime directory; -I keeps it off sys.path here, where runtime.py sets the path.
         "PYTHONPATH": str(RUNTIME.parent),
         "AWS_ENDPOINT_URL": config.emulator_endpoint,
-        # Lambda itself is the edge (lambda_service.py): moto cannot run functions.
+        # Lambda itself is the edge (service.py): moto cannot run functions.
         "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{config.api_port}",
         "AWS_CA_BUNDLE": str(config.emulator_ca_bundle),
     }
@@ -535,110 +372,3 @@ class Worker:
         if self._answers >= 0:
             os.close(self._answers)
             self._answers = -1
-
-
-class Functions:
-    """Invokes deployed functions; keeps idle workers per configuration, stops outdated ones."""
-
-    def __init__(
-        self,
-        config: AppConfig,
-        log: LogLine,
-        credentials: Callable[[Function], RoleCredentials] | None = None,
-        telemetry: Telemetry | None = None,
-    ) -> None:
-        self._config = config
-        self._log = log
-        self._credentials = credentials or RoleSessions.of(config).assume
-        self._telemetry = telemetry
-        self._code = CodeStore(config)
-        self._lock = threading.Lock()
-        self._idle: dict[WorkerKey, list[Worker]] = {}
-        self._current: dict[str, WorkerKey] = {}
-        self._busy: set[Worker] = set()
-        self._stopped = False
-
-    def credentials(self, function: Function) -> RoleCredentials:
-        """The function's execution role's credentials, as Lambda uses them for its own sends (a dead letter)."""
-        return self._credentials(function)
-
-    def invoke(self, function: Function, event: Mapping[str, Any], request_id: str) -> Future[Invocation]:
-        """Start an invocation; the future holds Lambda's answer once the function answers or times out."""
-        answer: Future[Invocation] = Future()
-        answer.set_running_or_notify_cancel()
-        threading.Thread(
-            target=self._run, args=(function, event, request_id, answer), name=f"invoke-{function.name}", daemon=True
-        ).start()
-        return answer
-
-    def _run(self, function: Function, event: Mapping[str, Any], request_id: str, answer: Future[Invocation]) -> None:
-        try:
-            worker = self._acquire(function)
-        except (CodeError, OSError) as error:
-            self._log(function.name, f"cannot start the function: {error}")
-            answer.set_result(Invocation(error={"errorType": "ServiceException", "errorMessage": str(error)}))
-            return
-        worker.line(f"START RequestId: {request_id} Version: $LATEST")
-        request = {"requestId": request_id, "functionArn": function.arn, "event": event}
-        started = time.time()
-        try:
-            timeout = function.timeout_seconds
-            result, usage = worker.call({**request, "timeoutMs": timeout * 1000}, timeout)
-        finally:
-            self._release(worker)
-        worker.line(f"END RequestId: {request_id}")
-        worker.line(usage.report(request_id))
-        if self._telemetry is not None:
-            failed = result.error is not None
-            self._telemetry.invocation(function, worker.credentials, started=started, ended=time.time(), failed=failed)
-        answer.set_result(result)
-
-    def _acquire(self, function: Function) -> Worker:
-        key = WorkerKey.of(function)
-        with self._lock:
-            if self._stopped:
-                raise CodeError("the edge is stopping")
-            outdated = self._current.get(function.name)
-            if outdated is not None and outdated != key:
-                for worker in self._idle.pop(outdated, []):
-                    worker.stop()
-                self._log(function.name, "configuration changed in the emulator: new workers from now on")
-            self._current[function.name] = key
-            idle = self._idle.setdefault(key, [])
-            while idle:
-                worker = idle.pop()
-                if worker.alive and worker.credentials.fresh():
-                    self._busy.add(worker)
-                    return worker
-                worker.stop()  # its credentials are about to expire: a new environment gets new ones
-        credentials = self._credentials(function)
-        worker = Worker(
-            key,
-            function,
-            self._code.directory(function),
-            self._config,
-            log=self._log,
-            credentials=credentials,
-            telemetry=self._telemetry,
-        )
-        with self._lock:
-            self._busy.add(worker)
-        return worker
-
-    def _release(self, worker: Worker) -> None:
-        with self._lock:
-            self._busy.discard(worker)
-            if worker.alive and not self._stopped and self._current.get(worker.key.name) == worker.key:
-                self._idle.setdefault(worker.key, []).append(worker)
-                return
-        worker.stop()
-
-    def stop(self) -> None:
-        """Stop every worker and remove the extracted code."""
-        with self._lock:
-            self._stopped = True
-            workers = [w for idle in self._idle.values() for w in idle] + list(self._busy)
-            self._idle.clear()
-        for worker in workers:
-            worker.stop()
-        self._code.remove()

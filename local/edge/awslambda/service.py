@@ -2,7 +2,7 @@
 
 The backup function answers ``POST /backup`` by invoking itself asynchronously
 (``InvocationType=Event``). Its workers get ``AWS_ENDPOINT_URL_LAMBDA`` pointing
-here (``functions.worker_environment``), so that call reaches the edge, which
+here (``worker.worker_environment``), so that call reaches the edge, which
 does what the Lambda service does:
 
 - ``POST /2015-03-31/functions/<name or ARN>/invocations`` resolves the
@@ -20,7 +20,7 @@ Every call is authorized as Lambda authorizes it: the caller's credentials
 (a worker's: its role session) must be allowed ``lambda:InvokeFunction`` on the
 function by its identity policies or the function's resource policy; the
 emulator decides (``Deployment.authorize``, the evaluator of
-``local/emulator/iam.py``). A refused call is 403 ``AccessDeniedException``
+``local/emulator/iam/``). A refused call is 403 ``AccessDeniedException``
 and runs nothing. The dead letter is sent with the function's execution role's
 credentials, as Lambda sends it: a role without ``sqs:SendMessage`` on the queue
 loses it (logged).
@@ -53,16 +53,15 @@ from typing import Any, Final
 
 from werkzeug.wrappers import Request, Response
 
-from local.edge.deployment import Authorization, Deployment, Function, NotDeployed, Schedule
-from local.edge.functions import (
-    SCHEDULER_PRINCIPAL,
-    CodeError,
-    Functions,
-    Invocation,
-    RoleCredentials,
-    RoleSessions,
-    role_client,
-)
+from local.edge.awslambda.code import CodeError
+from local.edge.awslambda.functions import Functions
+from local.edge.awslambda.roles import SCHEDULER_PRINCIPAL, RoleCredentials, RoleSessions, role_client
+from local.edge.awslambda.worker import Invocation
+from local.edge.deployment.awslambda import Function
+from local.edge.deployment.errors import NotDeployed
+from local.edge.deployment.iam import Authorization
+from local.edge.deployment.reader import Deployment
+from local.edge.deployment.scheduler import Schedule
 
 #: The path of Lambda's Invoke operation (API version 2015-03-31).
 INVOKE_PATH: Final = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations$")

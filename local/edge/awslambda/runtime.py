@@ -1,6 +1,6 @@
 """One function's worker process: the Lambda Python runtime's part, on the edge's side of a pipe.
 
-Started by ``functions.py`` as ``<runtime python> -I -u runtime.py <response fd>``
+Started by ``worker.py`` as ``<runtime python> -I -u runtime.py <response fd>``
 with the working directory set to the function's extracted zip (Lambda's
 ``/var/task``) and exactly the environment Lambda would give it. The
 interpreter is ``.venv-runtime``'s: the deployed runtime's Python (3.13) with
