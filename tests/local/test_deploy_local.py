@@ -638,7 +638,7 @@ def test_an_invited_member_signs_in_with_the_pages_flow_and_carries_the_group_cl
 
 
 def test_emulator_keeps_what_a_pool_update_cannot_change(deployment: Deployment) -> None:
-    """local/emulator/moto_server.py: UpdateUserPool keeps sign-in by e-mail and the tags, as AWS does.
+    """local/emulator/corrections/cognito.py: UpdateUserPool keeps sign-in by e-mail and the tags, as AWS does.
 
     moto replaced the whole configuration with the update's, so any change to the pool (``staff_mfa``,
     say) made the next plan replace it, and every staff account with it.
@@ -794,7 +794,7 @@ def test_backup_bucket_expires_backups_after_the_retention(deployment: Deploymen
 
 
 def test_emulator_keeps_query_definitions_as_aws_does(deployment: Deployment) -> None:
-    """local/emulator/moto_server.py's query definitions: create, replace by id, page, delete; unknown ids refused."""
+    """Saved queries (local/emulator/corrections/logs.py): create, replace by id, page, delete; unknown ids refused."""
     logs = deployment.client("logs")
     created = logs.put_query_definition(
         name="probe/one", queryString="fields @message", logGroupNames=["/aws/lambda/getStudentData"]
@@ -822,8 +822,8 @@ def test_emulator_keeps_query_definitions_as_aws_does(deployment: Deployment) ->
 
 
 def test_emulator_keeps_and_clears_a_functions_dead_letter_queue(deployment: Deployment, tmp_path: Path) -> None:
-    """local/emulator/moto_server.py answers the DeadLetterConfig a function was given, and none once it is cleared;
-    as Lambda does, it refuses a queue the execution role may not send to."""
+    """The Lambda correction (corrections/awslambda.py) answers the DeadLetterConfig a function was given, and none
+    once it is cleared; as Lambda does, it refuses a queue the execution role may not send to."""
     aws_lambda = deployment.client("lambda")
     deployed = aws_lambda.get_function_configuration(FunctionName=BACKUP.name)
     archive = tmp_path / "probe.zip"

@@ -1,4 +1,4 @@
-"""local/emulator.sh and local/emulator/moto_server.py against a real moto server on a private port.
+"""local/emulator.sh and the moto server (local/emulator/) against a real moto server on a private port.
 
 Every start and stop goes through the project's script, with this module's own
 port and state directory (never a `make up` emulator). Each test first asks the

@@ -1,4 +1,4 @@
-"""IAM in the emulator (``local/emulator/iam.py``, ``local/emulator/alarms.py``), one correction of moto at a time.
+"""IAM in the emulator (``local/emulator/iam/``, ``corrections/cloudwatch.py``), one correction of moto at a time.
 
 Against a moto server of this module's own (``private_emulator``), with boto3 as
 a function would call it: a role made here, its credentials from the

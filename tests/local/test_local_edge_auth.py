@@ -610,7 +610,7 @@ def test_deployment_reads_authorizers_methods_and_pool_clients(tmp_path: Path, c
     apigateway.create_deployment(restApiId=api_id, stageName="prod")
     deployment = Deployment(local_config(tmp_path))
     deployment.apigateway, deployment.cognito = apigateway, cognito.idp
-    # What the emulator's deployment route answers (local/emulator/moto_server.py): the Get* answers when deployed.
+    # What the emulator's deployment route answers (corrections/apigateway.py): the Get* answers when deployed.
     snapshot = {
         "resources": apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"],
         "authorizers": apigateway.get_authorizers(restApiId=api_id)["items"],

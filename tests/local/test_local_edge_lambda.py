@@ -1,4 +1,4 @@
-"""The local edge as Lambda's ``Invoke`` API and as the scheduler (``local/edge/lambda_service.py``).
+"""The local edge as Lambda's ``Invoke`` API and as the scheduler (``local/edge/awslambda/service.py``).
 
 The deployed functions' own ``lambda.invoke`` (the backup's ``POST /backup``
 starts its run that way) reaches the edge through ``AWS_ENDPOINT_URL_LAMBDA``.

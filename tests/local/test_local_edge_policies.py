@@ -1,6 +1,6 @@
 """``local/edge/policies.py``: the website bucket's policy, read as S3 reads it for CloudFront.
 
-What the emulator answers the edge for the site (``emulator_iam.authorize_call``
+What the emulator answers the edge for the site (``local.emulator.iam.decision.authorize_call``
 with the service principal): ``decide`` for ``cloudfront.amazonaws.com``, with
 the distribution's ARN as ``AWS:SourceArn``.
 
@@ -123,7 +123,7 @@ def test_wildcards_and_conditions_if_exists_read_as_iam_reads_them() -> None:
     assert not may(changed(READ, Condition={"StringEquals": {"aws:Referer": "x"}}))
 
 
-# --- a role session's requests, as the emulator decides them (``emulator_iam``) ---------------
+# --- a role session's requests, as the emulator decides them (``local/emulator/iam/``) ---------------
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/DynamoDBBackupRole"
