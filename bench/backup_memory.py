@@ -42,19 +42,13 @@ import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:
-    # Run as a file (python bench/backup_memory.py), the project root is not on the path.
-    sys.path.insert(0, str(PROJECT_ROOT))
+from moto.core.model_instances import reset_model_data
 
-from moto.core.model_instances import reset_model_data  # noqa: E402
-
-from lambdas.backup import upload  # noqa: E402
-from lambdas.common import aws  # noqa: E402
-from tests.lambdas.scenarios import BUCKET, TABLE, World, aws_world  # noqa: E402
+from lambdas.backup import upload
+from lambdas.common import aws
+from tests.lambdas.scenarios import BUCKET, TABLE, World, aws_world
 
 #: Item counts; the first is the baseline. With ~4 KB items the baseline
 #: (about 6.5 MB) already fills a 5 MiB part: below one part the function

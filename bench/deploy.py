@@ -32,11 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS  # noqa: E402
-from tests.conftest import free_port, tool_env  # noqa: E402
+from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, PROJECT_ROOT
+from tests.conftest import free_port, tool_env
 
 _DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
 
@@ -53,7 +50,7 @@ class Emulator:
             STUDENT_MGMT_EMULATOR_STATE_DIR=str(self.state_dir),
         )
 
-    def run(self, *argv: str, cwd: Path = ROOT) -> float:
+    def run(self, *argv: str, cwd: Path = PROJECT_ROOT) -> float:
         """Seconds ``argv`` took; exits with its output when it fails."""
         started = time.monotonic()
         result = subprocess.run(argv, cwd=cwd, env=self.env, capture_output=True, text=True, check=False)
@@ -63,7 +60,9 @@ class Emulator:
         return elapsed
 
     def stop(self) -> None:
-        subprocess.run([str(ROOT / "local" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False)
+        subprocess.run(
+            [str(PROJECT_ROOT / "local" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False
+        )
 
 
 def creation_times(log: Path) -> dict[str, int]:
@@ -82,7 +81,7 @@ def floor(base: Path) -> float:
     try:
         outdir = emulator.state_dir / "cdktf.out"
         emulator.run(sys.executable, "-m", "pipeline.synth", "--outdir", str(outdir))
-        emulator.run(str(ROOT / "local" / "emulator.sh"), "start")
+        emulator.run(str(PROJECT_ROOT / "local" / "emulator.sh"), "start")
         stack_dir = outdir / "stacks" / BOOTSTRAP_STACK
         emulator.env.update(EMULATOR_CREDENTIALS)
         emulator.run("terraform", "init", "-input=false", "-no-color", cwd=stack_dir)
@@ -97,7 +96,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     emulator = Emulator(base, "up")
-    up = str(ROOT / "local" / "up.sh")
+    up = str(PROJECT_ROOT / "local" / "up.sh")
     try:
         print("measuring: make up from an empty emulator ...", flush=True)
         from_empty = emulator.run(up)

@@ -65,17 +65,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-ROOT: Final = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.footer import run_facts
+from config.settings import PROJECT_ROOT
+from modules.functions.catalog import FUNCTIONS, FunctionSpec  # stdlib only, unlike modules.functions.python_function
 
-from bench.footer import run_facts  # noqa: E402 - the project root is on sys.path by now
-from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402 - stdlib only, unlike modules.functions.python_function
-
-LAMBDAS_DIR: Final = ROOT / "lambdas"
-LOCK_FILE: Final = ROOT / "requirements.lock"
+LAMBDAS_DIR: Final = PROJECT_ROOT / "lambdas"
+LOCK_FILE: Final = PROJECT_ROOT / "requirements.lock"
 #: The functions' interpreter and SDK as the Lambda runtime has them (requirements-runtime.txt).
-RUNTIME_PYTHON: Final = ROOT / ".venv-runtime" / "bin" / "python"
+RUNTIME_PYTHON: Final = PROJECT_ROOT / ".venv-runtime" / "bin" / "python"
 #: What the python3.13 runtime bundles, and what shipping the SDK would mean: boto3 and its dependencies.
 SDK_PACKAGES: Final = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 #: ``modules/functions/python_function.py``'s REPRODUCIBLE_MTIME (2020-01-01T00:00:00Z); that module imports cdktf.
@@ -97,6 +94,7 @@ VARIANTS: Final = (BASELINE, SHIPPED, SHIPPED_PYC)
 #: Run by the measured interpreter: argv is the extracted zip and the handler module; prints one JSON line.
 PROBE: Final = """
 import importlib, sys, time
+# The Lambda runtime's bootstrap, as in local/edge/runtime.py: the task root (the extracted zip) first.
 sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
 importlib.import_module(sys.argv[2])
@@ -453,8 +451,8 @@ def main(argv: Sequence[str]) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-functions-"))
     try:
         if not RUNTIME_PYTHON.exists():
-            raise BenchError(f"no runtime interpreter at {RUNTIME_PYTHON.relative_to(ROOT)}: run make setup")
-        print(f"runtime: {RUNTIME_PYTHON.relative_to(ROOT)}, {runtime_versions(RUNTIME_PYTHON)}", flush=True)
+            raise BenchError(f"no runtime interpreter at {RUNTIME_PYTHON.relative_to(PROJECT_ROOT)}: run make setup")
+        print(f"runtime: {RUNTIME_PYTHON.relative_to(PROJECT_ROOT)}, {runtime_versions(RUNTIME_PYTHON)}", flush=True)
         versions = pinned(LOCK_FILE.read_text(encoding="utf-8"), SDK_PACKAGES)
         rows = measure(rounds, versions, base)
     except BenchError as error:

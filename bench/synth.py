@@ -36,12 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:
-    # Run as a file (python bench/synth.py), the project root is not on the path.
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from engine.provider_bindings import ENV_PLAIN  # noqa: E402
+from config.settings import PROJECT_ROOT
+from engine.provider_bindings import ENV_PLAIN
 
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 #: The smallest app using the same libraries the same way (bindings on demand).
