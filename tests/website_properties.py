@@ -90,7 +90,7 @@ def api_paths() -> list[str]:
 
 @functools.cache
 def built_site() -> tuple[site_assets.SiteObject, ...]:
-    """What ``build_site`` makes of ``frontend/`` (with the runtime config main.py passes), built once."""
+    """What ``build_site`` makes of ``frontend/`` (with the runtime config the application stack passes), built once."""
     with tempfile.TemporaryDirectory(prefix="website-check-") as out_dir:
         site = site_assets.build_site(Path(out_dir) / "site", config=site_assets.runtime_config(functions.FUNCTIONS))
     return tuple(site)

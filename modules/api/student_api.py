@@ -143,8 +143,18 @@ class StudentApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self._validate_body, self._validate_parameters = self._validators()
+        self.authorizer = self._authorizer(staff)
+        self.student_model = self._student_model()
+        served = self._methods(handlers, allowed_origin=allowed_origin, stage_name=stage_name)
+        self.deployment = self._deployment(served)
+        self.stage = self._stage(api_name, stage_name, limits, log_retention_days, stage_depends_on)
+        self._key_and_usage_plan(limits, key_secret_name)
+        self.invoke_url = self.stage.invoke_url
+
+    def _authorizer(self, staff: StaffDirectory) -> ApiGatewayAuthorizer:
+        """Every method's check of the caller: an ID token of ``staff``'s user pool."""
         authorizer = api_routes.STAFF_AUTHORIZER
-        self.authorizer = ApiGatewayAuthorizer(
+        return ApiGatewayAuthorizer(
             self,
             "staff-authorizer",
             rest_api_id=self.api.id,
@@ -154,7 +164,10 @@ class StudentApi(Construct):
             identity_source=authorizer.identity_source,
             authorizer_result_ttl_in_seconds=authorizer.result_ttl_seconds,
         )
-        self.student_model = ApiGatewayModel(
+
+    def _student_model(self) -> ApiGatewayModel:
+        """The body of a route with a model (a new student), checked by the gateway before the function runs."""
+        return ApiGatewayModel(
             self,
             "student-model",
             rest_api_id=self.api.id,
@@ -163,9 +176,11 @@ class StudentApi(Construct):
             description="A new student: the five fields, nothing else.",
             schema=json.dumps(api_routes.student_schema(), sort_keys=True),
         )
-        served = self._methods(handlers, allowed_origin=allowed_origin, stage_name=stage_name)
+
+    def _deployment(self, served: list[TerraformResource]) -> ApiGatewayDeployment:
+        """The snapshot the stage serves, made again whenever anything it serves changes (``served_triggers``)."""
         shaping = [self.authorizer, self._validate_body, self._validate_parameters, self.student_model, *served]
-        self.deployment = ApiGatewayDeployment(
+        return ApiGatewayDeployment(
             self,
             "deployment",
             rest_api_id=self.api.id,
@@ -179,9 +194,6 @@ class StudentApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=served,
         )
-        self.stage = self._stage(api_name, stage_name, limits, log_retention_days, stage_depends_on)
-        self._key_and_usage_plan(limits, key_secret_name)
-        self.invoke_url = self.stage.invoke_url
 
     def _methods(
         self, handlers: Sequence[tuple[Route, PythonFunction]], *, allowed_origin: str, stage_name: str

@@ -2,9 +2,10 @@
 
 Each row says what a function is (name, handler package, sizes, timeout), what
 it may do (``Access``, granted by the construct that owns the resource) and
-what invokes it (API routes, a schedule). ``main.py`` builds every function,
-role, log group, grant, route and schedule from this table; the tests and
-scripts read names from it. Adding a function means one row here and its
+what invokes it (API routes, a schedule). The application stack
+(``modules/stacks/student_management.py``) builds every function, role, log
+group, grant, route and schedule from this table; the tests and scripts read
+names from it. Adding a function means one row here and its
 package under ``lambdas/``.
 
 This module imports only the standard library and ``modules/api/routes.py``,
@@ -46,7 +47,8 @@ class Access(StrEnum):
     MAIL_RECIPIENTS = "mail-recipients"
     #: ``BackupRuns.grant_track``: record backup runs and hold the lease that keeps two from racing.
     TRACK_BACKUP_RUNS = "track-backup-runs"
-    #: Invoke itself asynchronously (``lambda:InvokeFunction`` on its own ARN): ``POST /backup`` starts a run.
+    #: ``PythonFunction.grant_invoke_itself``: invoke itself asynchronously (``lambda:InvokeFunction`` on its own
+    #: ARN): ``POST /backup`` starts a run.
     INVOKE_ITSELF = "invoke-itself"
 
 

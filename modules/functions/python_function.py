@@ -68,10 +68,10 @@ class PythonFunction(Construct):
     The role's inline policy is the function's complete permission set: writing
     to its own log group and sending traces, plus what the resources that own
     the data grant it (``StudentTable.grant_read(fn)`` and the like call
-    ``add_to_policy`` and ``add_environment``); ``use_dead_letter_queue``
-    keeps its failed asynchronous invocations. Attributes: ``spec``,
-    ``function``, ``function_name`` (the literal name), ``role``,
-    ``log_group``, ``policy_document``.
+    ``add_to_policy`` and ``add_environment``); ``grant_invoke_itself`` lets it
+    start its own runs; ``use_dead_letter_queue`` keeps its failed asynchronous
+    invocations. Attributes: ``spec``, ``function``, ``function_name`` (the
+    literal name), ``role``, ``log_group``, ``policy_document``.
     """
 
     def __init__(
@@ -132,6 +132,17 @@ class PythonFunction(Construct):
         """Allows the function what ``statement`` allows (through its role's inline policy)."""
         self._statements.append(statement)
         self.policy_document.put_statement(self._statements)
+
+    def grant_invoke_itself(self, *, region: str) -> None:
+        """``lambda:InvokeFunction`` on the function's own ARN (``Access.INVOKE_ITSELF``).
+
+        The ARN is spelled from the function's name and ``region``: the
+        function's own ``arn`` attribute would make the policy wait for the
+        function, which waits for its policy (a reference cycle).
+        """
+        identity = iam.StackIdentity.of(self)
+        arn = f"arn:{identity.partition}:lambda:{region}:{identity.account_id}:function:{self.function_name}"
+        self.add_to_policy(iam.statement("StartOwnRuns", ["lambda:InvokeFunction"], [arn]))
 
     def use_dead_letter_queue(self, queue: DeadLetterQueue) -> None:
         """Keeps in ``queue`` every asynchronous invocation that failed all of Lambda's retries.

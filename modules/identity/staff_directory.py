@@ -90,7 +90,18 @@ class StaffDirectory(Construct):
         refresh_token_validity_hours: int,
     ) -> None:
         super().__init__(scope, id_)
-        self.user_pool = CognitoUserPool(
+        self.user_pool = self._user_pool(pool_name=pool_name, mfa=mfa, deletion_protection=deletion_protection)
+        self.client = self._page_client(
+            token_validity_minutes=token_validity_minutes, refresh_token_validity_hours=refresh_token_validity_hours
+        )
+        self.groups = {
+            name: CognitoUserGroup(self, f"group-{name}", name=name, user_pool_id=self.user_pool.id, description=text)
+            for name, text in GROUPS.items()
+        }
+
+    def _user_pool(self, *, pool_name: str, mfa: bool, deletion_protection: bool) -> CognitoUserPool:
+        """Members by e-mail address, invited by an administrator, with a strong password and optional TOTP."""
+        return CognitoUserPool(
             self,
             "pool",
             name=pool_name,
@@ -125,7 +136,10 @@ class StaffDirectory(Construct):
             ),
             deletion_protection="ACTIVE" if deletion_protection else "INACTIVE",
         )
-        self.client = CognitoUserPoolClient(
+
+    def _page_client(self, *, token_validity_minutes: int, refresh_token_validity_hours: int) -> CognitoUserPoolClient:
+        """The page's public client: password sign-in and refresh tokens, short-lived tokens, revocation on sign-out."""
+        return CognitoUserPoolClient(
             self,
             "page-client",
             name="student-management-page",
@@ -152,7 +166,3 @@ class StaffDirectory(Construct):
             auth_session_validity=AUTH_SESSION_MINUTES,
             supported_identity_providers=["COGNITO"],
         )
-        self.groups = {
-            name: CognitoUserGroup(self, f"group-{name}", name=name, user_pool_id=self.user_pool.id, description=text)
-            for name, text in GROUPS.items()
-        }

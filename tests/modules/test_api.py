@@ -33,7 +33,7 @@ from tests.synth_helpers import (
 APP = APP_STACK
 API = f"{APP}/api"
 ACCOUNT = f"{APP}/api-gateway-account"
-#: Each function's name, by key, from the table main.py builds them from.
+#: Each function's name, by key, from the table the application stack builds them from.
 FUNCTIONS = {row.key: row.name for row in functions.FUNCTIONS}
 ROUTES = functions.routes()
 

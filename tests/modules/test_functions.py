@@ -16,7 +16,7 @@ from tests.lambdas.scenarios import record_handler_calls
 from tests.synth_helpers import Doc, policy_statements, ref, resource, resources, site_origin
 
 APP = APP_STACK
-#: Every function, by name, from the table main.py builds them from.
+#: Every function, by name, from the table the application stack builds them from.
 FUNCTIONS = {row.name: row for row in functions.FUNCTIONS}
 #: What the Lambda service itself does as the function's role, not the handler code
 #: (logs, traces, failed asynchronous invocations into the dead-letter queue).

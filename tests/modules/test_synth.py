@@ -10,7 +10,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from config.settings import APP_STACK, AWS_PROVIDER_CONSTRAINT, BOOTSTRAP_STACK, TERRAFORM_VERSION_CONSTRAINT
-from main import EMULATED_SERVICES
+from modules.stacks.terraform import EMULATED_SERVICES
 from tests.conftest import ROOT, STACKS, TARGETS, EmulatorSettings, Synth, run, tool_env
 from tests.synth_helpers import normalise, policy_statements, resource
 
