@@ -94,7 +94,7 @@ VARIANTS: Final = (BASELINE, SHIPPED, SHIPPED_PYC)
 #: Run by the measured interpreter: argv is the extracted zip and the handler module; prints one JSON line.
 PROBE: Final = """
 import importlib, sys, time
-# The Lambda runtime's bootstrap, as in local/edge/runtime.py: the task root (the extracted zip) first.
+# The Lambda runtime's bootstrap, as in local/edge/awslambda/runtime.py: the task root (the extracted zip) first.
 sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
 importlib.import_module(sys.argv[2])

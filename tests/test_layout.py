@@ -24,9 +24,12 @@ MAX_FUNCTION_LINES: Final = 60
 #: What the rules read: the project's own source and documentation, not lock files, snapshots or data.
 SOURCE_SUFFIXES: Final = frozenset({".py", ".js", ".css", ".html", ".sh", ".md", ".toml"})
 GENERATED: Final = ("requirements", "package-lock.json", "__snapshots__")
-#: The one place that may put a folder on Python's path: the Lambda runtime's bootstrap, which imports the
-#: function's deployed zip as AWS's bootstrap does.
-PATH_INSERT_ALLOWED: Final = frozenset({"local/edge/awslambda/runtime.py"})
+#: What may put a folder on Python's path: the Lambda runtime's bootstrap, which imports the function's deployed
+#: zip as AWS's bootstrap does, and the benchmark's probe that plays that bootstrap (under ``python -I``).
+PATH_INSERT_ALLOWED: Final = {
+    "local/edge/awslambda/runtime.py": "the local Lambda runtime's bootstrap",
+    "bench/functions.py": "its cold-start probe plays the runtime's bootstrap, isolated (-I) from PYTHONPATH",
+}
 #: Test folders that are not a code folder: the whole system used as a user would.
 TEST_ONLY_FOLDERS: Final = frozenset({"system"})
 SIZE_COMMENT: Final = re.compile(r"^\s*(#|//|/\*|<!--)\s*size:\s*\S")

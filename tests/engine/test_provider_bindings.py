@@ -104,7 +104,7 @@ def test_a_changed_layout_warns_in_one_line_and_imports_the_package_plainly(tmp_
     # A root that sets a value of its own: a layout the lazy import does not know.
     (package / "__init__.py").write_text("EAGER = True\nfrom . import alpha\n__all__ = ['alpha']\n")
     probe = (
-        "from modules import provider_bindings\n"
+        "from engine import provider_bindings\n"
         "print(provider_bindings.install())\n"
         f"import {PACKAGE} as aws\n"
         "print(aws.EAGER, aws.alpha.NAME)\n"
@@ -121,7 +121,7 @@ def test_a_changed_layout_warns_in_one_line_and_imports_the_package_plainly(tmp_
 def test_importing_main_installs_the_on_demand_bindings_once() -> None:
     probe = (
         "import sys, main\n"
-        "from modules import provider_bindings\n"
+        "from engine import provider_bindings\n"
         f"loaded = [m for m in sys.modules if m.startswith('{PACKAGE}.')]\n"
         "print(provider_bindings.install(), provider_bindings.install(), len(loaded))\n"
         f"import {PACKAGE} as aws\n"
@@ -143,7 +143,7 @@ def test_install_leaves_already_imported_bindings_alone() -> None:
     probe = (
         "import sys, types\n"
         f"sys.modules['{PACKAGE}'] = types.ModuleType('{PACKAGE}')\n"
-        "from modules import provider_bindings\n"
+        "from engine import provider_bindings\n"
         "print(provider_bindings.install(), 'jsii' in sys.modules)\n"
     )
     done = run([PYTHON, "-c", probe], cwd=ROOT, env=tool_env(), timeout=60)
