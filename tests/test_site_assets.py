@@ -170,6 +170,26 @@ def test_imports_name_the_published_modules_relative_to_the_importer(tmp_path: P
     assert f'src="/{keys["js/main.js"]}"' in page
 
 
+def test_every_import_in_the_built_page_resolves_to_a_built_module(tmp_path: Path) -> None:
+    objects = build_site(tmp_path / "site")
+    keys = {item.key for item in objects}
+    modules = [key for key in keys if key.endswith(".js")]
+    imports = {key: _resolved_imports(tmp_path / "site", key) for key in modules}
+    assert sum(map(len, imports.values())) >= len(modules) - 1, "the page's modules import one another"
+    unresolved = {key: [found for found in named if found not in keys] for key, named in imports.items()}
+    assert unresolved == {key: [] for key in modules}
+    # The page loads its entry; every module is reached from it.
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    (entry,) = re.findall(r'<script type="module" src="/([^"]+)"', page)
+    reached, waiting = set(), [entry]
+    while waiting:
+        key = waiting.pop()
+        if key not in reached:
+            reached.add(key)
+            waiting += imports[key]
+    assert reached == set(modules)
+
+
 def test_import_like_text_in_comments_strings_and_templates_is_not_an_import(tmp_path: Path) -> None:
     text = (
         '// import("./gone.js") in a comment\n/* import x from "lit" */\n'
