@@ -60,8 +60,8 @@ API = f"{APP}/api"
 API_KEY = f"{API}/key"
 STAFF = f"{APP}/staff"
 BUCKET_NAME = "student-management-website-2025"
-#: A fingerprinted asset's key: its name, the first 12 hex digits of its SHA-256, its extension.
-FINGERPRINTED = re.compile(r"^[\w-]+\.[0-9a-f]{12}\.[a-z]+$")
+#: A fingerprinted asset's key: its folder and name, the first 12 hex digits of its SHA-256, its extension.
+FINGERPRINTED = re.compile(r"^(?:[\w-]+/)*[\w-]+\.[0-9a-f]{12}\.[a-z]+$")
 #: ``(header, value, override)`` as CloudFront adds it to a response.
 Header = tuple[str, str, bool]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def _site(tmp_path: Path, files: dict[str, str]) -> Path:
     source = tmp_path / "frontend"
     source.mkdir()
     for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(text, encoding="utf-8")
     return source
 
@@ -116,6 +118,121 @@ def test_build_refuses_a_site_it_cannot_publish_naming_the_file(
     source = _site(tmp_path, files)
     with pytest.raises(SiteBuildError, match=re.escape(problem)):
         build_site(tmp_path / "out", source_dir=source)
+
+
+# --- The page's ES modules -----------------------------------------------------------
+
+MODULE_PAGE = '<script type="module" src="js/main.js"></script>'
+#: main imports app, app imports a leaf in a folder below and a module in the folder above; other stands alone.
+MODULES = {
+    "index.html": MODULE_PAGE,
+    "js/main.js": 'import { start } from "./app.js";\nstart();\n',
+    "js/app.js": 'import { leaf } from "./lib/leaf.js";\nexport * from "../shared.js";\nexport const start = leaf;\n',
+    "js/lib/leaf.js": "export function leaf() {}\n",
+    "shared.js": "export const shared = 1;\n",
+    "js/other.js": "export const other = 2;\n",
+}
+#: A quoted relative path to a module, in any built module: how the browser resolves an import.
+RELATIVE_MODULE = re.compile(r"""["'](\.{1,2}/[^"']+\.js)["']""")
+
+
+def _built(tmp_path: Path, source: Path, out: str) -> dict[str, str]:
+    """Source name → built key (``index.html`` included: its key stays, so its hash stands in)."""
+    objects = build_site(tmp_path / out, source_dir=source)
+    keys = {item.source_name: item.key for item in objects}
+    keys["index.html"] = next(item.sha256 for item in objects if item.key == "index.html")
+    return keys
+
+
+def _resolved_imports(out_dir: Path, key: str) -> list[str]:
+    """The keys a built module's imports name, resolved as a browser resolves them against its URL."""
+    text = (out_dir / key).read_text(encoding="utf-8")
+    folder = posixpath.dirname(key)
+    return [posixpath.normpath(posixpath.join(folder, found)) for found in RELATIVE_MODULE.findall(text)]
+
+
+def test_a_changed_module_renames_every_module_that_imports_it_and_the_page(tmp_path: Path) -> None:
+    source = _site(tmp_path, MODULES)
+    before = _built(tmp_path, source, "a")
+    (source / "js/lib/leaf.js").write_text("export function leaf() { return 1; }\n", encoding="utf-8")
+    after = _built(tmp_path, source, "b")
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"js/lib/leaf.js", "js/app.js", "js/main.js", "index.html"}
+
+
+def test_imports_name_the_published_modules_relative_to_the_importer(tmp_path: Path) -> None:
+    source = _site(tmp_path, MODULES)
+    keys = _built(tmp_path, source, "out")
+    app = (tmp_path / "out" / keys["js/app.js"]).read_text(encoding="utf-8")
+    leaf, shared = keys["js/lib/leaf.js"].removeprefix("js/"), keys["shared.js"]
+    assert f'import {{ leaf }} from "./{leaf}";' in app and f'export * from "../{shared}";' in app
+    assert _resolved_imports(tmp_path / "out", keys["js/app.js"]) == [keys["js/lib/leaf.js"], shared]
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert f'src="/{keys["js/main.js"]}"' in page
+
+
+def test_every_import_in_the_built_page_resolves_to_a_built_module(tmp_path: Path) -> None:
+    objects = build_site(tmp_path / "site")
+    keys = {item.key for item in objects}
+    modules = [key for key in keys if key.endswith(".js")]
+    imports = {key: _resolved_imports(tmp_path / "site", key) for key in modules}
+    assert sum(map(len, imports.values())) >= len(modules) - 1, "the page's modules import one another"
+    unresolved = {key: [found for found in named if found not in keys] for key, named in imports.items()}
+    assert unresolved == {key: [] for key in modules}
+    # The page loads its entry; every module is reached from it.
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    (entry,) = re.findall(r'<script type="module" src="/([^"]+)"', page)
+    reached, waiting = set(), [entry]
+    while waiting:
+        key = waiting.pop()
+        if key not in reached:
+            reached.add(key)
+            waiting += imports[key]
+    assert reached == set(modules)
+
+
+def test_import_like_text_in_comments_strings_and_templates_is_not_an_import(tmp_path: Path) -> None:
+    text = (
+        '// import("./gone.js") in a comment\n/* import x from "lit" */\n'
+        "const said = 'import x from \"lit\"';\nconst shown = `import(${said})`;\nconst path = /import\\(/.source;\n"
+    )
+    source = _site(tmp_path, {"index.html": MODULE_PAGE, "js/main.js": text})
+    keys = _built(tmp_path, source, "out")
+    assert (tmp_path / "out" / keys["js/main.js"]).read_text(encoding="utf-8") == text
+
+
+OTHER = "export const other = 1;\n"
+
+
+@pytest.mark.parametrize(
+    ("modules", "named", "problem"),
+    [
+        ({"js/main.js": 'import("./other.js").then(run);'}, "js/main.js", "a dynamic import() on line 1"),
+        ({"js/main.js": 'import { html } from "lit";'}, "js/main.js", 'import "lit" is not a relative path'),
+        ({"js/main.js": 'import "/js/other.js";'}, "js/main.js", 'import "/js/other.js" is not a relative path'),
+        ({"js/main.js": 'import "https://cdn.example.com/x.js";'}, "js/main.js", "https://cdn.example.com/x.js"),
+        ({"js/main.js": 'import "./missing.js";'}, "js/main.js", 'import "./missing.js" names no module of the site'),
+        ({"js/main.js": 'import "../styles.css";'}, "js/main.js", 'import "../styles.css" names no module of'),
+        ({"js/main.js": 'import "./main.js";'}, "js/main.js", "a cycle (js/main.js -> js/main.js)"),
+        (
+            {"js/main.js": 'import "./other.js";', "js/other.js": 'import "./main.js";'},
+            "js/other.js",
+            "a cycle (js/main.js -> js/other.js -> js/main.js)",
+        ),
+        ({"js/main.js": 'fetch("./other.js");'}, "js/main.js", "names js/other.js: only index.html may reference"),
+        ({"js/other.js": "const s = 'unterminated;"}, "js/other.js", "an unterminated string on line 1"),
+    ],
+    ids=["dynamic", "bare", "absolute", "url", "missing", "not a module", "self", "cycle", "fetch", "unreadable"],
+)
+def test_build_refuses_a_module_it_cannot_publish_naming_the_module(
+    tmp_path: Path, modules: dict[str, str], named: str, problem: str
+) -> None:
+    files = {"index.html": MODULE_PAGE, "styles.css": "", "js/main.js": "", "js/other.js": OTHER}
+    source = _site(tmp_path, files | modules)
+    with pytest.raises(SiteBuildError) as refused:
+        build_site(tmp_path / "out", source_dir=source)
+    assert str(refused.value).startswith(str(source / named))
+    assert problem in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def _statement(sid: str) -> Locate:
 
 
 def _object(name: str) -> Locate:
-    """An uploaded object by construct name (``index-html``, ``styles-css``): fingerprinted keys change."""
+    """An uploaded object by construct name (``index-html``, ``css-base-css``): fingerprinted keys change."""
     return _resource("aws_s3_object", f"{WEBSITE}/object-{name}")
 
 
@@ -299,14 +299,14 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "Permissions-Policy dropped": (_drop(_headers_policy, "custom_headers_config"), "check_security_headers_policy"),
     # The uploaded objects.
     "stylesheet served as text/plain": (
-        _set(_object("styles-css"), "content_type", "text/plain"),
+        _set(_object("css-base-css"), "content_type", "text/plain"),
         "check_uploaded_objects",
     ),
     "index.html cached as immutable": (
         _set(_object("index-html"), "cache_control", "public, max-age=31536000, immutable"),
         "check_uploaded_objects",
     ),
-    "script without its content hash": (_drop(_object("scripts-js"), "source_hash"), "check_uploaded_objects"),
+    "script without its content hash": (_drop(_object("js-main-js"), "source_hash"), "check_uploaded_objects"),
     "page written before an asset": (_drop_page_dependency, "check_uploaded_objects"),
     "asset destroyed before its successor exists": (
         _drop(_object("favicon-svg"), "lifecycle"),

@@ -207,32 +207,40 @@ def field_error(page: Page, name: str) -> str:
 # --- The page's sources ------------------------------------------------------------------
 
 
+def page_sources(suffix: str) -> dict[str, str]:
+    """The page's files of one kind (``.js``: its modules) by their names under ``frontend/``."""
+    return {
+        path.relative_to(FRONTEND_DIR).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(FRONTEND_DIR.rglob(f"*{suffix}"))
+    }
+
+
 def test_page_sources_carry_no_host_key_or_inline_code() -> None:
-    sources = {path.name: path.read_text(encoding="utf-8") for path in FRONTEND_DIR.iterdir() if path.is_file()}
-    for name in ("index.html", "styles.css", "scripts.js"):
-        text = sources[name]
+    sources = page_sources(".html") | page_sources(".css") | page_sources(".js")
+    assert {name.rpartition(".")[2] for name in sources} == {"html", "css", "js"}
+    for name, text in sources.items():
         for forbidden in ("http://", "https://", "x-api-key", "execute-api", "innerHTML", "eval(", "alert("):
             assert forbidden not in text, f"{name} contains {forbidden!r}"
     html = sources["index.html"]
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline <script> would be blocked by the CSP"
     assert "<style" not in html and " style=" not in html, "inline style would be blocked by the CSP"
-    assert ".style." not in sources["scripts.js"], "styles are set through classes, never from script"
+    script = "\n".join(page_sources(".js").values())
+    assert ".style." not in script, "styles are set through classes, never from script"
     # Tokens live in memory only: no cookie, no session storage, and local storage holds the language alone.
-    script = sources["scripts.js"]
     assert "document.cookie" not in script and "sessionStorage." not in script
     assert re.findall(r"localStorage\.setItem\(([^,]+),", script) == ["LANGUAGE_KEY"]
 
 
 def test_every_message_is_written_in_both_languages() -> None:
-    script = (FRONTEND_DIR / "scripts.js").read_text(encoding="utf-8")
+    script = "\n".join(page_sources(".js").values())
     html = (FRONTEND_DIR / "index.html").read_text(encoding="utf-8")
     blocks = re.search(
-        r"const MESSAGES = \{\n    en: \{(?P<en>.*?)\n    \},\n    vi: \{(?P<vi>.*?)\n    \},\n  \};",
+        r"export const MESSAGES = \{\n  en: \{(?P<en>.*?)\n  \},\n  vi: \{(?P<vi>.*?)\n  \},\n\};",
         script,
         re.S,
     )
     assert blocks is not None
-    keys = {language: re.findall(r'^      "([\w.]+)":', blocks[language], re.M) for language in ("en", "vi")}
+    keys = {language: re.findall(r'^    "([\w.]+)":', blocks[language], re.M) for language in ("en", "vi")}
     assert len(keys["en"]) > 100 and sorted(keys["en"]) == sorted(keys["vi"])
     # Every key the page names (in a message part, a label, a ternary choice or the markup) is written.
     used = {
@@ -253,9 +261,10 @@ def test_page_is_served_as_published_with_its_security_headers(open_page: OpenPa
     for header, value in SECURITY_HEADERS.items():
         assert answer.headers[header.lower()] == value
     assert answer.headers["cache-control"] == REVALIDATE
-    stylesheet = page.locator("link[rel=stylesheet]").get_attribute("href") or ""
-    assert re.fullmatch(r"/styles\.[0-9a-f]{12}\.css", stylesheet)
-    assert page.request.get(f"{server.origin}{stylesheet}").headers["cache-control"] == IMMUTABLE
+    stylesheets = [link.get_attribute("href") or "" for link in page.locator("link[rel=stylesheet]").all()]
+    assert stylesheets and all(re.fullmatch(r"/css/[\w-]+\.[0-9a-f]{12}\.css", href) for href in stylesheets)
+    for stylesheet in stylesheets:
+        assert page.request.get(f"{server.origin}{stylesheet}").headers["cache-control"] == IMMUTABLE
     assert [call.path for call in server.api_calls()] == [STUDENTS_PATH]
     assert server.api_calls()[0].query == {"limit": str(PAGE_SIZE)}
     # The ID token as it came from Cognito, as is: no "Bearer".
