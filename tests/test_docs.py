@@ -4,7 +4,9 @@ Pages move and headings change (issue 21 moved the manual from the README into d
 GitHub a broken relative link or anchor fails silently, on a reader. So every relative link and
 image of README.md and docs/*.md must name a file or folder of the repository (never a path outside
 it), and every ``#anchor``, in-page or ``page.md#anchor``, a heading of its page by GitHub's slug
-rules. External links are not fetched: the test needs no network. Users get the repository and
+rules; every repository path a page names in a code span (``ops/restore.py``,
+``tests/x.py::test_y``) must exist too, so a move or a rename leaves no stale name behind. External
+links are not fetched: the test needs no network. Users get the repository and
 nothing beside it, so no page may mention ``../shared``; and the README stays a front door: at most
 160 lines, starting with the two commands. Each link is a test case of its own, named by page, line
 and target, so a broken one is named; the checker is first proven on a page with known breaks.
@@ -194,3 +196,64 @@ def test_the_checker_names_each_broken_link_and_passes_good_ones(tmp_path: Path)
     ), broken
     assert broken["../shared/STYLE.md"] == "../shared/STYLE.md lies outside the repository"
     assert broken["docs/A.md#same-2"] == "docs/A.md has no heading with the anchor #same-2"
+
+
+#: Where a path named in a code span starts, when it names something of this repository.
+REPOSITORY_PATH = re.compile(
+    r"^(?:config|engine|modules|lambdas|frontend|local|ops|pipeline|bench|tests|docs|security)/[\w./-]*"
+    r"(?:::\w+)?$|^(?:main\.py|cdktf\.json|config\.toml|Makefile)$"
+)
+
+
+@dataclass(frozen=True)
+class NamedPath:
+    """A repository path (or ``file.py::test_name``) a page names in a code span: the text a reader follows."""
+
+    page: Path
+    line: int
+    text: str
+
+    def problem(self, root: Path) -> str | None:
+        path, _, test = self.text.partition("::")
+        if not (root / path).exists():
+            return f"{path} does not exist"
+        if test and not re.search(rf"^(?:async )?def {re.escape(test)}\(", (root / path).read_text(), re.MULTILINE):
+            return f"{path} has no test {test}"
+        return None
+
+
+def named_paths(page: Path) -> Iterator[NamedPath]:
+    """Each code span of ``page`` (outside code blocks) that is a path of the repository, or a test in one."""
+    for number, line in enumerate(outside_code_blocks(page.read_text(encoding="utf-8")), 1):
+        for span in re.findall(r"`([^`\s]+)`", line):
+            text = span.rstrip(".,;:")
+            if REPOSITORY_PATH.match(text) and not any(mark in text for mark in "<*{$"):
+                yield NamedPath(page, number, text)
+
+
+NAMED_PATHS = [named for page in PAGES for named in named_paths(page)]
+
+
+def test_pages_name_paths() -> None:
+    """The check below has something to check: the pages name the code they describe."""
+    assert len(NAMED_PATHS) > 100, len(NAMED_PATHS)
+
+
+@pytest.mark.parametrize(
+    "named", NAMED_PATHS, ids=[f"{n.page.relative_to(ROOT)}:{n.line}:{n.text}" for n in NAMED_PATHS]
+)
+def test_every_path_a_page_names_exists(named: NamedPath) -> None:
+    """A file that moved or a test that was renamed leaves no stale name behind in the docs."""
+    assert named.problem(ROOT) is None, f"{named.page.name}:{named.line}: {named.problem(ROOT)}"
+
+
+def test_a_stale_path_or_test_is_named(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_here() -> None:\n    pass\n", encoding="utf-8")
+    page = tmp_path / "A.md"
+    page.write_text(
+        "`tests/test_a.py::test_here` `tests/test_a.py::test_gone` `ops/gone.py` `not/a/repo/path`.\n",
+        encoding="utf-8",
+    )
+    problems = [named.problem(tmp_path) for named in named_paths(page)]
+    assert problems == [None, "tests/test_a.py has no test test_gone", "ops/gone.py does not exist"]
