@@ -20,7 +20,7 @@ class StudentTable(Construct):
 
     Point-in-time recovery restores any second of the last 35 days; deletion
     protection makes AWS refuse DeleteTable; ``prevent_destroy`` makes Terraform
-    refuse any plan that would delete the table (see the README for how to
+    refuse any plan that would delete the table (see docs/DEPLOYING.md for how to
     remove a test deployment). Functions get access through the ``grant_*``
     methods, each of which also tells the function the table's name.
     Attribute: ``table``.

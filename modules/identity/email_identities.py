@@ -3,7 +3,7 @@
 A new AWS account starts in the SES sandbox: it sends only from and to
 verified identities. Until the account leaves the sandbox (a request in the
 SES console), every student who should receive an insert confirmation must be
-verified too; the README explains this.
+verified too; docs/DEPLOYING.md ("The SES sandbox") explains this.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ student. The API therefore also demands a token from this pool
   backups (the backup function checks the ``cognito:groups`` claim).
 - TOTP multi-factor sign-in is optional for each user (``mfa``); Cognito's
   advanced security (threat protection) is not enabled: it is billed per monthly
-  active user (README: "Staff sign-in").
+  active user (docs/STAFF.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Off by default (``site_waf``): a web ACL costs about $5/month, plus $1/month
 per rule and $0.60 per million requests, more than the rest of the system at
-the tutorial's scale (README: "Cost"). When on, two rules:
+the tutorial's scale (docs/COST.md). When on, two rules:
 
 - AWS's managed common rule set (the OWASP top-ten patterns, Log4j's
   ``${jndi:`` among them), counted against its own capacity;

@@ -345,7 +345,7 @@ def _viewer_certificate(certificate: SiteCertificate | None) -> CloudfrontDistri
 
     With the default ``*.cloudfront.net`` certificate CloudFront fixes the
     policy at TLSv1 (it serves every distribution); only a custom domain can
-    refuse old TLS versions (README: "The website").
+    refuse old TLS versions (docs/ARCHITECTURE.md: "The website").
     """
     if certificate is None:
         return CloudfrontDistributionViewerCertificate(

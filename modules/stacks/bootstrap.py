@@ -2,7 +2,7 @@
 
 Its own stack because the system's state lives in what it creates: it is
 applied first (``make bootstrap``), with its own state in a local file
-(README: "Deploying to a real AWS account").
+(docs/DEPLOYING.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from modules.state.state_bucket import StateBucket
 
 
 class BootstrapStack(TerraformStack):
-    """The state bucket; its own state is a local file (see the README). Attribute: ``state``."""
+    """The state bucket; its own state is a local file (see docs/DEPLOYING.md: "The state"). Attribute: ``state``."""
 
     def __init__(self, scope: Construct, id_: str, *, config: AppConfig) -> None:
         super().__init__(scope, id_)

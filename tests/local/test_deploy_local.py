@@ -863,7 +863,7 @@ def test_backup_runs_table_reads_back_with_its_key_and_expiry(deployment: Deploy
 
 
 def test_make_destroy_backs_up_keeps_the_table_and_backups_and_removes_the_rest(deployment: Deployment) -> None:
-    """README "Removing a deployment": ``make destroy``'s script, asked nothing, keeping the backups.
+    """docs/DEPLOYING.md "Removing a deployment": ``make destroy``'s script, asked nothing, keeping the backups.
 
     The final backup runs the deployed function's zip as the local edge does (no edge is running)
     and must hold the students written just before; the table and both backup buckets leave the

@@ -743,7 +743,7 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
     before = len(system.emails())
     # The student's confirmation goes out only once the address is verified (SES's sandbox).
     make("verify-email", system.emulator, f"EMAIL={STUDENT['email']}").ok()
-    # A new administrator, invited as the README says; their first sign-in, in the page, chooses a password.
+    # A new administrator, invited as docs/STAFF.md says; their first sign-in, in the page, chooses a password.
     added = make("staff-add", system.emulator, f"EMAIL={OFFICE}", "ADMIN=1", DEPLOY_TARGET="local").ok()
     (line,) = [line for line in added.output.splitlines() if "temporary password" in line]
     temporary = line.rsplit(" ", 1)[-1]
