@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -34,8 +35,10 @@ from engine import provider_bindings
 from local.deploy import emulator_client
 
 # As main.py does before any construct is imported: the provider bindings load on demand. Without it the first
-# test module that imports a construct loads all 2,212 binding modules, ~13 s in every worker's collection.
-provider_bindings.install()
+# test module that imports a construct loads all 2,212 binding modules, ~13 s in every worker's collection. The
+# functions' runtime environment (.venv-runtime, for tests/lambdas) has no bindings, and needs none.
+if importlib.util.find_spec(provider_bindings.PACKAGE) is not None:
+    provider_bindings.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("aws", "local")

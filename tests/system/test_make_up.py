@@ -827,7 +827,18 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
     }
 
 
-# --- 4. make up again -------------------------------------------------------------------------
+# --- 4. least privilege: every deployed grant needed, and put back ------------------------------
+
+
+def test_every_mutation_of_the_deployed_policies_is_caught_by_the_flow_that_needs_it(system: LocalSystem) -> None:
+    """The mutation proof (``tests/system/least_privilege.py``) on this system, after the tests above used it as
+    deployed; ``make up`` again, next, then finds nothing to change: every broken policy was put back exactly."""
+    from tests.system import least_privilege  # noqa: PLC0415 - it imports this module's helpers
+
+    least_privilege.check_every_mutation_is_caught(system)
+
+
+# --- 5. make up again -------------------------------------------------------------------------
 
 
 def test_up_again_applies_nothing_and_restarts_the_edge_on_the_same_deployment(system: LocalSystem) -> None:
@@ -845,7 +856,7 @@ def test_up_again_applies_nothing_and_restarts_the_edge_on_the_same_deployment(s
     assert request(f"{system.api}/students?studentid=SV900", **system.signed()).body["student"] == STUDENT
 
 
-# --- 5. The edge follows the deployment -----------------------------------------------------
+# --- 6. The edge follows the deployment -----------------------------------------------------
 
 
 def test_a_usage_plan_with_small_limits_throttles_then_exhausts_the_quota(system: LocalSystem) -> None:

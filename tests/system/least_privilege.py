@@ -1,7 +1,8 @@
 """The deployed policies, broken one at a time in the running system: each break is caught by the flow that needs it.
 
-One ``make up`` on private ports (``system``, as ``tests/system/test_make_up.py``
-makes it). Then, from what is deployed (never from a copy of the policies):
+Run by ``tests/system/test_make_up.py`` on its ``make up`` (private ports), after the tests that use the system
+as deployed and before ``make up`` again, which then also proves every policy was put back exactly: one deploy
+serves both. From what is deployed (never from a copy of the policies):
 
 - **each statement of each role removed** (the three functions' execution
   roles and the schedule's role);
@@ -43,16 +44,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from modules.functions.catalog import FUNCTIONS
 from ops.alarm_test import alarm_test
 from ops.backup_now import backup_now
 from ops.denials import access_denials
 from ops.local_system import OpsError
-from tests.system.test_make_up import STUDENT, LocalSystem, follow_backup, local_system, request
-
-pytestmark = [pytest.mark.emulator]
+from tests.system.test_make_up import STUDENT, LocalSystem, follow_backup, request
 
 ACCOUNT = "123456789012"
 FUNCTION_OF_ROLE = {row.role_name: row.name for row in FUNCTIONS}
@@ -63,12 +60,6 @@ ROLES = (*FUNCTION_OF_ROLE, SCHEDULER_ROLE)
 BUCKET_NAMES = ("student-backup-20250706", "student-backup-logs-20250706", "student-management-website-2025")
 
 Flow = Callable[[LocalSystem], bool]
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    with local_system(tmp_path_factory) as running:
-        yield running
 
 
 # --- the flows: each answers whether it worked --------------------------------------------
@@ -449,7 +440,8 @@ def resource_policy_mutations(policy: ResourcePolicy) -> Iterator[Mutation]:
             yield Mutation(policy.owner, sid, what, put(changed), put(original))
 
 
-def test_every_mutation_of_the_deployed_policies_is_caught_by_the_flow_that_needs_it(system: LocalSystem) -> None:
+def check_every_mutation_is_caught(system: LocalSystem) -> None:
+    """Every statement and condition broken in turn: each break fails the flow that needs it, logged as denied."""
     mutations = [m for role in ROLES for m in role_mutations(system, role)]
     mutations += [m for policy in resource_policies(system) for m in resource_policy_mutations(policy)]
     unknown = sorted({(m.owner, m.sid) for m in mutations} - set(FLOWS))
