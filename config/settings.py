@@ -194,6 +194,10 @@ class AppConfig:
     tags: Mapping[str, str] = field(
         default_factory=lambda: {"Project": "StudentManagement", "Environment": "Production"}
     )
+    #: The GitHub repository (``owner/name``) whose workflows may deploy this
+    #: system, for the account's delivery identity (``make identity``,
+    #: docs/DEPLOYING.md); empty: no delivery identity. An account-level key.
+    github_repository: str = ""
     #: Loopback port of the local emulator (``DEPLOY_TARGET=local`` only).
     emulator_port: int = 4566
     #: Where the local emulator keeps its log, pid and the bootstrap stack's

@@ -29,6 +29,8 @@ _TAG_KEY_RE: Final = re.compile(r"^[\w .:/=+@-]{1,128}$")
 _ORIGIN_RE: Final = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _DOMAIN_RE: Final = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN_RE: Final = re.compile(r"^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}$")
+#: GitHub's rules for owner (user or organization) and repository names.
+_GITHUB_REPOSITORY_RE: Final = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _PRICE_CLASSES: Final = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 _USER_POOL_NAME_RE: Final = re.compile(r"[\w +=,.@-]{1,128}")
 #: The retention periods CloudWatch Logs accepts.
@@ -228,6 +230,13 @@ def _check_state_tags_and_emulator(cfg: AppConfig) -> None:
                 "is not a valid AWS tag",
                 "use keys of 1-128 characters without the 'aws:' prefix and values up to 256",
             )
+    if cfg.github_repository and not _GITHUB_REPOSITORY_RE.match(cfg.github_repository):
+        raise fail(
+            "github_repository",
+            cfg.github_repository,
+            "is not a GitHub repository",
+            "use owner/name, e.g. 'example-school/student-management'",
+        )
     if not _whole_number_in(cfg.emulator_port, 1024, 65535):
         raise fail("emulator_port", cfg.emulator_port, "is not a usable port", "use a number from 1024 to 65535")
 
