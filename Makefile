@@ -13,15 +13,20 @@ CHECKOV_VENV := .venv-checkov
 RUNTIME_VENV := .venv-runtime
 BUILD := .build
 
-# Settings every tool below shares.
-export DEPLOY_TARGET ?= aws
+# Settings every tool below shares. ENV chooses the environment (config.toml's [environments]);
+# without it every command acts on the local one, the emulator of `make up`.
+export ENV
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down apply drift status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
+
+# $(call announce[,--aws-only|--local-only]): the command's first line, the environment it acts on
+# (pipeline/environment.py). --aws-only refuses without an explicit ENV, --local-only any ENV but local.
+announce = @$(PYTHON) -m pipeline.environment $@ $(1)
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -83,6 +88,7 @@ lock: ## re-resolve requirements*.txt into the pinned lock files
 # --- the local system ---------------------------------------------------------
 
 up: setup ## start the emulator (or keep the running one), deploy what changed, serve the site and API locally
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local local/up.sh
 
 down: ## stop the local edge and the emulator (everything deployed into it is gone)
@@ -97,56 +103,86 @@ logs: ## follow the local edge's request log (one line per request)
 	  test -f "$$log" || { echo "make logs: no request log yet ($$log): run 'make up'" >&2; exit 1; }; tail -n 20 -F "$$log"
 
 api-key: ## print the local API key (from the emulator's Secrets Manager)
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.api_key
 
 staff-token: ## print an ID token of the local staff member, for curl's Authorization header (docs/LOCAL.md)
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.staff_token
 
 seed: ## add sample students through the local API (N=20 by default; the tutorial's SV001 first)
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.seed --count $(or $(N),20)
 
 emails: ## show the e-mails the emulator's SES accepted
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.emails
 
 denials: ## show what the emulator's IAM refused (AccessDenied: who, what, on which resource, why)
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.denials
 
 alarm-test: ## try an alarm's actions: set it to ALARM and back to OK, show where CloudWatch delivered each [ALARM=name]
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.alarm_test $(if $(ALARM),--alarm "$(ALARM)")
 
 backups: ## list the backups in the emulator (DOWNLOAD=latest or a backup's name to fetch its objects)
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.backups $(if $(DOWNLOAD),--download '$(DOWNLOAD)')
 
-restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] (DEPLOY_TARGET=local: the emulator)
+restore: setup ## load a backup into the table: BACKUP=latest|backup-<run id> [TABLE=name] [OVERWRITE=1] [ENV=name]
+	$(call announce)
 	@$(VENV)/bin/python -m ops.restore --backup '$(BACKUP)' $(if $(TABLE),--table '$(TABLE)') $(if $(OVERWRITE),--overwrite)
 
 verify-email: ## verify an address with the local SES, as its owner following SES's link would: EMAIL=name@example.org
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.verify_email --email '$(EMAIL)'
 
 backup-now: ## run the daily backup now, as the deployed schedule would
+	$(call announce,--local-only)
 	@DEPLOY_TARGET=local $(VENV)/bin/python -m ops.backup_now
 
-# --- staff (DEPLOY_TARGET=aws by default; local: the emulator of make up) -------
+# --- staff (the local system's; ENV=<name> for an AWS environment's) -------------
 
 # $(call staff-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
 staff-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')))
 
 staff-add: setup ## invite a staff member: EMAIL=name@example.org [ADMIN=1] (aws: Cognito e-mails the invitation)
+	$(call announce)
 	@$(VENV)/bin/python -m ops.staff add '$(EMAIL)' $(call staff-flag,ADMIN,--admin)
 
 staff-list: setup ## list the staff members: status, enabled, groups
+	$(call announce)
 	@$(VENV)/bin/python -m ops.staff list
 
 staff-remove: setup ## sign a staff member out everywhere and delete it: EMAIL=... [YES=1: do not ask]
+	$(call announce)
 	@$(VENV)/bin/python -m ops.staff remove '$(EMAIL)' $(call staff-flag,YES,--yes)
 
-# --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
+# --- synth, plan, deploy (ENV=<name>; the AWS-only ones refuse without it) ------
 
-synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
+synth: setup ## synthesize ENV's stacks into cdktf.out/ (skipped when nothing changed)
+	$(call announce)
 	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
 
-plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt,json} and a summary
-	@pipeline/plan.sh
+# An AWS environment's plan is of its own stack only: the account's stacks (the state bucket, the
+# delivery identity) are reviewed and applied by `make bootstrap` and `make identity`, once per account.
+PLAN_STACKS = $(or $(STACKS),$(if $(filter-out local,$(or $(ENV),local)),student-management))
+
+plan: setup ## a reviewable plan of ENV's stacks: cdktf.out/plan/<stack>.{tfplan,txt,json} and a summary [STACKS=...]
+	$(call announce)
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
+	@pipeline/plan.sh $(PLAN_STACKS)
+
+apply: setup ## apply the reviewed plan of ENV (cdktf.out/plan/, from `make plan` or CI) without asking; refuses a stale one
+	$(call announce,--aws-only)
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
+	@pipeline/apply.sh student-management
+
+drift: setup ## has ENV's deployment changed outside Terraform? a refresh-only plan, summarized (exit 2: drift)
+	$(call announce,--aws-only)
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
+	@$(PYTHON) -m pipeline.drift cdktf.out/stacks/student-management
 
 # $(call reviewed-apply,<stack>): plan the stack (pipeline/plan.sh: the plan, its
 # text, its JSON and a summary), refuse when the plan destroys or replaces a
@@ -165,10 +201,14 @@ define reviewed-apply
   terraform -chdir=cdktf.out/stacks/$(1) apply -input=false $(CURDIR)/cdktf.out/plan/$(1).tfplan; fi
 endef
 
-bootstrap: synth ## create the Terraform state bucket in the account (aws: run once): plan, guard, ask, apply
+bootstrap: setup ## create the Terraform state bucket in ENV's account (once per account): plan, guard, ask, apply
+	$(call announce,--aws-only)
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
 	$(call reviewed-apply,state-bootstrap)
 
-deploy: bootstrap ## deploy the system to the AWS account of your credentials: plan, guard, ask, apply that plan
+deploy: setup ## deploy ENV to the AWS account of your credentials: plan, guard, ask, apply that plan
+	$(call announce,--aws-only)
+	@$(MAKE) bootstrap
 	$(call reviewed-apply,student-management)
 	@# Outputs as `cdktf deploy --outputs-file` writes them: {stack: {name: value}}, sensitive ones left out.
 	@terraform -chdir=cdktf.out/stacks/student-management output -json | $(PYTHON) -c 'import json, sys; \
@@ -177,14 +217,16 @@ deploy: bootstrap ## deploy the system to the AWS account of your credentials: p
 	@echo "==> outputs: cdktf.out/outputs.json"
 
 invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed (docs/DEPLOYING.md)
+	$(call announce)
 	@$(VENV)/bin/python -m ops.invalidate --paths $(foreach path,$(or $(PATHS),/*),'$(path)')
 
 # $(call destroy-flag,VAR,--option): --option when VAR=1, nothing when VAR is unset, an error otherwise.
 destroy-flag = $(if $($(1)),$(if $(filter 1,$($(1))),$(2),$(error $(1) must be 1 or unset, not '$($(1))')),)
 
-# The stacks as synthesized for DEPLOY_TARGET: make synth's cdktf.out (aws), make up's (local).
-destroy: setup ## remove the deployment: a final backup first, the table kept, asks about backups (docs/DEPLOYING.md)
-	@out=$(if $(filter local,$(DEPLOY_TARGET)),"$$($(VENV)/bin/python -m pipeline.config_get emulator_outdir)",cdktf.out); \
+# The stacks as synthesized for ENV: make up's (local), make synth's cdktf.out (an AWS environment).
+destroy: setup ## remove ENV's deployment: a final backup first, the table kept, asks about backups (docs/DEPLOYING.md)
+	$(call announce)
+	@out=$$($(VENV)/bin/python -m pipeline.config_get deployment_outdir); \
 	  $(VENV)/bin/python -m pipeline.synth --outdir "$$out"; \
 	  $(VENV)/bin/python -m ops.destroy --outdir "$$out" $(if $(BACKUPS),--backups '$(BACKUPS)') \
 	    $(call destroy-flag,DELETE_TABLE,--delete-table) $(call destroy-flag,SKIP_FINAL_BACKUP,--skip-final-backup) \

@@ -10,16 +10,22 @@ which validates it. Standard library only, like the model.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from config.settings import (
     DEFAULT_CONFIG_FILE,
     ENV_CONFIG_FILE,
     ENV_DEPLOY_TARGET,
+    ENV_ENVIRONMENT,
     ENV_PREFIX,
+    ENVIRONMENT_DEFAULTS,
+    LOCAL_ENVIRONMENT,
+    PRODUCTION_ENVIRONMENT,
     PROJECT_ROOT,
     AppConfig,
     ConfigError,
@@ -72,24 +78,130 @@ def coerce(name: str, raw: Any, source: str) -> Any:
     return raw.strip()
 
 
+#: Names an environment qualifies with ``-<qualifier>`` unless its own table sets them.
+QUALIFIED_NAMES: Final = (
+    "table_name",
+    "backup_runs_table_name",
+    "backup_bucket_name",
+    "backup_log_bucket_name",
+    "website_bucket_name",
+    "website_log_bucket_name",
+    "api_name",
+    "api_key_secret_name",
+    "staff_user_pool_name",
+)
+#: Addresses an environment qualifies as ``name+<qualifier>@domain`` (its own SES identities, in the
+#: same mailboxes) unless its own table sets them.
+QUALIFIED_ADDRESSES: Final = ("sender_email", "recipient_emails")
+#: Keys of the account, which every environment in it shares: an environment's table may not set them.
+ACCOUNT_KEYS: Final = ("region", "name_suffix", "state_bucket_name", "github_repository", "account_tags")
+_ENVIRONMENT_NAME_RE: Final = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
+
+
 def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
-    """Every value set, by field: the file's, then the environment's over them, each coerced."""
+    """Every value set, by field: the file's, the environment's over them, then the variables', each coerced."""
     path = config_file or Path(env.get(ENV_CONFIG_FILE, DEFAULT_CONFIG_FILE))
-    found: dict[str, Any] = {}
-    if path.exists():
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
-        for key, raw in document.items():
-            if key not in FIELDS:
-                known = ", ".join(sorted(FIELDS))
-                raise ConfigError(f"configuration file {path}: unknown field '{key}'. Known fields: {known}")
-            found[key] = coerce(key, raw, str(path))
-    elif config_file is not None or ENV_CONFIG_FILE in env:
-        raise ConfigError(f"configuration file {path} does not exist (set by {ENV_CONFIG_FILE})")
-    for name in FIELDS:
-        var = ENV_DEPLOY_TARGET if name == "deploy_target" else f"{ENV_PREFIX}{name.upper()}"
-        if var in env and env[var] != "":
-            found[name] = coerce(name, env[var], f"env {var}")
+    document = _read(path, explicit=config_file is not None or ENV_CONFIG_FILE in env)
+    tables = _environment_tables(document.pop("environments", {}), path)
+    found = {key: coerce(key, raw, str(path)) for key, raw in _known(document, path).items()}
+    name = _environment_name(env, tables)
+    own = dict(ENVIRONMENT_DEFAULTS.get(name, {}))
+    own.update(tables.get(name, {}))
+    for key, raw in own.items():
+        if key in ACCOUNT_KEYS:
+            raise fail(key, raw, f"is set for environment '{name}', but it is the account's", "set it at the top")
+    own = {key: coerce(key, raw, f"{path} [environments.{name}]") for key, raw in _known(own, path).items()}
+    found.update(_environment_values(name, found, own))
+    for field_name in FIELDS:
+        var = _variable(field_name)
+        if var in env and env[var] != "" and field_name != "environment":
+            found[field_name] = coerce(field_name, env[var], f"env {var}")
+    if "deploy_target" not in found:
+        found["deploy_target"] = DeployTarget.LOCAL if name == LOCAL_ENVIRONMENT else DeployTarget.AWS
     return found
+
+
+def _read(path: Path, *, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"configuration file {path} does not exist (set by {ENV_CONFIG_FILE})")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+
+
+def _known(document: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    """The document itself, once every key is known to be a field the file may set."""
+    for key in document:
+        if key not in FIELDS or key in ("environment", "account_tags"):
+            known = ", ".join([*sorted(set(FIELDS) - {"environment", "account_tags"}), "environments"])
+            raise ConfigError(f"configuration file {path}: unknown field '{key}'. Known fields: {known}")
+    return document
+
+
+def _environment_tables(raw: object, path: Path) -> dict[str, dict[str, Any]]:
+    """The file's ``[environments.<name>]`` tables, each name checked."""
+    if not isinstance(raw, dict) or not all(isinstance(table, dict) for table in raw.values()):
+        raise ConfigError(f"configuration file {path}: 'environments' must hold [environments.<name>] tables")
+    for name in raw:
+        if not _ENVIRONMENT_NAME_RE.match(name):
+            raise fail("environment", name, f"in {path} is not an environment name", "use 2-16 of a-z 0-9 -")
+    return raw
+
+
+def environment_choices(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> list[str]:
+    """Every environment there is: the built-in ones and the configuration file's tables."""
+    env = os.environ if environ is None else environ
+    path = config_file or Path(env.get(ENV_CONFIG_FILE, DEFAULT_CONFIG_FILE))
+    document = _read(path, explicit=config_file is not None or ENV_CONFIG_FILE in env)
+    return sorted(set(ENVIRONMENT_DEFAULTS) | set(_environment_tables(document.get("environments", {}), path)))
+
+
+def _environment_name(env: Mapping[str, str], tables: Mapping[str, object]) -> str:
+    """``ENV``'s environment; without it, ``local``, or ``production`` for ``DEPLOY_TARGET=aws``."""
+    choices = sorted(set(ENVIRONMENT_DEFAULTS) | set(tables))
+    name = env.get(ENV_ENVIRONMENT, "").strip()
+    if not name:
+        return PRODUCTION_ENVIRONMENT if env.get(ENV_DEPLOY_TARGET, "").strip().lower() == "aws" else LOCAL_ENVIRONMENT
+    if name not in choices:
+        raise fail("environment", name, "is not an environment", f"use one of {', '.join(choices)}")
+    return name
+
+
+def _environment_values(name: str, top: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """What the environment changes: its own values, its tags over the top's, and its qualified names."""
+    defaults = {f.name: f.default_factory() if callable(f.default_factory) else f.default for f in FIELDS.values()}
+    top_tags = dict(top.get("tags", defaults["tags"]))
+    built_in = name in (LOCAL_ENVIRONMENT, PRODUCTION_ENVIRONMENT)
+    qualifier = own.get("name_qualifier", "" if built_in else name)
+    tags = {**top_tags, **({} if built_in else {"Environment": name.capitalize()}), **own.get("tags", {})}
+    # The emulator is the local environment's account of its own: its state bucket carries its tags.
+    account_tags = tags if name == LOCAL_ENVIRONMENT else top_tags
+    changed: dict[str, Any] = {"environment": name, "name_qualifier": qualifier, "account_tags": account_tags}
+    changed.update(own)
+    changed["tags"] = tags
+    if qualifier:
+        for key in QUALIFIED_NAMES:
+            if key not in own:
+                changed[key] = f"{top.get(key, defaults[key])}-{qualifier}"
+        if "sender_email" not in own:
+            changed["sender_email"] = _plus(top.get("sender_email", defaults["sender_email"]), qualifier)
+        if "recipient_emails" not in own:
+            addresses = top.get("recipient_emails", defaults["recipient_emails"])
+            changed["recipient_emails"] = tuple(_plus(address, qualifier) for address in addresses)
+    if not built_in and "state_key" not in own:
+        state = PurePosixPath(top.get("state_key", defaults["state_key"]))
+        changed["state_key"] = str(state.parent / name / state.name)
+    return changed
+
+
+def _plus(address: str, qualifier: str) -> str:
+    """``name+<qualifier>@domain``: an address of its own that SES verifies apart, delivered to the same mailbox."""
+    local, at, domain = address.partition("@")
+    return f"{local}+{qualifier}{at}{domain}" if at else address
+
+
+def _variable(name: str) -> str:
+    return {"deploy_target": ENV_DEPLOY_TARGET, "environment": ENV_ENVIRONMENT}.get(name, f"{ENV_PREFIX}{name.upper()}")

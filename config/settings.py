@@ -4,8 +4,17 @@ Values are read, in increasing precedence, from:
 
 1. the defaults below (the tutorial's names and values);
 2. the checked-in file ``config.toml`` (or the file named by ``STUDENT_MGMT_CONFIG``);
-3. environment variables ``STUDENT_MGMT_<FIELD>`` (for example
-   ``STUDENT_MGMT_NAME_SUFFIX``), and ``DEPLOY_TARGET`` for the target.
+3. the environment chosen by ``ENV`` (``local``, ``staging``, ``production``,
+   or any ``[environments.<name>]`` table of the file): its built-in defaults
+   (``ENVIRONMENT_DEFAULTS``), then the file's table for it;
+4. environment variables ``STUDENT_MGMT_<FIELD>`` (for example
+   ``STUDENT_MGMT_NAME_SUFFIX``), and ``DEPLOY_TARGET`` for the target (which
+   otherwise follows the environment: ``local`` is the emulator, every other
+   environment an AWS account).
+
+An environment other than production and local qualifies every name it did not
+set itself with ``-<name>`` (``studentData-staging``), so environments can share
+one account; production keeps the tutorial's names.
 
 Every value is validated before any construct is built, so a bad value fails
 synth with a message that names the field, where it came from, and the fix.
@@ -33,6 +42,22 @@ DEFAULT_CONFIG_FILE: Final = PROJECT_ROOT / "config.toml"
 ENV_PREFIX: Final = "STUDENT_MGMT_"
 ENV_CONFIG_FILE: Final = f"{ENV_PREFIX}CONFIG"
 ENV_DEPLOY_TARGET: Final = "DEPLOY_TARGET"
+#: The variable that chooses the environment (``make plan ENV=staging``).
+ENV_ENVIRONMENT: Final = "ENV"
+#: The emulator's environment (``make up``), and the one that keeps the tutorial's names on AWS.
+LOCAL_ENVIRONMENT: Final = "local"
+PRODUCTION_ENVIRONMENT: Final = "production"
+#: What each built-in environment sets before the file's ``[environments.<name>]`` table.
+#: An environment the file adds starts from nothing but its qualified names and its
+#: ``Environment`` tag (its name, capitalized).
+ENVIRONMENT_DEFAULTS: Final[Mapping[str, Mapping[str, object]]] = {
+    LOCAL_ENVIRONMENT: {"tags": {"Environment": "Local"}},
+    "staging": {
+        # One account holds one API Gateway logging role setting: production's (docs/DEPLOYING.md).
+        "manage_api_gateway_account": False,
+    },
+    PRODUCTION_ENVIRONMENT: {},
+}
 #: The two Terraform stacks: the state bucket (local state), then the system
 #: (state in that bucket). Their names are directory names under cdktf.out/stacks.
 BOOTSTRAP_STACK: Final = "state-bootstrap"
@@ -70,10 +95,11 @@ class ConfigError(ValueError):
 
 def fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
     """The error of an invalid field: its name, where it is set, the value, the problem and the fix."""
-    env = f"{ENV_PREFIX}{name.upper()}" if name != "deploy_target" else ENV_DEPLOY_TARGET
-    return ConfigError(
-        f"invalid configuration field '{name}' (config.toml key '{name}' or env {env}): {value!r} {problem}. Fix: {fix}"
-    )
+    where = {
+        "deploy_target": f"config.toml key '{name}' or env {ENV_DEPLOY_TARGET}",
+        "environment": f"env {ENV_ENVIRONMENT}, or a config.toml [environments.<name>] table",
+    }.get(name, f"config.toml key '{name}' or env {ENV_PREFIX}{name.upper()}")
+    return ConfigError(f"invalid configuration field '{name}' ({where}): {value!r} {problem}. Fix: {fix}")
 
 
 class DeployTarget(enum.Enum):
@@ -92,7 +118,16 @@ class AppConfig:
     suggests ``student-backup-20250706-abc123``).
     """
 
-    #: Where to deploy: ``aws`` (default) or ``local``. Env: ``DEPLOY_TARGET``.
+    #: The environment these values are for (``ENV``): ``production`` keeps the
+    #: tutorial's names; ``local`` is the emulator of ``make up``.
+    environment: str = PRODUCTION_ENVIRONMENT
+    #: Appended as ``-<qualifier>`` to every name the system gives AWS (tables,
+    #: buckets, functions, roles, queues, alarms, ...), so environments can share
+    #: one account. Empty for production and local; the environment's name for
+    #: the others, unless their table sets it.
+    name_qualifier: str = ""
+    #: Where to deploy: ``aws`` (default) or ``local``. Env: ``DEPLOY_TARGET``;
+    #: otherwise the environment's: ``local`` for the local environment.
     deploy_target: DeployTarget = DeployTarget.AWS
     #: AWS region of every resource. The tutorial uses us-east-1.
     region: str = "us-east-1"
@@ -190,8 +225,14 @@ class AppConfig:
     state_bucket_name: str = "student-management-tfstate"
     #: Object key of the application stack's state in the state bucket.
     state_key: str = "student-management/terraform.tfstate"
-    #: Tags put on every resource through the provider's default tags.
+    #: Tags put on every resource through the provider's default tags: the
+    #: file's top-level ``tags``, then the environment's over them.
     tags: Mapping[str, str] = field(
+        default_factory=lambda: {"Project": "StudentManagement", "Environment": "Production"}
+    )
+    #: Tags of the account-level stacks (the state bucket, the delivery identity),
+    #: which every environment of the account shares: the top-level ``tags``.
+    account_tags: Mapping[str, str] = field(
         default_factory=lambda: {"Project": "StudentManagement", "Environment": "Production"}
     )
     #: The GitHub repository (``owner/name``) whose workflows may deploy this
@@ -237,6 +278,11 @@ class AppConfig:
         return self.emulator_state_dir / "cdktf.out"
 
     @property
+    def deployment_outdir(self) -> Path:
+        """Where the environment's deployed stacks are synthesized: ``make up``'s for local, ``make synth``'s else."""
+        return self.emulator_outdir if self.environment == LOCAL_ENVIRONMENT else PROJECT_ROOT / "cdktf.out"
+
+    @property
     def emulator_outputs_file(self) -> Path:
         """The deployed stacks' outputs, ``{stack: {name: value}}``, written by ``make up``."""
         return self.emulator_outdir / "outputs.json"
@@ -244,6 +290,16 @@ class AppConfig:
     def bucket(self, base: str) -> str:
         """A bucket name with the configured suffix applied."""
         return f"{base}-{self.name_suffix}" if self.name_suffix else base
+
+    def named(self, base: str) -> str:
+        """A name the system gives AWS, qualified for this environment (``getStudentData-staging``)."""
+        return f"{base}-{self.name_qualifier}" if self.name_qualifier else base
+
+    @property
+    def metric_namespace(self) -> str:
+        """Where the functions put the system's metrics and the alarms watch them: one per environment."""
+        base = names.METRIC_NAMESPACE
+        return f"{base}/{self.name_qualifier}" if self.name_qualifier else base
 
     @property
     def fixed_site_origin(self) -> str | None:
@@ -288,3 +344,4 @@ def load_config(
 # The checks and the loader read the types above: imported once they exist
 # (whichever of the three modules is imported first).
 from config import loading, validation  # noqa: E402
+from lambdas.common import names  # noqa: E402  (standard library only)

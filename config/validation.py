@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from config.settings import AppConfig
 
 _BUCKET_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_QUALIFIER_RE: Final = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
 _SUFFIX_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 # Deliberately simple: one @, a dot in the domain, no spaces. SES verifies the rest.
 _EMAIL_RE: Final = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -87,6 +88,10 @@ def _whole_number_in(value: object, low: int, high: int) -> bool:
 
 
 def _check_target_and_names(cfg: AppConfig) -> None:
+    if not _QUALIFIER_RE.match(cfg.environment):
+        raise fail("environment", cfg.environment, "is not an environment name", "use 2-16 of a-z 0-9 -")
+    if cfg.name_qualifier and not _QUALIFIER_RE.match(cfg.name_qualifier):
+        raise fail("name_qualifier", cfg.name_qualifier, "is not a name qualifier", "use 2-16 of a-z 0-9 -")
     if not isinstance(cfg.deploy_target, DeployTarget):
         raise fail("deploy_target", cfg.deploy_target, "is not a deploy target", "use 'aws' or 'local'")
     if not _REGION_RE.match(cfg.region):
@@ -222,7 +227,7 @@ def _check_staff(cfg: AppConfig) -> None:
 def _check_state_tags_and_emulator(cfg: AppConfig) -> None:
     if not _STATE_KEY_RE.match(cfg.state_key) or cfg.state_key.startswith("/"):
         raise fail("state_key", cfg.state_key, "is not a state object key", "use a relative key ending in '.tfstate'")
-    for key, value in cfg.tags.items():
+    for key, value in {**cfg.account_tags, **cfg.tags}.items():
         if not _TAG_KEY_RE.match(key) or key.lower().startswith("aws:") or len(value) > 256:
             raise fail(
                 "tags",

@@ -5,13 +5,20 @@
 # its text and its JSON (`terraform show -json`), then a one-screen summary of
 # them (pipeline/plan_summary.py: stateful resources destroyed or replaced
 # first, then changes by resource type). CDKTF_OUTDIR names another synthesized
-# output (as for cdktf). Arguments name the stacks to plan (default: both);
-# `make bootstrap` and `make deploy` plan one each.
+# output (as for cdktf). Arguments name the stacks to plan (default: both;
+# `make plan ENV=<aws environment>` plans the environment's own stack only);
+# `make bootstrap` and `make deploy` plan one each. Beside each plan,
+# <stack>.reviewed and <stack>.terraform.lock.hcl let `make apply` (pipeline/apply.sh)
+# apply it on another machine, as the delivery pipeline does.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 synth=${CDKTF_OUTDIR:-$root/cdktf.out}
 out=$synth/plan
-if [[ ${DEPLOY_TARGET:-aws} == local ]]; then
+# The environment (ENV, config.toml) and whether it lives in the emulator, as config/settings.py
+# resolves them (standard library only: any Python 3.11 reads it).
+mapfile -t facts < <(PYTHONPATH=$root python3 -m pipeline.config_get environment is_local)
+environment=${facts[0]}
+if [[ ${facts[1]} == True ]]; then
   # moto accepts any credentials; these are not secrets.
   export AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator
 fi
@@ -30,13 +37,19 @@ plans=()
 for stack in "$@"; do
   dir=$synth/stacks/$stack
   echo "==> terraform plan: $stack"
-  terraform -chdir="$dir" init -input=false -no-color >"$out/$stack.init.log" ||
+  # -reconfigure: the directory may last have been initialized for another environment's state
+  # key; its state is never copied to this one's (which -migrate-state would offer).
+  terraform -chdir="$dir" init -reconfigure -input=false -no-color >"$out/$stack.init.log" ||
     { cat "$out/$stack.init.log" >&2; exit 1; }
   # A plan that is not written completely must not be reviewed or applied.
-  rm -f "$out/$stack".{tfplan,txt,json}
+  rm -f "$out/$stack".{tfplan,txt,json,reviewed,terraform.lock.hcl}
   terraform -chdir="$dir" plan -input=false -out="$out/$stack.tfplan"
   terraform -chdir="$dir" show -no-color "$out/$stack.tfplan" >"$out/$stack.txt"
   terraform -chdir="$dir" show -json "$out/$stack.tfplan" >"$out/$stack.json"
+  # What `make apply` checks before applying this plan elsewhere (pipeline/apply.sh): the
+  # environment, the digest of the stack it was made from, and the providers it was made with.
+  echo "$environment $(sha256sum "$dir/cdk.tf.json" | cut -d' ' -f1)" >"$out/$stack.reviewed"
+  cp "$dir/.terraform.lock.hcl" "$out/$stack.terraform.lock.hcl"
   echo "    plan: $out/$stack.tfplan  text: $out/$stack.txt  json: $out/$stack.json"
   plans+=("$out/$stack.json")
 done

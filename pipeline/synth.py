@@ -1,11 +1,11 @@
-"""Synthesizes both stacks for ``DEPLOY_TARGET``, unless nothing that feeds the synth changed.
+"""Synthesizes the stacks of the environment ``ENV`` chooses, unless nothing that feeds the synth changed.
 
     .venv/bin/python -m pipeline.synth [--outdir DIR] [--force]
 
 The app runs directly (``python main.py``, as ``cdktf synth`` runs it, minus
 the CLI's few seconds of start-up) and writes ``DIR/stacks/<stack>/cdk.tf.json``.
 A fingerprint of everything the output depends on (the app's code, the
-function code it zips, the configuration file, the ``DEPLOY_TARGET`` and
+function code it zips, the configuration file, ``ENV``, ``DEPLOY_TARGET`` and
 ``STUDENT_MGMT_*`` environment, the pinned packages) is kept beside the output;
 when it matches, the synth is skipped: a rerun of ``make up`` with nothing
 changed does not synthesize again. Terraform's working files in the stack
@@ -27,6 +27,7 @@ from config.settings import (
     DEFAULT_CONFIG_FILE,
     ENV_CONFIG_FILE,
     ENV_DEPLOY_TARGET,
+    ENV_ENVIRONMENT,
     ENV_PREFIX,
     PROJECT_ROOT,
     ConfigError,
@@ -60,9 +61,8 @@ def fingerprint(environ: dict[str, str]) -> str:
         )
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
         digest.update(b"\0")
-    settings = sorted(
-        (key, value) for key, value in environ.items() if key.startswith(ENV_PREFIX) or key == ENV_DEPLOY_TARGET
-    )
+    chosen = (ENV_DEPLOY_TARGET, ENV_ENVIRONMENT)
+    settings = sorted((key, value) for key, value in environ.items() if key.startswith(ENV_PREFIX) or key in chosen)
     digest.update(repr((settings, sys.version_info[:2])).encode())
     return digest.hexdigest()
 
@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--force", action="store_true", help="synthesize even when nothing changed")
     args = parser.parse_args(argv)
     try:
-        target = load_config().deploy_target.value
+        config = load_config()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -103,10 +103,14 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     if synth(outdir, force=args.force):
         print(
-            f"==> synthesized both stacks (DEPLOY_TARGET={target}) into {shown} in {time.monotonic() - started:.1f} s"
+            f"==> synthesized the stacks of environment {config.environment} ({config.deploy_target.value})"
+            f" into {shown} in {time.monotonic() - started:.1f} s"
         )
     else:
-        print(f"==> synth skipped: nothing it reads changed since {shown} was written (DEPLOY_TARGET={target})")
+        print(
+            f"==> synth skipped: nothing it reads changed since {shown} was written"
+            f" (environment {config.environment}, {config.deploy_target.value})"
+        )
     return 0
 
 

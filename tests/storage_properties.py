@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from config.settings import APP_STACK
 from lambdas.common import names
-from tests.synth_helpers import Doc, policy_statements, ref, resource
+from tests.synth_helpers import Doc, is_local, policy_statements, ref, resource
 
 #: Construct paths of the checked resources start with the application stack's name.
 APP = APP_STACK
@@ -20,6 +20,8 @@ BACKUPS = f"{APP}/backup-storage/backups"
 LOGS = f"{APP}/backup-storage/logs"
 BACKUP_ROLE = f"{APP}/backup-role/role"
 TAGS = {"Project": "StudentManagement", "Environment": "Production"}
+#: The local environment's tags: the emulator is an account of its own.
+LOCAL_TAGS = {"Project": "StudentManagement", "Environment": "Local"}
 
 
 def check_table_schema(stack: Doc) -> None:
@@ -40,7 +42,7 @@ def check_table_protection(stack: Doc) -> None:
 
 
 def check_tags(stack: Doc) -> None:
-    assert stack["provider"]["aws"][0]["default_tags"] == [{"tags": TAGS}]
+    assert stack["provider"]["aws"][0]["default_tags"] == [{"tags": LOCAL_TAGS if is_local(stack) else TAGS}]
 
 
 def check_versioning(stack: Doc) -> None:

@@ -25,6 +25,8 @@ ENV_SENDER_EMAIL: Final = "SENDER_EMAIL"
 ENV_RECIPIENT_EMAIL: Final = "RECIPIENT_EMAIL"
 ENV_ALLOWED_ORIGIN: Final = "ALLOWED_ORIGIN"
 ENV_RUNS_TABLE_NAME: Final = "RUNS_TABLE_NAME"
+#: Set only in an environment with qualified names (staging): production's functions use ``METRIC_NAMESPACE``.
+ENV_METRIC_NAMESPACE: Final = "METRIC_NAMESPACE"
 
 # --- Staff sign-in (the Cognito user pool) ---------------------------------
 #: Every staff member: may list and add students.

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from constructs import Construct
 
 from modules.shared import iam
+from modules.shared.naming import qualified
 
 #: Where these resources were before this construct existed (inside the API's
 #: construct, ``student-management/api/...``): each carries a ``moved`` block
@@ -36,7 +37,7 @@ class ApiGatewayAccountLogging(Construct):
             self,
             service="apigateway.amazonaws.com",
             sid="ApiGatewayAssumeRole",
-            name="ApiGatewayCloudWatchLogsRole",
+            name=qualified(self, "ApiGatewayCloudWatchLogsRole"),
             description="API Gateway (this region) writes execution and access logs with this role.",
         )
         partition = iam.StackIdentity.of(self).partition

@@ -71,6 +71,7 @@ from modules.api import routes as api_routes
 from modules.api.routes import Route
 from modules.functions.python_function import PythonFunction
 from modules.identity.staff_directory import StaffDirectory
+from modules.shared.naming import qualified
 
 #: One JSON line per request in the access log (no request or response bodies).
 ACCESS_LOG_FORMAT = json.dumps(
@@ -337,12 +338,16 @@ class StudentApi(Construct):
     def _key_and_usage_plan(self, limits: UsageLimits, key_secret_name: str) -> None:
         """``StudentApiKey`` in ``StudentUsagePlan`` (sections 4.3-4.4), its value kept in Secrets Manager."""
         self.api_key = ApiGatewayApiKey(
-            self, "key", name="StudentApiKey", description="Key of the student management page.", enabled=True
+            self,
+            "key",
+            name=qualified(self, "StudentApiKey"),
+            description="Key of the student management page.",
+            enabled=True,
         )
         self.usage_plan = ApiGatewayUsagePlan(
             self,
             "usage-plan",
-            name="StudentUsagePlan",
+            name=qualified(self, "StudentUsagePlan"),
             description=f"{limits.rate_per_second} requests/s, bursts of {limits.burst}, {limits.quota_per_day}/day.",
             api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.api.id, stage=self.stage.stage_name)],
             throttle_settings=ApiGatewayUsagePlanThrottleSettings(

@@ -52,6 +52,7 @@ from modules.monitoring.spec import (
     ERRORS_QUERY,
     FAILED_INVOCATIONS_QUEUE,
     NO_BACKUP_IN_26_HOURS,
+    QUERY_FOLDER,
     QUERY_STRINGS,
     QUEUE_NOT_EMPTY,
     SAVED_STUDENTS_QUERY,
@@ -60,6 +61,7 @@ from modules.monitoring.spec import (
     AlarmRule,
 )
 from modules.shared import iam
+from modules.shared.naming import qualified
 
 CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
 #: What the account (its administrators, through their IAM policies) may do with the topic's key.
@@ -113,12 +115,14 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self._identity = iam.StackIdentity.of(self)
-        self.failed_invocations = DeadLetterQueue(self, "failed-invocations", queue_name=FAILED_INVOCATIONS_QUEUE)
+        self.failed_invocations = DeadLetterQueue(
+            self, "failed-invocations", queue_name=qualified(self, FAILED_INVOCATIONS_QUEUE)
+        )
         self.topic_key = self._topic_key()
         self.topic = SnsTopic(
             self,
             "topic",
-            name=TOPIC_NAME,
+            name=qualified(self, TOPIC_NAME),
             display_name="Student management alarms",
             kms_master_key_id=self.topic_key.arn,
         )
@@ -166,11 +170,11 @@ class Monitoring(Construct):
         key = KmsKey(
             self,
             "topic-key",
-            description=f"Encrypts the SNS topic {TOPIC_NAME}; CloudWatch alarms may publish with it.",
+            description=f"Encrypts the SNS topic {qualified(self, TOPIC_NAME)}; CloudWatch alarms may publish with it.",
             enable_key_rotation=True,
             policy=policy.json,
         )
-        KmsAlias(self, "topic-key-alias", name=TOPIC_KEY_ALIAS, target_key_id=key.key_id)
+        KmsAlias(self, "topic-key-alias", name=qualified(self, TOPIC_KEY_ALIAS), target_key_id=key.key_id)
         return key
 
     def _topic_policy(self, region: str) -> None:
@@ -297,34 +301,34 @@ class Monitoring(Construct):
         """The backup function's own metrics: namespace and names from ``lambdas/common/names.py``."""
         self._alarm(
             "backup-missing",
-            name=f"backup-missing-{BACKUP_HOURS}h",
+            name=qualified(self, f"backup-missing-{BACKUP_HOURS}h"),
             description=(
                 f"No backup succeeded in the last {BACKUP_HOURS} hours (the schedule runs daily at 00:00 UTC)."
                 " Right after the first deploy it stays on until a first backup succeeds."
             ),
-            namespace=names.METRIC_NAMESPACE,
+            namespace=qualified(self, names.METRIC_NAMESPACE, separator="/"),
             metric=names.METRIC_BACKUP_SUCCEEDED,
             rule=NO_BACKUP_IN_26_HOURS,
         )
         self._alarm(
             "backup-failed",
-            name="backup-failed",
+            name=qualified(self, "backup-failed"),
             description=(
                 "A backup run failed: it wrote nothing (its objects were discarded)."
                 f" Logs Insights, saved query '{ERRORS_QUERY}', shows why."
             ),
-            namespace=names.METRIC_NAMESPACE,
+            namespace=qualified(self, names.METRIC_NAMESPACE, separator="/"),
             metric=names.METRIC_BACKUP_FAILED,
             rule=ANY_IN_FIVE_MINUTES,
         )
         self._alarm(
             "backup-email-failed",
-            name="backup-email-failed",
+            name=qualified(self, "backup-email-failed"),
             description=(
                 "A backup was written but its summary e-mail could not be sent: its recipients were not told."
                 " SES may have refused the sender or a recipient (sandbox, unverified identity)."
             ),
-            namespace=names.METRIC_NAMESPACE,
+            namespace=qualified(self, names.METRIC_NAMESPACE, separator="/"),
             metric=names.METRIC_BACKUP_EMAIL_FAILED,
             rule=ANY_IN_FIVE_MINUTES,
         )
@@ -349,7 +353,7 @@ class Monitoring(Construct):
             id_: CloudwatchQueryDefinition(
                 self,
                 f"query-{id_}",
-                name=name,
+                name=qualified(self, QUERY_FOLDER) + name.removeprefix(QUERY_FOLDER),
                 query_string=QUERY_STRINGS[name],
                 log_group_names=[function.log_group.name for function in searched],
             )

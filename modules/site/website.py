@@ -59,6 +59,7 @@ from constructs import Construct
 
 from modules.shared import iam
 from modules.shared.lifecycle import expire_noncurrent_versions
+from modules.shared.naming import qualified
 from modules.shared.secure_bucket import SecureBucket
 from modules.site import assets as site_assets
 from modules.site import headers as site_headers
@@ -205,7 +206,7 @@ class Website(Construct):
         return CloudfrontResponseHeadersPolicy(
             self,
             "security-headers",
-            name=f"{DISTRIBUTION_NAME}-security-headers",
+            name=qualified(self, f"{DISTRIBUTION_NAME}-security-headers"),
             comment="HSTS, nosniff, frame denial, referrer policy, CSP and permissions policy on every response.",
             security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
                 content_security_policy=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicy(
@@ -248,7 +249,7 @@ class Website(Construct):
         return CloudfrontDistribution(
             self,
             "distribution",
-            comment=DISTRIBUTION_NAME,
+            comment=qualified(self, DISTRIBUTION_NAME),
             enabled=True,
             is_ipv6_enabled=True,
             http_version="http2and3",
@@ -286,7 +287,7 @@ class Website(Construct):
             ),
             viewer_certificate=_viewer_certificate(certificate),
             web_acl_id=web_acl_arn,
-            tags={"Name": DISTRIBUTION_NAME},
+            tags={"Name": qualified(self, DISTRIBUTION_NAME)},
         )
 
     def _bucket_origin(self) -> CloudfrontDistributionOrigin:

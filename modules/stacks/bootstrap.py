@@ -21,7 +21,7 @@ class BootstrapStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, config: AppConfig) -> None:
         super().__init__(scope, id_)
-        configure_terraform(self, config)
+        configure_terraform(self, config, account_level=True)
         local_state(self, config)
         self.state = StateBucket(
             self,

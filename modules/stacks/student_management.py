@@ -9,6 +9,7 @@ Terraform address changes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 
@@ -32,6 +33,7 @@ from modules.functions.role import FunctionRole
 from modules.identity.email_identities import EmailIdentities
 from modules.identity.staff_directory import StaffDirectory
 from modules.monitoring.alarms import Monitoring
+from modules.shared.naming import use_qualifier
 from modules.shared.scratch import scratch_dir
 from modules.site import assets as site_assets
 from modules.site.access_logs import SiteAccessLogs
@@ -60,8 +62,10 @@ class StudentManagementStack(TerraformStack):
         functions: Sequence[FunctionSpec] = FUNCTIONS,
     ) -> None:
         super().__init__(scope, id_)
+        use_qualifier(self, config.name_qualifier)
         configure_terraform(self, config)
         remote_state(self, config)
+        functions = [_qualified(row, config) for row in functions]
         # The page's origin is the distribution's domain, which exists only
         # after the API it fronts: the functions and the API's CORS answers
         # read it through a lazy value the website fills in below.
@@ -105,12 +109,15 @@ class StudentManagementStack(TerraformStack):
 
     def _function(self, row: FunctionSpec, role: FunctionRole, config: AppConfig, *, origin: str) -> PythonFunction:
         """Tutorial sections 3.1-3.3: one function, given exactly the access its row lists."""
+        environment = {names.ENV_ALLOWED_ORIGIN: origin}
+        if config.name_qualifier:
+            environment[names.ENV_METRIC_NAMESPACE] = config.metric_namespace
         function = PythonFunction(
             self,
             row.construct_id,
             spec=row,
             role=role,
-            environment={names.ENV_ALLOWED_ORIGIN: origin},
+            environment=environment,
             log_retention_days=config.log_retention_days,
         )
         grants: dict[Access, Callable[[PythonFunction], None]] = {
@@ -179,7 +186,9 @@ class StudentManagementStack(TerraformStack):
         """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
         site_dir = scratch_dir("student-site-")
         firewall = (
-            SiteFirewall(self, "firewall", name="StudentWebsiteFirewall", rate_limit=config.site_waf_rate_limit)
+            SiteFirewall(
+                self, "firewall", name=config.named("StudentWebsiteFirewall"), rate_limit=config.site_waf_rate_limit
+            )
             if config.site_waf
             else None
         )
@@ -232,7 +241,7 @@ class StudentManagementStack(TerraformStack):
             self,
             "site-logs",
             distribution=self.website.distribution,
-            name=DISTRIBUTION_NAME,
+            name=config.named(DISTRIBUTION_NAME),
             bucket_name=config.website_log_bucket,
             retention_days=config.access_log_retention_days,
         )
@@ -296,3 +305,13 @@ def _backup_writer(functions: Sequence[FunctionSpec]) -> FunctionKey:
     if len(writers) != 1:
         raise ValueError(f"exactly one function may write backups (the bucket admits one role); granted to: {writers}")
     return writers[0]
+
+
+def _qualified(row: FunctionSpec, config: AppConfig) -> FunctionSpec:
+    """A function's row with the names it gives AWS qualified for the environment (its key and package stay)."""
+    return dataclasses.replace(
+        row,
+        name=config.named(row.name),
+        role_name=config.named(row.role_name),
+        schedule=config.named(row.schedule) if row.schedule else None,
+    )

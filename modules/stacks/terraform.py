@@ -34,8 +34,12 @@ EMULATED_SERVICES = (
 )
 
 
-def configure_terraform(stack: TerraformStack, config: AppConfig) -> AwsProvider:
-    """The AWS provider of a stack, with default tags and, locally, the emulator's endpoints."""
+def configure_terraform(stack: TerraformStack, config: AppConfig, *, account_level: bool = False) -> AwsProvider:
+    """The AWS provider of a stack, with default tags and, locally, the emulator's endpoints.
+
+    An account-level stack (the state bucket, the delivery identity), which every
+    environment of the account shares, carries the account's tags, not the environment's.
+    """
     endpoints = None
     if config.is_local:
         url = config.emulator_endpoint
@@ -44,7 +48,7 @@ def configure_terraform(stack: TerraformStack, config: AppConfig) -> AwsProvider
         stack,
         "aws",
         region=config.region,
-        default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))],
+        default_tags=[AwsProviderDefaultTags(tags=dict(config.account_tags if account_level else config.tags))],
         endpoints=endpoints,
         # moto serves every bucket from one host; virtual-host addressing needs DNS it lacks.
         s3_use_path_style=True if config.is_local else None,

@@ -26,7 +26,8 @@ def test_defaults_are_the_tutorial_names() -> None:
 
 def test_checked_in_config_file_loads_and_is_valid() -> None:
     config = load_config(environ={})
-    assert config.deploy_target is DeployTarget.AWS
+    assert config.environment == "local"
+    assert config.deploy_target is DeployTarget.LOCAL
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -192,9 +193,15 @@ def test_docs_document_every_configuration_field() -> None:
     ("environ", "problem"),
     [
         ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_WAF": "true"}, "the emulator has no CloudFront web ACLs"),
-        ({"STUDENT_MGMT_SITE_WAF": "true", "STUDENT_MGMT_REGION": "eu-west-1"}, "only in us-east-1"),
+        (
+            {"ENV": "production", "STUDENT_MGMT_SITE_WAF": "true", "STUDENT_MGMT_REGION": "eu-west-1"},
+            "only in us-east-1",
+        ),
         ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_ACCESS_LOGS": "true"}, "no CloudFront log deliveries"),
-        ({"STUDENT_MGMT_SITE_ACCESS_LOGS": "yes", "STUDENT_MGMT_REGION": "ap-southeast-1"}, "only in us-east-1"),
+        (
+            {"ENV": "staging", "STUDENT_MGMT_SITE_ACCESS_LOGS": "yes", "STUDENT_MGMT_REGION": "ap-southeast-1"},
+            "only in us-east-1",
+        ),
         ({"STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE}, "other half of the custom domain"),
     ],
     ids=[
@@ -213,16 +220,26 @@ def test_site_settings_that_cannot_work_together_are_refused(environ: dict[str, 
 @pytest.mark.parametrize(
     ("environ", "origin"),
     [
-        ({}, None),
-        ({"DEPLOY_TARGET": "local"}, "http://localhost:8000"),
+        ({"ENV": "production"}, None),
+        ({}, "http://localhost:8000"),
         ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_SITE_PORT": "8080"}, "http://localhost:8080"),
         (
-            {"STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org", "STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE},
+            {
+                "ENV": "production",
+                "STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org",
+                "STUDENT_MGMT_SITE_CERTIFICATE_ARN": CERTIFICATE,
+            },
             "https://students.example.org",
         ),
         ({"STUDENT_MGMT_ALLOWED_ORIGIN": "https://staff.example.org"}, "https://staff.example.org"),
     ],
-    ids=["aws: the distribution decides", "local site", "local site port", "custom domain", "configured"],
+    ids=[
+        "aws: the distribution decides",
+        "local site (no ENV: local)",
+        "local site port",
+        "custom domain",
+        "configured",
+    ],
 )
 def test_allowed_origin_follows_the_site_unless_configured(environ: dict[str, str], origin: str | None) -> None:
     assert load_config(environ=environ, config_file=ROOT / "config.toml").fixed_site_origin == origin
@@ -231,10 +248,18 @@ def test_allowed_origin_follows_the_site_unless_configured(environ: dict[str, st
 @pytest.mark.parametrize(
     ("environ", "mfa", "endpoint"),
     [
-        ({}, True, "https://cognito-idp.us-east-1.amazonaws.com/"),
-        ({"STUDENT_MGMT_REGION": "ap-southeast-1"}, True, "https://cognito-idp.ap-southeast-1.amazonaws.com/"),
-        ({"STUDENT_MGMT_STAFF_MFA": "false"}, False, "https://cognito-idp.us-east-1.amazonaws.com/"),
-        ({"DEPLOY_TARGET": "local"}, False, "/_cognito/"),
+        ({"ENV": "production"}, True, "https://cognito-idp.us-east-1.amazonaws.com/"),
+        (
+            {"ENV": "staging", "STUDENT_MGMT_REGION": "ap-southeast-1"},
+            True,
+            "https://cognito-idp.ap-southeast-1.amazonaws.com/",
+        ),
+        (
+            {"DEPLOY_TARGET": "aws", "STUDENT_MGMT_STAFF_MFA": "false"},
+            False,
+            "https://cognito-idp.us-east-1.amazonaws.com/",
+        ),
+        ({}, False, "/_cognito/"),
         ({"DEPLOY_TARGET": "local", "STUDENT_MGMT_STAFF_MFA": "true"}, True, "/_cognito/"),
     ],
     ids=["aws", "aws elsewhere", "aws without mfa", "local", "local with mfa"],
