@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, AppConfig, load_config
+from config.settings import APP_STACK, BOOTSTRAP_STACK, ENV_ENVIRONMENT, AppConfig, load_config
 from engine import provider_bindings
 from local.deploy import emulator_client
 
@@ -54,7 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def tool_env(**extra: str) -> dict[str, str]:
     """The environment of a tool run: no real AWS credentials, project settings on."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STUDENT_MGMT_", "DEPLOY_TARGET"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "STUDENT_MGMT_", "DEPLOY_TARGET")) and k != ENV_ENVIRONMENT
+    }
     env.update(
         TF_CLI_CONFIG_FILE=str(ROOT / ".build" / "terraform.rc"),
         CHECKPOINT_DISABLE="1",
@@ -195,6 +199,10 @@ VARIANTS = {
     "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
     "unmanaged-account": {"STUDENT_MGMT_MANAGE_API_GATEWAY_ACCOUNT": "false"},
     "suffix": {"STUDENT_MGMT_NAME_SUFFIX": "abc123"},
+    # The environments (issue 23): production is the tutorial's system (the aws target's default), staging
+    # shares its account under names of its own.
+    "production": {"ENV": "production"},
+    "staging": {"ENV": "staging"},
     # Every optional protection of the site on: a custom domain, AWS WAF, access logs.
     "protected-site": {
         "STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org",
