@@ -67,10 +67,7 @@ def test_env_local_does_not_count_as_an_aws_environment() -> None:
 def test_a_local_command_refuses_an_aws_environment(target: str) -> None:
     status, _, err = make(target, ENV="staging")
     assert status != 0
-    assert (
-        err.splitlines()[0]
-        == f"make {target}: acts on the local system only, not on staging: run it without ENV"
-    )
+    assert err.splitlines()[0] == f"make {target}: acts on the local system only, not on staging: run it without ENV"
 
 
 def test_an_unknown_environment_is_refused_naming_the_choices() -> None:

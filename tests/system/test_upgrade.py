@@ -37,6 +37,7 @@ from config.settings import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
 from local import deploy as deploy_local
 from pipeline import plan_summary
 from tests.conftest import ROOT, STACKS, EmulatorSettings, free_port, run, tool_env
+from tests.system.delivery import Delivery, Scenario, outputs, summary_of
 
 pytestmark = pytest.mark.emulator
 
@@ -103,6 +104,8 @@ class Upgrade:
     baseline: str
     plans: dict[str, StackPlan]
     baseline_outputs: dict[str, dict[str, Any]]
+    #: The emulator the baseline runs in, until the module's last test (the delivery pipeline's go on in it).
+    emulator: EmulatorSettings
 
 
 def baseline_commit() -> str:
@@ -223,7 +226,9 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
             {
                 "local/emulator.sh start": starting,
                 f"synth of the baseline {commit[:7]}": start_synth(baseline_tree, baseline_out, synth_env),
-                "synth of the working tree": start_synth(ROOT, current_out, synth_env),
+                # Production's configuration: the baseline's deployment is the tutorial's system (its names, state
+                # key and tags), which the environments of issue 23 call production; local is now tagged Local.
+                "synth of the working tree": start_synth(ROOT, current_out, {**synth_env, "ENV": "production"}),
             }
         )
         timings["synths and emulator start"] = time.monotonic() - started
@@ -253,7 +258,7 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
             lines += summary(plans[stack])
         lines.append("    " + "; ".join(f"{what}: {seconds:.0f} s" for what, seconds in timings.items()))
         print("\n".join(lines), flush=True)
-        yield Upgrade(commit, plans, outputs)
+        yield Upgrade(commit, plans, outputs, emulator)
     finally:
         starting.wait(timeout=120)
         subprocess.run([str(EMULATOR_SCRIPT), "stop"], env=synth_env, capture_output=True, check=False, timeout=60)
@@ -389,3 +394,80 @@ def test_the_upgrade_from_the_baseline_changes_only_what_it_is_meant_to(upgrade:
         f"upgrading a deployment of {upgrade.baseline[:12]} to this tree changes more than CHANGED_SINCE_BASELINE"
         " names:\n" + "\n".join(unexpected)
     )
+
+
+# --- the delivery pipeline (issue 23): the pull request that upgrades production, staging beside it ----------
+
+
+@pytest.fixture(scope="module")
+def delivery(upgrade: Upgrade, tmp_path_factory: pytest.TempPathFactory) -> Delivery:
+    """The workflows' steps run in order against the upgrade's emulator (tests/system/delivery.py)."""
+    seen = Scenario(upgrade.emulator, tmp_path_factory.mktemp("delivery")).run()
+    print(f"\n==> the delivery pipeline, step by step\n{outputs({**seen.pull_request, **seen.deploy})}", flush=True)
+    return seen
+
+
+def test_a_pull_request_gets_a_reviewed_plan_of_each_environment(delivery: Delivery) -> None:
+    for environment, job in delivery.pull_request.items():
+        assert job.succeeded, outputs({environment: job})
+        summary = "\n".join(summary_of(job))
+        # The plan summary is the job's summary: each environment's stack, stateful losses first.
+        assert ("student-management" in summary and "to add" in summary.lower()) or "add" in summary, summary
+        assert f"environment {environment}" in job.output(), job.output()
+    production = "\n".join(summary_of(delivery.pull_request["production"]))
+    assert "destroy" not in production.lower().split("stateful")[0] or "0" in production, production
+
+
+def test_merge_applies_the_reviewed_plans_staging_first_then_production(delivery: Delivery) -> None:
+    assert list(delivery.deploy) == ["staging", "production"]
+    for environment, job in delivery.deploy.items():
+        assert job.succeeded, outputs({environment: job})
+        assert f"applying the reviewed plan of student-management ({environment})" in job.output()
+    # Production's plan was reviewed before staging existed and applied after it: staging changed nothing of
+    # production's, so Terraform found the plan current; planned afresh, neither environment has anything to do.
+    for environment, plan in delivery.plans_after_deploy.items():
+        assert plan.returncode == 0, plan.output
+        assert "No changes." in plan.output, f"{environment}: {plan.output[-3000:]}"
+
+
+def test_the_scheduled_drift_run_finds_none_after_a_deploy(delivery: Delivery) -> None:
+    for environment, job in delivery.drift.items():
+        assert job.succeeded, outputs({environment: job})
+        assert f"No drift: student-management in {environment}" in job.summary + job.output()
+
+
+def test_drift_made_outside_terraform_is_reported_in_its_environment_only(delivery: Delivery) -> None:
+    staging, production = delivery.drift_found["staging"], delivery.drift_found["production"]
+    assert staging.returncode != 0, staging.output
+    assert "DRIFT: 1 resource(s) of student-management in staging" in staging.output, staging.output
+    assert "aws_lambda_function.read-function_" in staging.output and "timeout" in staging.output, staging.output
+    assert production.returncode == 0 and "No drift" in production.output, production.output
+
+
+@pytest.mark.parametrize(
+    ("attempt", "reason"),
+    [
+        ("another environment's plan", "the plan in"),
+        ("a plan of other code", "this code synthesizes another student-management than the one planned"),
+        ("a stale plan", "Saved plan is stale"),
+    ],
+)
+def test_only_the_reviewed_plan_of_the_same_code_and_state_is_applied(
+    delivery: Delivery, attempt: str, reason: str
+) -> None:
+    refused = delivery.refusals[attempt]
+    assert refused.returncode != 0, refused.output
+    assert reason in refused.output, refused.output[-3000:]
+
+
+def test_destroying_staging_leaves_production_whole(delivery: Delivery) -> None:
+    assert delivery.destroy_staging is not None and delivery.production_after_destroy is not None
+    assert delivery.destroy_staging.returncode == 0, delivery.destroy_staging.output[-3000:]
+    assert "studentData-staging" not in delivery.tables_after_destroy
+    assert "getStudentData-staging" not in delivery.functions_after_destroy
+    assert {"studentData", "studentBackupRuns"} <= set(delivery.tables_after_destroy)
+    assert {"getStudentData", "insertStudentData", "BackupDynamoDBAndSendEmail"} <= set(
+        delivery.functions_after_destroy
+    )
+    after = delivery.production_after_destroy
+    assert after.returncode == 0 and "No changes." in after.output, after.output[-3000:]

@@ -1,0 +1,145 @@
+"""The delivery pipeline's workflows run step by step against an emulator holding production (issue 23).
+
+``tests/system/test_upgrade.py`` deploys the last release into a private emulator:
+that is production, the tutorial's system. Its ``delivery`` fixture then runs, with
+``tests/system/workflow_runner.py``, what GitHub would run for a pull request that
+upgrades it, and adds staging beside it in the same emulator (``DEPLOY_TARGET=local``
+puts every environment's configuration there; one state bucket, a key each):
+
+1. ``pull-request.yml``, job ``plan``, for staging then production: a reviewed plan each,
+   its summary in the job summary, the plan uploaded as an artifact;
+2. ``deploy.yml``: job ``staging`` applies staging's reviewed plan, then job
+   ``production`` applies production's (made before staging existed: still current,
+   since staging changed nothing of production's);
+3. a fresh plan of production: no changes; ``drift.yml`` for both: no drift;
+4. the refusals: a plan applied in the wrong environment, a plan of other code, a
+   stale plan (the state changed since), and drift made outside Terraform reported;
+5. ``make destroy ENV=staging``: production is left whole (a fresh plan: no changes).
+
+Everything is recorded in ``Delivery`` for the tests to read; nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from config.settings import load_config
+from tests.conftest import EmulatorSettings, run, tool_env
+from tests.system.workflow_runner import JobRun, Runner, checkout
+
+ENVIRONMENTS: Final = ("staging", "production")
+#: Repository variables the workflows read (``vars.*``): what a user sets in GitHub's settings.
+VARIABLES: Final = {
+    "AWS_REGION": "us-east-1",
+    "AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/StudentManagementPlan",
+    "AWS_APPLY_ROLE_ARN": "arn:aws:iam::123456789012:role/StudentManagementApply",
+}
+#: A change of configuration only staging sees: a smaller daily quota of its usage plan (an in-place update).
+STAGING_CHANGE: Final = {"STUDENT_MGMT_API_DAILY_QUOTA": "999"}
+
+
+@dataclass
+class Command:
+    """A command run in a checkout, as a user or a job would."""
+
+    command: str
+    returncode: int
+    output: str
+
+
+@dataclass
+class Delivery:
+    pull_request: dict[str, JobRun] = field(default_factory=dict)
+    deploy: dict[str, JobRun] = field(default_factory=dict)
+    drift: dict[str, JobRun] = field(default_factory=dict)
+    #: After both deploys: a fresh plan of each environment.
+    plans_after_deploy: dict[str, Command] = field(default_factory=dict)
+    #: Each refusal's command and output, by what was tried.
+    refusals: dict[str, Command] = field(default_factory=dict)
+    #: The drift run after a change made outside Terraform (staging's function timeout), and production's.
+    drift_found: dict[str, Command] = field(default_factory=dict)
+    destroy_staging: Command | None = None
+    production_after_destroy: Command | None = None
+    #: Names of one resource of each kind per environment, read back from the emulator after the destroy.
+    tables_after_destroy: list[str] = field(default_factory=list)
+    functions_after_destroy: list[str] = field(default_factory=list)
+
+
+class Scenario:
+    """Runs the pipeline against ``emulator``; each step returns what it saw."""
+
+    def __init__(self, emulator: EmulatorSettings, workdir: Path) -> None:
+        self.emulator = emulator
+        self.env = tool_env(DEPLOY_TARGET="local", **emulator.env())
+        self.runner = Runner(workdir / "runner", self.env, VARIABLES)
+        self.user = checkout(workdir / "user")  # a reviewer's own clone, for the checks outside the workflows
+
+    def make(self, target: str, environment: str, *args: str, **extra: str) -> Command:
+        command = ["make", target, f"ENV={environment}", *args]
+        result = run(command, cwd=self.user, env={**self.env, **extra}, timeout=1200)
+        return Command(" ".join(command), result.returncode, result.stdout + result.stderr)
+
+    def run(self) -> Delivery:
+        seen = Delivery()
+        for environment in ENVIRONMENTS:
+            seen.pull_request[environment] = self.runner.run_job("pull-request.yml", "plan", {"env": environment})
+        for environment in ENVIRONMENTS:  # the deploy workflow's order: staging, then production after approval
+            seen.deploy[environment] = self.runner.run_job("deploy.yml", environment)
+            if not seen.deploy[environment].succeeded:
+                return seen
+        for environment in ENVIRONMENTS:
+            seen.plans_after_deploy[environment] = self.make("plan", environment)
+            seen.drift[environment] = self.runner.run_job("drift.yml", "drift", {"env": environment})
+        self._refusals(seen)
+        self._drift_outside_terraform(seen)
+        seen.destroy_staging = self.make("destroy", "staging", "YES=1", "SKIP_FINAL_BACKUP=1", "DELETE_TABLE=1")
+        seen.production_after_destroy = self.make("plan", "production")
+        seen.tables_after_destroy = self._client("dynamodb").list_tables()["TableNames"]
+        seen.functions_after_destroy = [f["FunctionName"] for f in self._client("lambda").list_functions()["Functions"]]
+        return seen
+
+    def _refusals(self, seen: Delivery) -> None:
+        """A plan applied elsewhere, a plan of other code, and a plan the state moved past: none is applied."""
+        self.make("plan", "staging")
+        seen.refusals["another environment's plan"] = self.make("apply", "production")
+        # Planned with a change, applied by code without it: the merged code is not what was reviewed.
+        self.make("plan", "staging", **STAGING_CHANGE)
+        seen.refusals["a plan of other code"] = self.make("apply", "staging")
+        # Two plans of the same change; the second applied first moves the state past the first.
+        self.make("plan", "staging", **STAGING_CHANGE)
+        kept = self.user / "stale-plan"
+        subprocess.run(["cp", "-a", str(self.user / "cdktf.out" / "plan"), str(kept)], check=True)
+        newer = self.make("plan", "staging", **STAGING_CHANGE)
+        applied = self.make("apply", "staging", **STAGING_CHANGE)
+        subprocess.run(["rm", "-rf", str(self.user / "cdktf.out" / "plan")], check=True)
+        subprocess.run(["cp", "-a", str(kept), str(self.user / "cdktf.out" / "plan")], check=True)
+        seen.refusals["a stale plan"] = self.make("apply", "staging", **STAGING_CHANGE)
+        seen.refusals[
+            "a stale plan"
+        ].output = f"{newer.output}\n{applied.output}\n{seen.refusals['a stale plan'].output}"
+        # Back to the reviewed configuration, as the next merge would.
+        self.make("plan", "staging")
+        self.make("apply", "staging")
+
+    def _drift_outside_terraform(self, seen: Delivery) -> None:
+        """A function's timeout changed by hand in staging: the drift run names it; production has none."""
+        staging = load_config({"ENV": "staging", "DEPLOY_TARGET": "local", **self.emulator.env()})
+        function = staging.named("getStudentData")
+        self._client("lambda").update_function_configuration(FunctionName=function, Timeout=29)
+        for environment in ENVIRONMENTS:
+            seen.drift_found[environment] = self.make("drift", environment)
+
+    def _client(self, service: str) -> Any:
+        return self.emulator.client(service)
+
+
+def outputs(seen: Mapping[str, JobRun]) -> str:
+    return "\n\n".join(f"=== {name}\n{job.output()}" for name, job in seen.items())
+
+
+def summary_of(job: JobRun) -> list[str]:
+    return [line for line in job.summary.splitlines() if line.strip()]
