@@ -3,10 +3,12 @@
 
 ``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
 state stays local). ``student-management`` is the system itself, with its state
-in that bucket. ``DEPLOY_TARGET`` chooses a real AWS account (``aws``, the
-default) or the local moto server emulator (``local``); see ``config/settings.py``
-for every setting. The stacks are composed in ``modules/stacks/``; this module
-checks the configuration, loads the provider bindings and synthesizes.
+in that bucket. ``ENV`` chooses the environment: without it ``local``, the
+local moto server emulator; ``staging``, ``production`` or any other
+``[environments.<name>]`` of ``config.toml`` is a real AWS account. See
+``config/settings.py`` for every setting. The stacks are composed in
+``modules/stacks/``; this module checks the configuration, loads the provider
+bindings and synthesizes.
 """
 
 from __future__ import annotations

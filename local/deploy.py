@@ -278,11 +278,15 @@ def exclusive(config: AppConfig) -> IO[str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outdir", type=Path, required=True, help="the synthesized output (DEPLOY_TARGET=local)")
+    parser.add_argument("--outdir", type=Path, required=True, help="the local environment's synthesized output")
     args = parser.parse_args(argv)
     config = load_config()
     if not config.is_local:
-        print("error: deploy_local.py deploys DEPLOY_TARGET=local only", file=sys.stderr)
+        print(
+            f"error: local.deploy deploys into the emulator only, not into {config.environment}'s AWS account:"
+            " run it without ENV",
+            file=sys.stderr,
+        )
         return 2
     try:
         with exclusive(config):

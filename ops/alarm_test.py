@@ -1,6 +1,6 @@
 """``make alarm-test``: sets an alarm to ALARM and back to OK, and shows where CloudWatch delivered each notification.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.alarm_test [--alarm NAME]
+    .venv/bin/python -m ops.alarm_test [--alarm NAME]
 
 As ``aws cloudwatch set-alarm-state`` does; the emulator records each
 notification's delivery, which this reads back.

@@ -1,6 +1,6 @@
 """``make api-key``: prints the local API key (from the emulator's Secrets Manager).
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.api_key
+    .venv/bin/python -m ops.api_key
 
 A module of its own: ``seed`` and the benchmarks read the key the same way.
 """

@@ -1,6 +1,6 @@
 """``make backup-now``: runs the schedule's target with its deployed input, as the scheduler would.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.backup_now
+    .venv/bin/python -m ops.backup_now
 
 The local edge fires the schedule (as its role, asynchronously, with Lambda's
 retries); this follows the invocation until it is over. Apart from

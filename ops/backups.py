@@ -1,6 +1,6 @@
 """``make backups``: lists the backups in the emulator; downloads one's objects into <state dir>/downloads.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.backups [--download NAME|latest]
+    .venv/bin/python -m ops.backups [--download NAME|latest]
 
 Apart from ``backup_now``, which writes a backup: this only reads the backup
 bucket.
@@ -37,7 +37,7 @@ def backups(config: AppConfig, download: str | None) -> None:
             print(f"    {item['LastModified']:%Y-%m-%d %H:%M:%S}  {item['Size']:>9} B  s3://{bucket}/{item['Key']}")
     print(
         f"==> {len(runs)} backup(s), {len(objects)} object(s) in {bucket}; restore one with: "
-        "DEPLOY_TARGET=local make restore BACKUP=<backup name>"
+        "make restore BACKUP=<backup name>"
     )
     if download:
         if not runs:

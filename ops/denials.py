@@ -1,6 +1,6 @@
 """``make denials``: what the emulator's IAM refused (AccessDenied), oldest first.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.denials
+    .venv/bin/python -m ops.denials
 
 ``access_denials`` is also how the least-privilege tests read what was refused.
 """

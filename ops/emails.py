@@ -1,6 +1,6 @@
 """``make emails``: what the emulator's SES accepted: to, subject, body.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.emails
+    .venv/bin/python -m ops.emails
 
 ``sent_messages`` is also how the tests read what the system e-mailed.
 """

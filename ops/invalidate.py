@@ -6,8 +6,8 @@ Not needed for a changed page to show: ``index.html`` and ``config.json`` are
 revalidated on every load, and every other asset's name changes with its
 content (``modules/site/assets.py``). Use it after changing objects in the
 bucket by hand. Reads the distribution id from the deployed outputs
-(``cdktf.out/outputs.json`` for ``aws``, written by ``make deploy``; the
-emulator's for ``local``) and waits until CloudFront reports the invalidation
+(``cdktf.out/outputs.json`` for an AWS environment, written by
+``make deploy ENV=<name>``; the emulator's for ``local``) and waits until CloudFront reports the invalidation
 completed (``--no-wait`` returns at once). Each path invalidated beyond 1,000 a
 month costs $0.005; ``/*`` counts as one.
 """
@@ -40,7 +40,7 @@ def outputs_file(config: AppConfig) -> Path:
 
 def distribution_id(config: AppConfig) -> str:
     path = outputs_file(config)
-    deploy = "make up" if config.is_local else "make deploy"
+    deploy = "make up" if config.is_local else f"make deploy ENV={config.environment}"
     try:
         outputs = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

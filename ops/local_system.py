@@ -1,12 +1,14 @@
 """What every operation on the local system (`make up`) shares: its outputs, the local edge, one way to fail.
 
 Each operator command of the local system is a module of its own
-(``python -m ops.<name>``, run by the Makefile with ``DEPLOY_TARGET=local``):
+(``python -m ops.<name>``, or its make target; without ``ENV`` they act on the
+local environment, and any other environment is refused):
 ``api_key``, ``staff_user``, ``staff_token``, ``seed``, ``emails``,
 ``denials``, ``alarm_test``, ``backups``, ``backup_now``, ``verify_email``,
 ``verify_identities``. Here is what more than one of them needs, and
 ``run_operation``, which gives each the same configuration check and the same
-one-line errors.
+one-line errors: a local system that is not running (no emulator state, or no
+emulator answering) is one ``error:`` line naming ``make up``, never a traceback.
 
 Everything is read from what `make up` deployed: outputs.json, the emulator's
 resources, and the local edge (local/edge.sh). Nothing here knows a name,
@@ -65,17 +67,39 @@ def call(
         raise OpsError(f"the local edge does not answer at {url} ({error.reason}): run `make up`") from None
 
 
+def not_running(why: str) -> OpsError:
+    """The error of a local system that is not running: why, and the command that starts it."""
+    return OpsError(f"the local system is not running ({why}): run `make up`")
+
+
+def check_running(config: AppConfig) -> None:
+    """Raises ``not_running`` unless ``make up`` left the emulator's state: its CA, which every call trusts."""
+    if not config.emulator_ca_bundle.is_file():
+        raise not_running(f"no emulator state in {config.emulator_state_dir}")
+
+
 def run_operation(operation: Callable[[AppConfig], object]) -> int:
     """Runs one operation on the local system; what stops it is one ``error:`` line and exit code 1."""
     try:
         config = load_config()
         if not config.is_local:
-            raise OpsError("these operations are for the local system: DEPLOY_TARGET=local")
+            raise OpsError(
+                f"this command acts on the local system only, not on {config.environment}: run it without ENV"
+            )
+        check_running(config)
         operation(config)
     except (ConfigError, OpsError, StaffError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except EndpointConnectionError:
-        print(f"error: the emulator does not answer at {config.emulator_endpoint}: run `make up`", file=sys.stderr)
+        print(f"error: {not_running(f'no emulator answers at {config.emulator_endpoint}')}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        if isinstance(error, urllib.error.HTTPError):  # an answer: not a system that is down
+            raise
+        print(
+            f"error: {not_running(f'no emulator answers at {config.emulator_endpoint}: {error.reason}')}",
+            file=sys.stderr,
+        )
         return 1
     return 0

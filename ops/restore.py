@@ -18,9 +18,10 @@ manifest (``.manifest.json``) and its items as DynamoDB JSON lines
    back-off until they are written;
 5. report what it did: written, kept (already present), failed.
 
-The target is ``DEPLOY_TARGET``: ``aws`` (your credentials, the configured
-region) or ``local`` (the emulator that ``make up`` runs). Bucket and table
-default to the configured ones (``config.toml``). Exit status 0 when every item
+The environment is the one ``ENV`` chooses: without it, ``local`` (the emulator
+that ``make up`` runs); an AWS environment (``ENV=production``, ...) with your
+credentials, in the configured region. Bucket and table default to the
+environment's (``config.toml``). Exit status 0 when every item
 of the backup is in the table (written or kept), 1 otherwise.
 """
 
@@ -184,7 +185,7 @@ def key_attributes(dynamodb: Any, table: str) -> tuple[str, ...]:
         if _code(error) == "ResourceNotFoundException":
             raise RestoreError(
                 f"table {table} does not exist: deploy the system first (`make up` locally, "
-                "`make deploy` on AWS) or name an existing table with TABLE=..."
+                "`make deploy ENV=<name>` on AWS) or name an existing table with TABLE=..."
             ) from None
         raise
     return tuple(element["AttributeName"] for element in sorted(schema, key=lambda e: e["KeyType"] != "HASH"))

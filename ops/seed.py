@@ -1,6 +1,6 @@
 """``make seed``: adds sample students through the local invoke URL (the tutorial's SV001 first).
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.seed [--count N]
+    .venv/bin/python -m ops.seed [--count N]
 
 Each student is inserted as a user would: through the local edge, with the
 API key and the local staff member's ID token (``ops.staff_token``).

@@ -4,10 +4,11 @@
     staff.py list                     every member: status, enabled, groups
     staff.py remove EMAIL [--yes]     sign the member out everywhere, then delete it (asks first)
 
-``make staff-add`` / ``staff-list`` / ``staff-remove`` run it. The target is
-``DEPLOY_TARGET``:
+``make staff-add`` / ``staff-list`` / ``staff-remove`` run it, on the environment
+``ENV`` chooses (without ``ENV``, the local one):
 
-- ``aws``: the account of your AWS credentials, in the configured ``region``.
+- an AWS environment (``ENV=production``, ``ENV=staging``, ...): the account of
+  your AWS credentials, in the configured ``region``.
   The pool is found by its configured name (``staff_user_pool_name``) with
   ``ListUserPools``, not read from Terraform: inviting staff needs only
   credentials and the configuration, never the state bucket, a synth or a
@@ -323,7 +324,9 @@ def pool_by_name(idp: Any, name: str, region: str) -> str:
     pages = idp.get_paginator("list_user_pools").paginate(MaxResults=60)
     found = [pool["Id"] for page in pages for pool in page.get("UserPools", []) if pool["Name"] == name]
     if not found:
-        raise StaffError(f"no user pool named {name!r} in {region} (staff_user_pool_name): deploy first: make deploy")
+        raise StaffError(
+            f"no user pool named {name!r} in {region} (staff_user_pool_name): deploy first: make deploy ENV=<name>"
+        )
     if len(found) > 1:
         raise StaffError(
             f"{len(found)} user pools are named {name!r} in {region} ({', '.join(found)}):"
@@ -333,7 +336,7 @@ def pool_by_name(idp: Any, name: str, region: str) -> str:
 
 
 def directory_for(config: AppConfig, user_pool_id: str | None = None) -> Directory:
-    """The staff directory of ``DEPLOY_TARGET``: the emulator's (local), or your account's in the configured region."""
+    """The staff directory of the environment: the emulator's (local), or your account's in the configured region."""
     if config.is_local:
         idp = emulator_client("cognito-idp", config)
         return Directory(idp, user_pool_id or local_pool(config), sends_invitations=False)

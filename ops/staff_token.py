@@ -1,6 +1,6 @@
 """``make staff-token``: prints an ID token of the local staff member (for curl's Authorization header).
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.staff_token
+    .venv/bin/python -m ops.staff_token
 
 Signs in as the member ``ops.staff_user`` created, with the password in its
 credentials file; ``seed`` and the tests sign in through it too.

@@ -1,6 +1,6 @@
 """``make up``'s staff member: makes sure the local staff member exists, and prints how to sign in.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.staff_user
+    .venv/bin/python -m ops.staff_user
 
 Every API method wants a signed-in staff member's ID token besides the key, so
 `make up` creates one member, ``STAFF_EMAIL``, in the ``staff`` and ``admin``

@@ -1,6 +1,6 @@
 """``make verify-email``: verifies an address with the local SES, as its owner following SES's link would.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.verify_email --email name@example.org
+    .venv/bin/python -m ops.verify_email --email name@example.org
 
 ``follow_verification_link`` is also what ``verify_identities`` (``make up``)
 and the tests do for an identity already asked for.

@@ -1,6 +1,6 @@
 """``make up``'s SES step: verifies the configured sender and recipients, as the people behind them would.
 
-    DEPLOY_TARGET=local .venv/bin/python -m ops.verify_identities
+    .venv/bin/python -m ops.verify_identities
 
 SES keeps a new identity pending until someone follows the link it e-mails,
 and its sandbox sends only between verified ones: ``local/up.sh`` runs this

@@ -1,9 +1,9 @@
 """``python -m local.edge [--log FILE]``: serve the locally deployed site and API.
 
-Run with ``DEPLOY_TARGET=local`` after ``make up`` (``local/edge.sh`` does
-both). Refuses (exit 2) any other target or a missing deployment; exit 1 when a
-port is taken. Prints one line when both servers listen, and runs until SIGTERM
-or SIGINT, which stop the function workers too.
+Run without ``ENV`` (the local environment) after ``make up`` (``local/edge.sh``
+does both). Refuses (exit 2) an environment deployed to AWS or a missing
+deployment; exit 1 when a port is taken. Prints one line when both servers
+listen, and runs until SIGTERM or SIGINT, which stop the function workers too.
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ def main(argv: list[str]) -> int:
         print(f"edge: {error}", file=sys.stderr)
         return 2
     if not config.is_local:
-        print("edge: it serves the local deployment only; run it with DEPLOY_TARGET=local", file=sys.stderr)
+        print(
+            f"edge: it serves the local deployment only, not {config.environment}'s: run it without ENV",
+            file=sys.stderr,
+        )
         return 2
     try:
         Outputs.read(config.emulator_outputs_file)

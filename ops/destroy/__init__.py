@@ -3,11 +3,12 @@
     .venv/bin/python -m ops.destroy --outdir DIR [--backups ask|keep|delete] [--delete-table]
                                         [--skip-final-backup] [--yes]
 
-docs/DEPLOYING.md's "Removing a deployment", for either target (``DEPLOY_TARGET``):
-``aws`` with your credentials, ``local`` in the running emulator. ``DIR`` is
-the synthesized output whose application stack was deployed (``cdktf.out``
-for ``aws``, ``.emulator/cdktf.out`` for ``local``; ``make destroy`` passes
-the right one). In order:
+docs/DEPLOYING.md's "Removing a deployment", for the environment ``ENV``
+chooses: without ``ENV``, ``local`` in the running emulator; an AWS environment
+(``ENV=staging``, ...) with your credentials. ``DIR`` is the synthesized
+output whose application stack was deployed (``.emulator/cdktf.out`` for
+``local``, ``cdktf.out`` for an AWS environment; ``make destroy`` passes the
+right one). In order:
 
 1. **Looks** at what is deployed: the application stack's Terraform state, the
    table, the backup bucket and its log bucket. A state without resources is a

@@ -28,7 +28,7 @@ class Outputs:
         try:
             stacks = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise DeploymentError(f"{path} does not exist: run 'make up' (DEPLOY_TARGET=local) first") from None
+            raise DeploymentError(f"{path} does not exist: run 'make up' first") from None
         except (OSError, ValueError) as error:
             raise DeploymentError(f"{path} is not readable JSON: {error}") from None
         outputs = stacks.get(APP_STACK, {}) if isinstance(stacks, dict) else {}
