@@ -213,8 +213,8 @@ deploy: setup ## deploy ENV to the AWS account of your credentials: plan, guard,
 	@# Outputs as `cdktf deploy --outputs-file` writes them: {stack: {name: value}}, sensitive ones left out.
 	@terraform -chdir=cdktf.out/stacks/student-management output -json | $(PYTHON) -c 'import json, sys; \
 	  json.dump({"student-management": {k: v["value"] for k, v in json.load(sys.stdin).items() if not v["sensitive"]}}, \
-	            sys.stdout, indent=2)' >cdktf.out/outputs.json
-	@echo "==> outputs: cdktf.out/outputs.json"
+	            sys.stdout, indent=2)' >cdktf.out/outputs.$(ENV).json
+	@echo "==> outputs: cdktf.out/outputs.$(ENV).json"
 
 invalidate: setup ## clear CloudFront's cache of the site (/*; PATHS="/a /b" for others): rarely needed (docs/DEPLOYING.md)
 	$(call announce)

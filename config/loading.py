@@ -103,6 +103,13 @@ def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
     path = config_file or Path(env.get(ENV_CONFIG_FILE, DEFAULT_CONFIG_FILE))
     document = _read(path, explicit=config_file is not None or ENV_CONFIG_FILE in env)
     tables = _environment_tables(document.pop("environments", {}), path)
+    if "name_qualifier" in document:
+        raise fail(
+            "name_qualifier",
+            document["name_qualifier"],
+            f"is set at the top of {path}",
+            "set it in an [environments.<name>] table",
+        )
     found = {key: coerce(key, raw, str(path)) for key, raw in _known(document, path).items()}
     name = _environment_name(env, tables)
     own = dict(ENVIRONMENT_DEFAULTS.get(name, {}))
@@ -111,10 +118,13 @@ def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
         if key in ACCOUNT_KEYS:
             raise fail(key, raw, f"is set for environment '{name}', but it is the account's", "set it at the top")
     own = {key: coerce(key, raw, f"{path} [environments.{name}]") for key, raw in _known(own, path).items()}
+    qualifier_variable = _variable("name_qualifier")
+    if env.get(qualifier_variable):  # before the names are qualified: it qualifies them all
+        own["name_qualifier"] = coerce("name_qualifier", env[qualifier_variable], f"env {qualifier_variable}")
     found.update(_environment_values(name, found, own))
     for field_name in FIELDS:
         var = _variable(field_name)
-        if var in env and env[var] != "" and field_name != "environment":
+        if var in env and env[var] != "" and field_name not in ("environment", "name_qualifier"):
             found[field_name] = coerce(field_name, env[var], f"env {var}")
     if "deploy_target" not in found:
         found["deploy_target"] = DeployTarget.LOCAL if name == LOCAL_ENVIRONMENT else DeployTarget.AWS

@@ -6,7 +6,7 @@ Not needed for a changed page to show: ``index.html`` and ``config.json`` are
 revalidated on every load, and every other asset's name changes with its
 content (``modules/site/assets.py``). Use it after changing objects in the
 bucket by hand. Reads the distribution id from the deployed outputs
-(``cdktf.out/outputs.json`` for an AWS environment, written by
+(``cdktf.out/outputs.<environment>.json`` for an AWS environment, written by
 ``make deploy ENV=<name>``; the emulator's for ``local``) and waits until CloudFront reports the invalidation
 completed (``--no-wait`` returns at once). Each path invalidated beyond 1,000 a
 month costs $0.005; ``/*`` counts as one.
@@ -35,7 +35,8 @@ MAX_WAIT_SECONDS = 900
 def outputs_file(config: AppConfig) -> Path:
     if config.is_local:
         return config.emulator_outputs_file
-    return PROJECT_ROOT / "cdktf.out" / "outputs.json"
+    # One file per environment: a deploy of staging must not make production's invalidation clear staging's cache.
+    return PROJECT_ROOT / "cdktf.out" / f"outputs.{config.environment}.json"
 
 
 def distribution_id(config: AppConfig) -> str:

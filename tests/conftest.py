@@ -57,7 +57,9 @@ def tool_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "STUDENT_MGMT_", "DEPLOY_TARGET")) and k != ENV_ENVIRONMENT
+        if not k.startswith(("AWS_", "STUDENT_MGMT_", "DEPLOY_TARGET"))
+        # The suite's own make (make test, make check) is not the tools': its flags and jobserver stay with it.
+        and k not in (ENV_ENVIRONMENT, "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
     }
     env.update(
         TF_CLI_CONFIG_FILE=str(ROOT / ".build" / "terraform.rc"),

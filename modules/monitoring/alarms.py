@@ -249,7 +249,7 @@ class Monitoring(Construct):
             name=f"{name}-errors",
             description=(
                 f"{name} failed (an unhandled error or a timeout) at least once in 5 minutes."
-                f" Logs Insights, saved query '{ERRORS_QUERY}', shows which and why."
+                f" Logs Insights, saved query '{self._query_name(ERRORS_QUERY)}', shows which and why."
             ),
             namespace="AWS/Lambda",
             metric="Errors",
@@ -275,7 +275,8 @@ class Monitoring(Construct):
             name=f"{api.api.name}-{api.stage.stage_name}-5xx",
             description=(
                 "The API answered 5xx at least once in 5 minutes: a function failed or timed out, or API Gateway"
-                f" could not reach it. Logs Insights, saved query '{ERRORS_QUERY}', shows the functions' errors."
+                f" could not reach it. Logs Insights, saved query '{self._query_name(ERRORS_QUERY)}',"
+                " shows the functions' errors."
             ),
             namespace="AWS/ApiGateway",
             metric="5XXError",
@@ -315,7 +316,7 @@ class Monitoring(Construct):
             name=qualified(self, "backup-failed"),
             description=(
                 "A backup run failed: it wrote nothing (its objects were discarded)."
-                f" Logs Insights, saved query '{ERRORS_QUERY}', shows why."
+                f" Logs Insights, saved query '{self._query_name(ERRORS_QUERY)}', shows why."
             ),
             namespace=qualified(self, names.METRIC_NAMESPACE, separator="/"),
             metric=names.METRIC_BACKUP_FAILED,
@@ -335,6 +336,10 @@ class Monitoring(Construct):
 
     # --- saved queries ----------------------------------------------------------------
 
+    def _query_name(self, name: str) -> str:
+        """A saved query's name in the environment's folder (``StudentManagement-staging/Errors``)."""
+        return qualified(self, QUERY_FOLDER) + name.removeprefix(QUERY_FOLDER)
+
     def _saved_queries(self, functions: Sequence[PythonFunction]) -> dict[str, CloudwatchQueryDefinition]:
         """Each query over the log groups of the functions that log what it looks for.
 
@@ -353,7 +358,7 @@ class Monitoring(Construct):
             id_: CloudwatchQueryDefinition(
                 self,
                 f"query-{id_}",
-                name=qualified(self, QUERY_FOLDER) + name.removeprefix(QUERY_FOLDER),
+                name=self._query_name(name),
                 query_string=QUERY_STRINGS[name],
                 log_group_names=[function.log_group.name for function in searched],
             )

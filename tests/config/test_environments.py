@@ -116,3 +116,14 @@ def test_a_bad_environment_fails_naming_the_field(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(environ=environ, config_file=write(tmp_path, text))
+
+
+def test_a_qualifier_from_the_environment_qualifies_every_name() -> None:
+    config = load_config(environ={"ENV": "staging", "STUDENT_MGMT_NAME_QUALIFIER": "try2"}, config_file=CHECKED_IN)
+    assert (config.table_name, config.named("getStudentData")) == ("studentData-try2", "getStudentData-try2")
+    assert config.sender_email == "noreply+try2@example.com"
+
+
+def test_the_qualifier_is_set_per_environment_never_at_the_top(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'name_qualifier'.*is set at the top.*environments"):
+        load_config(environ={}, config_file=write(tmp_path, 'name_qualifier = "x1"\n'))
