@@ -30,6 +30,16 @@ from modules.shared import iam
 DAILY_AT_MIDNIGHT_UTC = "cron(0 0 * * ? *)"
 
 
+def scheduler_role_name(schedule_name: str) -> str:
+    """The role a schedule runs as (the delivery identity passes it to EventBridge Scheduler by this name)."""
+    return f"{schedule_name}SchedulerRole"
+
+
+def undelivered_queue_name(schedule_name: str) -> str:
+    """The dead-letter queue of what a schedule could not deliver."""
+    return f"{schedule_name}-undelivered"
+
+
 class BackupSchedule(Construct):
     """Invokes the backup function daily, within a 5-minute window, retrying failures.
 
@@ -54,7 +64,7 @@ class BackupSchedule(Construct):
         self.role = iam.service_role(
             self,
             service="scheduler.amazonaws.com",
-            name=f"{schedule_name}SchedulerRole",
+            name=scheduler_role_name(schedule_name),
             description=(
                 f"Lets EventBridge Scheduler's {schedule_name} invoke the backup function"
                 " and keep what it could not deliver, nothing else."
@@ -65,7 +75,7 @@ class BackupSchedule(Construct):
         self._policy_document, _ = iam.inline_policy(
             self, role=self.role, name=f"{schedule_name}-invoke", statements=self._statements
         )
-        self.dead_letter_queue = DeadLetterQueue(self, "undelivered", queue_name=f"{schedule_name}-undelivered")
+        self.dead_letter_queue = DeadLetterQueue(self, "undelivered", queue_name=undelivered_queue_name(schedule_name))
         self.dead_letter_queue.grant_send(self)
         self.schedule = SchedulerSchedule(
             self,

@@ -35,7 +35,7 @@ from modules.monitoring.alarms import Monitoring
 from modules.shared.scratch import scratch_dir
 from modules.site import assets as site_assets
 from modules.site.access_logs import SiteAccessLogs
-from modules.site.firewall import SiteFirewall
+from modules.site.firewall import FIREWALL_NAME, SiteFirewall
 from modules.site.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Website
 from modules.stacks.terraform import configure_terraform, remote_state
 
@@ -179,7 +179,7 @@ class StudentManagementStack(TerraformStack):
         """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
         site_dir = scratch_dir("student-site-")
         firewall = (
-            SiteFirewall(self, "firewall", name="StudentWebsiteFirewall", rate_limit=config.site_waf_rate_limit)
+            SiteFirewall(self, "firewall", name=FIREWALL_NAME, rate_limit=config.site_waf_rate_limit)
             if config.site_waf
             else None
         )
