@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""The CDKTF app: the serverless student management system as two Terraform stacks.
+"""The CDKTF app: the serverless student management system as Terraform stacks.
 
 ``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
 state stays local). ``student-management`` is the system itself, with its state
-in that bucket. ``DEPLOY_TARGET`` chooses a real AWS account (``aws``, the
+in that bucket. ``delivery-identity`` (only with ``github_repository`` set, on
+a real account) lets GitHub Actions plan and apply it. ``DEPLOY_TARGET`` chooses a real AWS account (``aws``, the
 default) or the local moto server emulator (``local``); see ``config/settings.py``
 for every setting. The stacks are composed in ``modules/stacks/``; this module
 checks the configuration, loads the provider bindings and synthesizes.
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, AppConfig, ConfigError, load_config
+from config.settings import APP_STACK, BOOTSTRAP_STACK, DELIVERY_STACK, AppConfig, ConfigError, load_config
 from engine import provider_bindings
 
 
@@ -38,14 +39,21 @@ from cdktf import App  # noqa: E402
 
 from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402
 from modules.stacks.bootstrap import BootstrapStack  # noqa: E402
+from modules.stacks.delivery_identity import DeliveryIdentityStack  # noqa: E402
 from modules.stacks.student_management import StudentManagementStack  # noqa: E402
 
 
 def build_app(config: AppConfig, outdir: Path | None = None, *, functions: Sequence[FunctionSpec] = FUNCTIONS) -> App:
-    """Both stacks of the system for one configuration (and function table), ready to synthesize."""
+    """The system's stacks for one configuration (and function table), ready to synthesize.
+
+    The delivery identity only for a real account whose ``github_repository``
+    is set: the emulator has no GitHub to trust.
+    """
     app = App(outdir=str(outdir)) if outdir else App()
     BootstrapStack(app, BOOTSTRAP_STACK, config=config)
-    StudentManagementStack(app, APP_STACK, config=config, functions=functions)
+    application = StudentManagementStack(app, APP_STACK, config=config, functions=functions)
+    if config.github_repository and not config.is_local:
+        DeliveryIdentityStack(app, DELIVERY_STACK, config=config, application=application)
     return app
 
 

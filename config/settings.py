@@ -37,6 +37,9 @@ ENV_DEPLOY_TARGET: Final = "DEPLOY_TARGET"
 #: (state in that bucket). Their names are directory names under cdktf.out/stacks.
 BOOTSTRAP_STACK: Final = "state-bootstrap"
 APP_STACK: Final = "student-management"
+#: The account's delivery identity (GitHub's OIDC provider, the planning and
+#: apply roles; local state), synthesized only when ``github_repository`` is set.
+DELIVERY_STACK: Final = "delivery-identity"
 #: moto accepts any credentials: these name the caller of the emulator, they
 #: are not secrets, and the scripts use them so no real credentials reach it.
 EMULATOR_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}

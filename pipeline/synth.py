@@ -103,7 +103,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     if synth(outdir, force=args.force):
         print(
-            f"==> synthesized both stacks (DEPLOY_TARGET={target}) into {shown} in {time.monotonic() - started:.1f} s"
+            f"==> synthesized the stacks (DEPLOY_TARGET={target}) into {shown} in {time.monotonic() - started:.1f} s"
         )
     else:
         print(f"==> synth skipped: nothing it reads changed since {shown} was written (DEPLOY_TARGET={target})")
