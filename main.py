@@ -38,6 +38,7 @@ provider_bindings.install()
 from cdktf import App  # noqa: E402
 
 from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402
+from modules.stacks import delivery_identity  # noqa: E402
 from modules.stacks.bootstrap import BootstrapStack  # noqa: E402
 from modules.stacks.delivery_identity import DeliveryIdentityStack  # noqa: E402
 from modules.stacks.student_management import StudentManagementStack  # noqa: E402
@@ -47,13 +48,13 @@ def build_app(config: AppConfig, outdir: Path | None = None, *, functions: Seque
     """The system's stacks for one configuration (and function table), ready to synthesize.
 
     The delivery identity only for a real account whose ``github_repository``
-    is set: the emulator has no GitHub to trust.
+    is set (``delivery_identity.wanted``).
     """
     app = App(outdir=str(outdir)) if outdir else App()
     BootstrapStack(app, BOOTSTRAP_STACK, config=config)
     application = StudentManagementStack(app, APP_STACK, config=config, functions=functions)
-    if config.github_repository and not config.is_local:
-        DeliveryIdentityStack(app, DELIVERY_STACK, config=config, application=application)
+    if delivery_identity.wanted(config):
+        DeliveryIdentityStack(app, DELIVERY_STACK, config=config, application=application, functions=functions)
     return app
 
 

@@ -102,9 +102,7 @@ def main(argv: list[str]) -> int:
     shown = outdir.relative_to(PROJECT_ROOT) if outdir.is_relative_to(PROJECT_ROOT) else outdir
     started = time.monotonic()
     if synth(outdir, force=args.force):
-        print(
-            f"==> synthesized the stacks (DEPLOY_TARGET={target}) into {shown} in {time.monotonic() - started:.1f} s"
-        )
+        print(f"==> synthesized the stacks (DEPLOY_TARGET={target}) into {shown} in {time.monotonic() - started:.1f} s")
     else:
         print(f"==> synth skipped: nothing it reads changed since {shown} was written (DEPLOY_TARGET={target})")
     return 0

@@ -13,7 +13,7 @@ reach the account, and it serves every environment there (docs/DEPLOYING.md:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from cdktf import TerraformOutput, TerraformResource, TerraformStack
@@ -25,6 +25,7 @@ from modules.delivery.access import RESOURCE_TYPES
 from modules.delivery.arns import Arns
 from modules.delivery.names import SystemNames
 from modules.delivery.roles import DeliveryRole, apply_grants, refresh_grants, state_grants
+from modules.functions.catalog import FUNCTIONS, FunctionSpec
 from modules.shared.iam import StackIdentity
 from modules.stacks.terraform import configure_terraform, local_state
 
@@ -36,6 +37,11 @@ OUTPUT_APPLY_ROLE_ARN: Final = "apply_role_arn"
 
 class UncoveredResourceTypeError(ValueError):
     """The application stack has a resource type the apply role has no permissions for."""
+
+
+def wanted(config: AppConfig) -> bool:
+    """A delivery identity for a real account whose repository is named: the emulator has no GitHub to trust."""
+    return bool(config.github_repository) and not config.is_local
 
 
 def resource_types(stack: TerraformStack) -> set[str]:
@@ -56,11 +62,20 @@ def check_covered(types: Iterable[str]) -> None:
 class DeliveryIdentityStack(TerraformStack):
     """GitHub's OIDC provider and the planning and apply roles. Attributes: ``github``, ``plan``, ``apply``.
 
-    ``application`` is the application stack of the same app: the synth fails
-    if it creates a resource type the apply role has no row for.
+    ``application`` is the application stack of the same app, built from
+    ``functions``: the synth fails if it creates a resource type the apply role
+    has no row for, and the roles' names cover every function of the table.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, config: AppConfig, application: TerraformStack) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: AppConfig,
+        application: TerraformStack,
+        functions: Sequence[FunctionSpec] = FUNCTIONS,
+    ) -> None:
         super().__init__(scope, id_)
         check_covered(resource_types(application))
         configure_terraform(self, config)
@@ -70,7 +85,7 @@ class DeliveryIdentityStack(TerraformStack):
             partition=identity.partition,
             region=config.region,
             account=identity.account_id,
-            names=SystemNames.of(config),
+            names=SystemNames.of(config, functions),
         )
         repository = config.github_repository
         self.github = github.GithubOidcProvider(self, "github")

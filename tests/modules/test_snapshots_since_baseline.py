@@ -36,8 +36,18 @@ MEANT: Final = {
 }
 
 
+#: Snapshots of stacks the baseline could not synthesize, so it holds none to compare with.
+NEW_SINCE_BASELINE: Final = {
+    "test_variant_matches_snapshot[delivery-delivery-identity]": "the delivery identity came with issue 23",
+}
+
+
 def snapshot_files() -> list[Path]:
     return sorted(SNAPSHOTS.glob("*/*.json"))
+
+
+def compared_files() -> list[Path]:
+    return [path for path in snapshot_files() if path.stem not in NEW_SINCE_BASELINE]
 
 
 def baseline_snapshot(path: Path) -> Any:
@@ -70,9 +80,11 @@ def unmeant(paths: Iterator[str]) -> list[str]:
 def test_every_snapshot_is_compared() -> None:
     names = {path.parent.name for path in snapshot_files()}
     assert names == {"test_synth", "test_variants"}, names
+    # Each snapshot left out is one that exists: the list cannot outlive what it names.
+    assert set(NEW_SINCE_BASELINE) <= {path.stem for path in snapshot_files()}
 
 
-@pytest.mark.parametrize("path", snapshot_files(), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", compared_files(), ids=lambda path: path.stem)
 def test_snapshot_differs_from_the_baselines_only_as_meant(path: Path) -> None:
     baseline_commit()
     after = json.loads(path.read_text(encoding="utf-8"))
