@@ -21,7 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap identity identity-check deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -168,6 +168,17 @@ endef
 bootstrap: synth ## create the Terraform state bucket in the account (aws: run once): plan, guard, ask, apply
 	$(call reviewed-apply,state-bootstrap)
 
+# The delivery identity is synthesized only with github_repository set, for aws (modules/stacks/delivery_identity.py):
+# say so in one line rather than let Terraform look for a stack that was not synthesized.
+identity-check:
+	@repository=$$($(PYTHON) -m pipeline.config_get github_repository); [[ -n $$repository ]] || \
+	  { echo "make identity: github_repository is empty: set it to owner/name in config.toml or STUDENT_MGMT_GITHUB_REPOSITORY" >&2; exit 1; }
+	@[[ $(DEPLOY_TARGET) != local ]] || { echo "make identity: the emulator has no GitHub to trust: use DEPLOY_TARGET=aws" >&2; exit 1; }
+
+identity: identity-check synth ## create GitHub Actions' delivery identity (aws, once; needs github_repository): plan, guard, ask, apply
+	$(call reviewed-apply,delivery-identity)
+	@terraform -chdir=cdktf.out/stacks/delivery-identity output
+
 deploy: bootstrap ## deploy the system to the AWS account of your credentials: plan, guard, ask, apply that plan
 	$(call reviewed-apply,student-management)
 	@# Outputs as `cdktf deploy --outputs-file` writes them: {stack: {name: value}}, sensitive ones left out.
@@ -192,10 +203,11 @@ destroy: setup ## remove the deployment: a final backup first, the table kept, a
 
 # --- tests --------------------------------------------------------------------
 
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup ## ruff (lint + format check), mypy and actionlint (the GitHub workflows)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 # Five workers, a test file each at a time: the files that deploy the whole system into an
 # emulator of their own (tests/local/test_deploy_local.py and tests/system/) mostly wait on
