@@ -142,7 +142,7 @@ staff-remove: setup ## sign a staff member out everywhere and delete it: EMAIL=.
 
 # --- synth, plan, deploy (DEPLOY_TARGET=aws by default) ------------------------
 
-synth: setup ## synthesize both stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
+synth: setup ## synthesize the stacks into cdktf.out/ for DEPLOY_TARGET (skipped when nothing changed)
 	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
 
 plan: synth ## a reviewable plan of both stacks: cdktf.out/plan/<stack>.{tfplan,txt,json} and a summary

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ from pipeline.plan_summary import STATEFUL_TYPES
 from tests.conftest import VARIANTS, Synth
 from tests.iam_policies import ACCOUNT, policy_documents
 from tests.modules.test_function_table import REPORT
-from tests.synth_helpers import Doc, normalise, resources
+from tests.synth_helpers import Doc, assert_valid_terraform, normalise, resources
 
 REPOSITORY = VARIANTS["delivery"]["STUDENT_MGMT_GITHUB_REPOSITORY"]
 SUFFIX = VARIANTS["delivery"]["STUDENT_MGMT_NAME_SUFFIX"]
@@ -400,3 +401,9 @@ def test_the_repository_changes_no_other_stack(variants: dict[str, Synth]) -> No
         for name in buckets:
             expected = re.sub(rf'(?<=[":]){re.escape(name)}(?=["/])', f"{name}-{SUFFIX}", expected)
         assert normalise(delivery.stack(stack), None) == json.loads(expected), stack
+
+
+@pytest.mark.slow  # terraform validate: make test's
+def test_delivery_identity_is_valid_terraform(variants: dict[str, Synth], tmp_path: Path) -> None:
+    """Its resources and arguments exist in the provider of the test machines (5.100): no thumbprint needed."""
+    assert_valid_terraform(variants["delivery"], DELIVERY_STACK, tmp_path)
