@@ -22,7 +22,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup up down apply drift status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
+.PHONY: help setup up down apply drift status logs api-key staff-token seed emails denials alarm-test backups backup-now verify-email restore staff-add staff-list staff-remove synth plan bootstrap identity identity-check deploy invalidate destroy check check-tests test lint pytest pytest-runtime bench lock clean
 
 # $(call announce[,--aws-only|--local-only]): the command's first line, the environment it acts on
 # (pipeline/environment.py). --aws-only refuses without an explicit ENV, --local-only any ENV but local.
@@ -206,6 +206,21 @@ bootstrap: setup ## create the Terraform state bucket in ENV's account (once per
 	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
 	$(call reviewed-apply,state-bootstrap)
 
+# The delivery identity is synthesized only with github_repository set, for aws (modules/stacks/delivery_identity.py):
+# say so in one line rather than let Terraform look for a stack that was not synthesized.
+identity-check:
+	@repository=$$($(PYTHON) -m pipeline.config_get github_repository); [[ -n $$repository ]] || \
+	  { echo "make identity: github_repository is empty: set it to owner/name in config.toml or STUDENT_MGMT_GITHUB_REPOSITORY" >&2; exit 1; }
+	@[[ $$($(PYTHON) -m pipeline.config_get is_local) != True ]] || \
+	  { echo "make identity: the emulator has no GitHub to trust: choose an AWS environment's account (ENV=production)" >&2; exit 1; }
+
+identity: setup ## create GitHub Actions' delivery identity in ENV's account (once; needs github_repository): plan, guard, ask, apply
+	$(call announce,--aws-only)
+	@$(MAKE) identity-check
+	@$(VENV)/bin/python -m pipeline.synth --outdir cdktf.out
+	$(call reviewed-apply,delivery-identity)
+	@terraform -chdir=cdktf.out/stacks/delivery-identity output
+
 deploy: setup ## deploy ENV to the AWS account of your credentials: plan, guard, ask, apply that plan
 	$(call announce,--aws-only)
 	@$(MAKE) bootstrap
@@ -234,10 +249,11 @@ destroy: setup ## remove ENV's deployment: a final backup first, the table kept,
 
 # --- tests --------------------------------------------------------------------
 
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup ## ruff (lint + format check), mypy and actionlint (the GitHub workflows)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 # Five workers, a test file each at a time: the files that deploy the whole system into an
 # emulator of their own (tests/local/test_deploy_local.py and tests/system/) mostly wait on

@@ -1,14 +1,15 @@
 #!/usr/bin/env python
-"""The CDKTF app: the serverless student management system as two Terraform stacks.
+"""The CDKTF app: the serverless student management system as Terraform stacks.
 
 ``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
 state stays local). ``student-management`` is the system itself, with its state
-in that bucket. ``ENV`` chooses the environment: without it ``local``, the
-local moto server emulator; ``staging``, ``production`` or any other
-``[environments.<name>]`` of ``config.toml`` is a real AWS account. See
-``config/settings.py`` for every setting. The stacks are composed in
-``modules/stacks/``; this module checks the configuration, loads the provider
-bindings and synthesizes.
+in that bucket. ``delivery-identity`` (only with ``github_repository`` set, on
+a real account) lets GitHub Actions plan and apply it. ``ENV`` chooses the
+environment: without it ``local``, the local moto server emulator;
+``staging``, ``production`` or any other ``[environments.<name>]`` of
+``config.toml`` is a real AWS account. See ``config/settings.py`` for every
+setting. The stacks are composed in ``modules/stacks/``; this module checks the
+configuration, loads the provider bindings and synthesizes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, AppConfig, ConfigError, load_config
+from config.settings import (
+    APP_STACK,
+    BOOTSTRAP_STACK,
+    DELIVERY_STACK,
+    AppConfig,
+    ConfigError,
+    account_environments,
+    load_config,
+)
 from engine import provider_bindings
 
 
@@ -39,15 +48,37 @@ provider_bindings.install()
 from cdktf import App  # noqa: E402
 
 from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402
+from modules.stacks import delivery_identity  # noqa: E402
 from modules.stacks.bootstrap import BootstrapStack  # noqa: E402
+from modules.stacks.delivery_identity import DeliveryIdentityStack  # noqa: E402
 from modules.stacks.student_management import StudentManagementStack  # noqa: E402
 
 
-def build_app(config: AppConfig, outdir: Path | None = None, *, functions: Sequence[FunctionSpec] = FUNCTIONS) -> App:
-    """Both stacks of the system for one configuration (and function table), ready to synthesize."""
+def build_app(
+    config: AppConfig,
+    outdir: Path | None = None,
+    *,
+    functions: Sequence[FunctionSpec] = FUNCTIONS,
+    environments: Sequence[AppConfig] | None = None,
+) -> App:
+    """The system's stacks for one configuration (and function table), ready to synthesize.
+
+    The delivery identity only for a real account whose ``github_repository``
+    is set (``delivery_identity.wanted``), for every AWS environment of the
+    configuration (``environments``, by default ``account_environments()``).
+    """
     app = App(outdir=str(outdir)) if outdir else App()
     BootstrapStack(app, BOOTSTRAP_STACK, config=config)
-    StudentManagementStack(app, APP_STACK, config=config, functions=functions)
+    application = StudentManagementStack(app, APP_STACK, config=config, functions=functions)
+    if delivery_identity.wanted(config):
+        DeliveryIdentityStack(
+            app,
+            DELIVERY_STACK,
+            config=config,
+            environments=account_environments() if environments is None else environments,
+            application=application,
+            functions=functions,
+        )
     return app
 
 

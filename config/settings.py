@@ -62,6 +62,9 @@ ENVIRONMENT_DEFAULTS: Final[Mapping[str, Mapping[str, object]]] = {
 #: (state in that bucket). Their names are directory names under cdktf.out/stacks.
 BOOTSTRAP_STACK: Final = "state-bootstrap"
 APP_STACK: Final = "student-management"
+#: The account's delivery identity (GitHub's OIDC provider, the planning and
+#: apply roles; local state), synthesized only when ``github_repository`` is set.
+DELIVERY_STACK: Final = "delivery-identity"
 #: moto accepts any credentials: these name the caller of the emulator, they
 #: are not secrets, and the scripts use them so no real credentials reach it.
 EMULATOR_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}
@@ -339,6 +342,16 @@ def load_config(
 ) -> AppConfig:
     """Build the configuration from the file and the environment, validated."""
     return AppConfig(**loading.values(os.environ if environ is None else environ, config_file))
+
+
+def account_environments(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> list[AppConfig]:
+    """Every AWS environment's configuration (local excepted): what the account's delivery identity serves."""
+    env = dict(os.environ if environ is None else environ)
+    return [
+        load_config({**env, ENV_ENVIRONMENT: name}, config_file)
+        for name in loading.environment_choices(env, config_file)
+        if name != LOCAL_ENVIRONMENT
+    ]
 
 
 # The checks and the loader read the types above: imported once they exist

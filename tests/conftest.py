@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, ENV_ENVIRONMENT, AppConfig, load_config
+from config.settings import APP_STACK, BOOTSTRAP_STACK, DELIVERY_STACK, ENV_ENVIRONMENT, AppConfig, load_config
 from engine import provider_bindings
 from local.deploy import emulator_client
 
@@ -197,6 +197,12 @@ def synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, Sy
 #: Configuration variants of the aws target (settings on top of the checked-in configuration),
 #: synthesized once per session for tests/modules/test_variants.py and the security gates.
 SITE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+PROTECTED_SITE = {
+    "STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org",
+    "STUDENT_MGMT_SITE_CERTIFICATE_ARN": SITE_CERTIFICATE,
+    "STUDENT_MGMT_SITE_WAF": "true",
+    "STUDENT_MGMT_SITE_ACCESS_LOGS": "true",
+}
 VARIANTS = {
     "edge": {"STUDENT_MGMT_API_ENDPOINT_TYPE": "EDGE"},
     "unmanaged-account": {"STUDENT_MGMT_MANAGE_API_GATEWAY_ACCOUNT": "false"},
@@ -206,13 +212,18 @@ VARIANTS = {
     "production": {"ENV": "production"},
     "staging": {"ENV": "staging"},
     # Every optional protection of the site on: a custom domain, AWS WAF, access logs.
-    "protected-site": {
-        "STUDENT_MGMT_SITE_DOMAIN_NAME": "students.example.org",
-        "STUDENT_MGMT_SITE_CERTIFICATE_ARN": SITE_CERTIFICATE,
-        "STUDENT_MGMT_SITE_WAF": "true",
-        "STUDENT_MGMT_SITE_ACCESS_LOGS": "true",
+    "protected-site": PROTECTED_SITE,
+    # The account's delivery identity (tests/modules/test_delivery_identity.py), on the site with every optional
+    # resource and a name suffix: its apply role is held to every name the application stack can give.
+    "delivery": {
+        **PROTECTED_SITE,
+        "STUDENT_MGMT_NAME_SUFFIX": "abc123",
+        "STUDENT_MGMT_GITHUB_REPOSITORY": "example-school/student-management",
     },
 }
+#: The stacks of each variant that its snapshots hold: the two of every configuration; the delivery variant's
+#: delivery identity only (its other stacks are the protected site's with the suffix: test_delivery_identity.py).
+VARIANT_STACKS = {name: (DELIVERY_STACK,) if name == "delivery" else STACKS for name in VARIANTS}
 
 
 def synthesize_variants(base: Path) -> dict[str, str]:

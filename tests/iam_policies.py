@@ -26,6 +26,9 @@ _PLACEHOLDERS = {
     ("aws_cloudfront_distribution", "arn"): lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHAPOMQZL",
     ("aws_sqs_queue", "arn"): lambda name: f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}",
     ("aws_sns_topic", "arn"): lambda name: f"arn:aws:sns:us-east-1:{ACCOUNT}:{name}",
+    ("aws_iam_openid_connect_provider", "arn"): lambda name: (
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    ),
     ("data.aws_caller_identity", "account_id"): lambda name: ACCOUNT,
     ("data.aws_partition", "partition"): lambda name: "aws",
     ("data.aws_region", "name"): lambda name: "us-east-1",

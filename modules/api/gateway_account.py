@@ -9,6 +9,8 @@ and an account that already manages it elsewhere turns this construct off
 
 from __future__ import annotations
 
+from typing import Final
+
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from constructs import Construct
 
@@ -25,6 +27,10 @@ PREVIOUS_ADDRESSES = {
 }
 
 
+#: The role API Gateway logs with (one per region's account setting).
+ROLE_NAME: Final = "ApiGatewayCloudWatchLogsRole"
+
+
 class ApiGatewayAccountLogging(Construct):
     """The role API Gateway logs to CloudWatch with, set as this region's account setting.
 
@@ -37,7 +43,7 @@ class ApiGatewayAccountLogging(Construct):
             self,
             service="apigateway.amazonaws.com",
             sid="ApiGatewayAssumeRole",
-            name=qualified(self, "ApiGatewayCloudWatchLogsRole"),
+            name=qualified(self, ROLE_NAME),
             description="API Gateway (this region) writes execution and access logs with this role.",
         )
         partition = iam.StackIdentity.of(self).partition

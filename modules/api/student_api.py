@@ -106,6 +106,11 @@ def _quoted(value: str) -> str:
     return f"'{value}'"
 
 
+def access_log_group_name(api_name: str, stage_name: str) -> str:
+    """The log group of a stage's access log."""
+    return f"/aws/apigateway/{api_name}/{stage_name}"
+
+
 class StudentApi(Construct):
     """REST API ``student``: one Lambda proxy method per route, CORS, a key and usage plan, a logged stage.
 
@@ -304,7 +309,7 @@ class StudentApi(Construct):
     ) -> ApiGatewayStage:
         """The ``prod`` stage: traced, access-logged as JSON lines, throttled, no bodies in logs."""
         self.access_logs = CloudwatchLogGroup(
-            self, "access-logs", name=f"/aws/apigateway/{api_name}/{stage_name}", retention_in_days=log_retention_days
+            self, "access-logs", name=access_log_group_name(api_name, stage_name), retention_in_days=log_retention_days
         )
         stage = ApiGatewayStage(
             self,

@@ -25,9 +25,20 @@ from constructs import Construct
 
 from modules.functions.dead_letter_queue import DeadLetterQueue
 from modules.shared import iam
+from modules.shared.naming import qualified
 
 #: 00:00 UTC every day, as in the tutorial.
 DAILY_AT_MIDNIGHT_UTC = "cron(0 0 * * ? *)"
+
+
+def scheduler_role_name(schedule_name: str) -> str:
+    """The role a schedule runs as (the delivery identity passes it to EventBridge Scheduler by this name)."""
+    return f"{schedule_name}SchedulerRole"
+
+
+def undelivered_queue_name(schedule_name: str) -> str:
+    """The dead-letter queue of what a schedule could not deliver."""
+    return f"{schedule_name}-undelivered"
 
 
 class BackupSchedule(Construct):
@@ -54,7 +65,7 @@ class BackupSchedule(Construct):
         self.role = iam.service_role(
             self,
             service="scheduler.amazonaws.com",
-            name=f"{schedule_name}SchedulerRole",
+            name=qualified(self, scheduler_role_name(schedule_name)),
             description=(
                 f"Lets EventBridge Scheduler's {schedule_name} invoke the backup function"
                 " and keep what it could not deliver, nothing else."
@@ -65,12 +76,14 @@ class BackupSchedule(Construct):
         self._policy_document, _ = iam.inline_policy(
             self, role=self.role, name=f"{schedule_name}-invoke", statements=self._statements
         )
-        self.dead_letter_queue = DeadLetterQueue(self, "undelivered", queue_name=f"{schedule_name}-undelivered")
+        self.dead_letter_queue = DeadLetterQueue(
+            self, "undelivered", queue_name=qualified(self, undelivered_queue_name(schedule_name))
+        )
         self.dead_letter_queue.grant_send(self)
         self.schedule = SchedulerSchedule(
             self,
             "schedule",
-            name=schedule_name,
+            name=qualified(self, schedule_name),
             description="Daily backup of the student table to S3, with an e-mailed summary.",
             schedule_expression=DAILY_AT_MIDNIGHT_UTC,
             schedule_expression_timezone="UTC",

@@ -62,6 +62,11 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
+def log_group_name(function_name: str) -> str:
+    """Where Lambda writes a function's logs: the group is created here, with a retention, before Lambda would."""
+    return f"/aws/lambda/{function_name}"
+
+
 class PythonFunction(Construct):
     """The Lambda function of one row of the function table, running as ``role``.
 
@@ -89,7 +94,7 @@ class PythonFunction(Construct):
         self.function_name = spec.name
         self.role = role.role
         self.log_group = CloudwatchLogGroup(
-            self, "logs", name=f"/aws/lambda/{spec.name}", retention_in_days=log_retention_days
+            self, "logs", name=log_group_name(spec.name), retention_in_days=log_retention_days
         )
         self._statements = [
             iam.statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),

@@ -34,23 +34,36 @@ ConditionTest = Literal["StringEquals", "ArnLike", "ArnNotEquals", "Bool"]
 
 @dataclass(frozen=True)
 class Condition:
-    """One condition of a statement, e.g. ``Condition("StringEquals", "ses:FromAddress", sender)``."""
+    """One condition of a statement, e.g. ``Condition("StringEquals", "ses:FromAddress", sender)``.
+
+    ``value`` may be several values (a tuple): the condition holds when the
+    request's value is any one of them.
+    """
 
     test: ConditionTest
     variable: str
-    value: str
+    value: str | tuple[str, ...]
+
+    @property
+    def values(self) -> list[str]:
+        return [self.value] if isinstance(self.value, str) else list(self.value)
 
 
 @dataclass(frozen=True)
 class Principal:
     """Who a resource policy or trust policy applies to."""
 
-    type: Literal["AWS", "Service", "*"]
+    type: Literal["AWS", "Service", "Federated", "*"]
     identifier: str
 
     @classmethod
     def service(cls, service: str) -> Principal:
         return cls("Service", service)
+
+    @classmethod
+    def federated(cls, provider_arn: str) -> Principal:
+        """An identity provider of the account (an OIDC provider's ARN), for ``sts:AssumeRoleWithWebIdentity``."""
+        return cls("Federated", provider_arn)
 
     @classmethod
     def anyone(cls) -> Principal:
@@ -78,7 +91,7 @@ def statement(
         if principal
         else None,
         condition=[
-            DataAwsIamPolicyDocumentStatementCondition(test=c.test, variable=c.variable, values=[c.value])
+            DataAwsIamPolicyDocumentStatementCondition(test=c.test, variable=c.variable, values=c.values)
             for c in conditions
         ]
         or None,

@@ -34,6 +34,11 @@ from modules.shared.secure_bucket import SecureBucket
 DELIVERY_REGION: Final = "us-east-1"
 
 
+def destination_name(source_name: str) -> str:
+    """The delivery destination of a delivery source's logs (the log bucket)."""
+    return f"{source_name}-s3"
+
+
 class SiteAccessLogs(Construct):
     """The distribution's access logs, delivered as JSON lines to ``bucket`` (a ``SecureBucket``)."""
 
@@ -78,7 +83,7 @@ class SiteAccessLogs(Construct):
         self.destination = CloudwatchLogDeliveryDestination(
             self,
             "destination",
-            name=f"{name}-s3",
+            name=destination_name(name),
             output_format="json",
             delivery_destination_configuration=[
                 CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration(

@@ -34,6 +34,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
 from constructs import Construct
 
 COMMON_RULE_SET: Final = "AWSManagedRulesCommonRuleSet"
+#: The web ACL's name (``site_waf``).
+FIREWALL_NAME: Final = "StudentWebsiteFirewall"
 
 
 def _visibility(metric: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from modules.shared.naming import use_qualifier
 from modules.shared.scratch import scratch_dir
 from modules.site import assets as site_assets
 from modules.site.access_logs import SiteAccessLogs
-from modules.site.firewall import SiteFirewall
+from modules.site.firewall import FIREWALL_NAME, SiteFirewall
 from modules.site.website import DISTRIBUTION_NAME, ApiOrigin, SiteCertificate, Website
 from modules.stacks.terraform import configure_terraform, remote_state
 
@@ -186,9 +186,7 @@ class StudentManagementStack(TerraformStack):
         """Tutorial sections 5-7: the page, built from frontend/, behind CloudFront with the API."""
         site_dir = scratch_dir("student-site-")
         firewall = (
-            SiteFirewall(
-                self, "firewall", name=config.named("StudentWebsiteFirewall"), rate_limit=config.site_waf_rate_limit
-            )
+            SiteFirewall(self, "firewall", name=config.named(FIREWALL_NAME), rate_limit=config.site_waf_rate_limit)
             if config.site_waf
             else None
         )
@@ -308,10 +306,12 @@ def _backup_writer(functions: Sequence[FunctionSpec]) -> FunctionKey:
 
 
 def _qualified(row: FunctionSpec, config: AppConfig) -> FunctionSpec:
-    """A function's row with the names it gives AWS qualified for the environment (its key and package stay)."""
+    """A function's row with the names it gives AWS qualified for the environment (its key and package stay).
+
+    Its schedule keeps its base name: the schedule's construct qualifies the names it derives from it.
+    """
     return dataclasses.replace(
         row,
         name=config.named(row.name),
         role_name=config.named(row.role_name),
-        schedule=config.named(row.schedule) if row.schedule else None,
     )

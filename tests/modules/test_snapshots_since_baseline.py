@@ -52,6 +52,7 @@ SINCE_BASELINE: Final = {
     ),
     "test_variant_matches_snapshot[staging-state-bootstrap]": None,
     "test_variant_matches_snapshot[staging-student-management]": None,
+    "test_variant_matches_snapshot[delivery-delivery-identity]": None,  # the delivery identity (issue 23)
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from parliament import analyze_policy_string
 
-from config.settings import APP_STACK
+from config.settings import APP_STACK, DELIVERY_STACK
 from tests.conftest import ROOT, STACKS, TARGETS, Synth
 from tests.iam_policies import is_key_policy, is_trust_policy, policy_documents
 
@@ -31,9 +31,13 @@ PROTECTED_SITE = "protected-site"
 
 
 def every_stack(synth: dict[str, Synth], variants: dict[str, Synth]) -> list[Path]:
-    """Both stacks of both targets, and the application stack with every optional resource on."""
+    """Both stacks of both targets, the application stack with every optional resource on, the delivery identity."""
     default = [synth[target].stack_dir(stack) / "cdk.tf.json" for target in TARGETS for stack in STACKS]
-    return [*default, variants[PROTECTED_SITE].stack_dir(APP_STACK) / "cdk.tf.json"]
+    return [
+        *default,
+        variants[PROTECTED_SITE].stack_dir(APP_STACK) / "cdk.tf.json",
+        variants["delivery"].stack_dir(DELIVERY_STACK) / "cdk.tf.json",
+    ]
 
 
 def test_checkov_gate_passes_on_every_synthesized_stack(synth: dict[str, Synth], variants: dict[str, Synth]) -> None:
