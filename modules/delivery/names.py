@@ -93,7 +93,7 @@ class SystemNames:
             schedules=each(lambda c: [c.named(s) for s in schedules]),
             web_acls=each(lambda c: [c.named(FIREWALL_NAME)]),
             delivery_sources=each(lambda c: [c.named(DISTRIBUTION_NAME)]),
-            delivery_destinations=each(lambda c: [destination_name(c.named(DISTRIBUTION_NAME))]),
+            delivery_destinations=each(lambda c: [c.named(destination_name(DISTRIBUTION_NAME))]),
             alarm_prefixes=(
                 *each(
                     lambda c: [

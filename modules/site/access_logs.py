@@ -28,6 +28,7 @@ from constructs import Construct
 
 from modules.shared import iam
 from modules.shared.lifecycle import expire_objects
+from modules.shared.naming import qualified
 from modules.shared.secure_bucket import SecureBucket
 
 #: The only region CloudFront's log deliveries can be configured in.
@@ -78,12 +79,12 @@ class SiteAccessLogs(Construct):
             ],
         )
         self.source = CloudwatchLogDeliverySource(
-            self, "source", name=name, log_type="ACCESS_LOGS", resource_arn=distribution.arn
+            self, "source", name=qualified(self, name), log_type="ACCESS_LOGS", resource_arn=distribution.arn
         )
         self.destination = CloudwatchLogDeliveryDestination(
             self,
             "destination",
-            name=destination_name(name),
+            name=qualified(self, destination_name(name)),
             output_format="json",
             delivery_destination_configuration=[
                 CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration(

@@ -239,7 +239,7 @@ class StudentManagementStack(TerraformStack):
             self,
             "site-logs",
             distribution=self.website.distribution,
-            name=config.named(DISTRIBUTION_NAME),
+            name=DISTRIBUTION_NAME,
             bucket_name=config.website_log_bucket,
             retention_days=config.access_log_retention_days,
         )

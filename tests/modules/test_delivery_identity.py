@@ -134,7 +134,8 @@ def test_planning_role_trusts_pull_requests_and_main_only(documents: dict[str, A
 def test_apply_role_trusts_the_environments_jobs_only(documents: dict[str, Any]) -> None:
     statement = trust(documents, APPLY)
     subjects = conditions(statement)["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert subjects == [f"repo:{REPOSITORY}:environment:staging", f"repo:{REPOSITORY}:environment:production"]
+    # Every AWS environment of config.toml (local has no account to apply to), in the order of their names.
+    assert subjects == [f"repo:{REPOSITORY}:environment:production", f"repo:{REPOSITORY}:environment:staging"]
     assert github.pull_request(REPOSITORY) not in subjects  # a pull request cannot apply
     assert github.branch(REPOSITORY) not in subjects  # nor a run on main outside an environment
     assert conditions(statement)["StringEquals"]["token.actions.githubusercontent.com:aud"] == ["sts.amazonaws.com"]
