@@ -53,6 +53,7 @@ class Command:
 
 @dataclass
 class Delivery:
+    artifacts: Path
     pull_request: dict[str, JobRun] = field(default_factory=dict)
     deploy: dict[str, JobRun] = field(default_factory=dict)
     drift: dict[str, JobRun] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class Scenario:
         return Command(" ".join(command), result.returncode, result.stdout + result.stderr)
 
     def run(self) -> Delivery:
-        seen = Delivery()
+        seen = Delivery(self.runner.artifacts)
         for environment in ENVIRONMENTS:
             seen.pull_request[environment] = self.runner.run_job("pull-request.yml", "plan", {"env": environment})
         for environment in ENVIRONMENTS:  # the deploy workflow's order: staging, then production after approval

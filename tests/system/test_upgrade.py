@@ -408,14 +408,21 @@ def delivery(upgrade: Upgrade, tmp_path_factory: pytest.TempPathFactory) -> Deli
 
 
 def test_a_pull_request_gets_a_reviewed_plan_of_each_environment(delivery: Delivery) -> None:
+    """Each environment's plan job: the plan made, its summary on the job's page, the plan kept as an artifact."""
     for environment, job in delivery.pull_request.items():
         assert job.succeeded, outputs({environment: job})
-        summary = "\n".join(summary_of(job))
-        # The plan summary is the job's summary: each environment's stack, stateful losses first.
-        assert ("student-management" in summary and "to add" in summary.lower()) or "add" in summary, summary
-        assert f"environment {environment}" in job.output(), job.output()
-    production = "\n".join(summary_of(delivery.pull_request["production"]))
-    assert "destroy" not in production.lower().split("stateful")[0] or "0" in production, production
+        assert f"==> make plan: environment {environment}" in job.output()
+        summary = summary_of(job)
+        assert summary[0] == f"## Plan of {environment}", summary
+        assert "== student-management: " in job.summary and " to destroy" in job.summary, job.summary
+        assert "STATEFUL" not in job.summary, job.summary  # nothing that holds data is lost by either plan
+        artifact = delivery.artifacts / f"plan-{environment}"
+        assert (artifact / "plan" / "student-management.tfplan").is_file()
+        assert (artifact / "plan" / "student-management.reviewed").read_text().startswith(f"{environment} ")
+        assert not list(artifact.rglob(".terraform")), "the providers are not part of the reviewed plan"
+    # Staging is new: everything is added. Production is the upgrade from the release it runs.
+    assert " 0 to change, 0 to replace, 0 to destroy" in delivery.pull_request["staging"].summary
+    assert "== student-management: 0 to add" not in delivery.pull_request["production"].summary
 
 
 def test_merge_applies_the_reviewed_plans_staging_first_then_production(delivery: Delivery) -> None:

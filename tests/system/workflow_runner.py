@@ -26,13 +26,13 @@ from typing import Any, Final
 
 import yaml
 
+from config.settings import EMULATOR_CREDENTIALS
 from tests.conftest import ROOT
 
 #: The environments the project's tools and its Python environment need, linked into every checkout.
 LINKED: Final = (".venv", ".venv-checkov", ".venv-runtime", "node_modules", ".build")
 #: Actions that need nothing here, and why.
 NOTHING_TO_DO: Final = {
-    "aws-actions/configure-aws-credentials": "credentials: the emulator accepts any",
     "actions/setup-python": "the runner's Python environment is the project's",
     "actions/setup-node": "the project's node_modules is linked",
     "hashicorp/setup-terraform": "terraform is on PATH",
@@ -189,9 +189,19 @@ class Runner:
 
     def _use(self, step: Mapping[str, Any], run: JobRun, matrix: Mapping[str, str]) -> None:
         action = str(step["uses"]).split("@", 1)[0]
-        given = self._values(step.get("with", {}), matrix)
+        # Only what the runner reads: an input such as a run id or a token is GitHub's business.
+        given = self._values({k: v for k, v in step.get("with", {}).items() if k in ("name", "path")}, matrix)
         if action == "actions/checkout":
             checkout(run.checkout)
+        elif action.startswith("./"):
+            composite = yaml.safe_load((run.checkout / action / "action.yml").read_text(encoding="utf-8"))
+            for inner in composite["runs"]["steps"]:
+                self._use(inner, run, matrix)
+        elif action == "aws-actions/configure-aws-credentials":
+            # As the action does, credentials go into the job's environment: the emulator's (it accepts any).
+            with (run.checkout.parent / "env").open("a", encoding="utf-8") as env:
+                env.writelines(f"{key}={value}\n" for key, value in EMULATOR_CREDENTIALS.items())
+            run.stood_in.append(f"{action}: the emulator's credentials, not the role's (its trust is tested on synth)")
         elif action in NOTHING_TO_DO:
             run.stood_in.append(f"{action}: {NOTHING_TO_DO[action]}")
         elif action == "actions/upload-artifact":
@@ -207,17 +217,23 @@ class Runner:
     def _upload(self, name: str, paths: str, checkout_dir: Path) -> None:
         """``actions/upload-artifact``: the files of each path, minus the ``!`` exclusions, under their paths."""
         lines = [line.strip() for line in paths.splitlines() if line.strip()]
-        excluded = [line[1:] for line in lines if line.startswith("!")]
+        excluded = [line[1:].rstrip("/") for line in lines if line.startswith("!")]
+        included = [line.rstrip("/") for line in lines if not line.startswith("!")]
+        # As GitHub's: the artifact's root is the included paths' common folder (one folder: the folder itself).
+        root = (
+            checkout_dir / included[0] if len(included) == 1 and (checkout_dir / included[0]).is_dir() else checkout_dir
+        )
         destination = self.artifacts / name
-        for pattern in (line for line in lines if not line.startswith("!")):
+        for pattern in included:
             for source in sorted(checkout_dir.glob(pattern)):
                 files = [source] if source.is_file() else [path for path in source.rglob("*") if path.is_file()]
                 for file in files:
                     relative = file.relative_to(checkout_dir)
                     if any(relative.match(rule) or _under(relative, rule) for rule in excluded):
                         continue
-                    (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(file, destination / relative)
+                    target = destination / file.relative_to(root)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(file, target)
         if not destination.is_dir():
             raise WorkflowError(f"artifact {name!r}: no file matched {paths!r}")
 
