@@ -193,7 +193,7 @@ define reviewed-apply
 @CDKTF_OUTDIR=$(CURDIR)/cdktf.out pipeline/plan.sh $(1)
 @$(PYTHON) -m pipeline.plan_summary --guard cdktf.out/plan/$(1).json || { status=$$?; [[ $$status == 2 ]] || exit $$status; \
   echo "make $@: REFUSED, nothing applied: the plan of $(1) destroys or replaces the stateful resources named above" \
-       "(plan: cdktf.out/plan/$(1).txt). To apply it anyway: ALLOW_REPLACE=1 make $@" >&2; exit 1; }
+       "(plan: cdktf.out/plan/$(1).txt). To apply it anyway: ALLOW_REPLACE=1 make $@ ENV=$(ENV)" >&2; exit 1; }
 @if grep -q '^No changes\.' cdktf.out/plan/$(1).txt; then echo "==> $(1): no changes, nothing to apply"; else \
   read -r -p "Apply the plan of $(1) shown above (cdktf.out/plan/$(1).tfplan)? Only 'yes' applies: " answer || true; \
   [[ $${answer:-} == yes ]] || { echo "make $@: not applied ($(1))" >&2; exit 1; }; \

@@ -38,7 +38,7 @@ digest=$(sha256sum "$dir/cdk.tf.json" | cut -d' ' -f1)
 status=0
 PYTHONPATH=$root python3 -m pipeline.plan_summary --guard "$out/$stack.json" || status=$?
 ((status == 0)) || { ((status == 2)) && refuse "the plan destroys or replaces the stateful resources named above" \
-  "(plan: $out/$stack.txt). To apply it anyway: ALLOW_REPLACE=1 make apply"; exit "$status"; }
+  "(plan: $out/$stack.txt). To apply it anyway: ALLOW_REPLACE=1 make apply ENV=$environment"; exit "$status"; }
 if [[ -f $out/$stack.terraform.lock.hcl ]]; then
   cp "$out/$stack.terraform.lock.hcl" "$dir/.terraform.lock.hcl"
 fi

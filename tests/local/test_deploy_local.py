@@ -41,7 +41,8 @@ STATE_KEY = "student-management/terraform.tfstate"
 BACKUP_BUCKET = "student-backup-20250706"
 LOG_BUCKET = "student-backup-logs-20250706"
 WEBSITE_BUCKET = "student-management-website-2025"
-TAGS = {"Project": "StudentManagement", "Environment": "Production"}
+#: The local environment's tags (issue 23): the emulator is an account of its own.
+TAGS = {"Project": "StudentManagement", "Environment": "Local"}
 BACKUP = functions.spec(functions.BACKUP)
 
 
@@ -161,7 +162,7 @@ def test_backup_bucket_reads_back_hardened(deployment: Deployment) -> None:
     s3 = deployment.client("s3")
     assert s3.get_bucket_versioning(Bucket=BACKUP_BUCKET)["Status"] == "Enabled"
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=BACKUP_BUCKET)["TagSet"]}
-    assert tags == {"Project": "StudentManagement", "Environment": "Production"}
+    assert tags == TAGS
     block = s3.get_public_access_block(Bucket=BACKUP_BUCKET)["PublicAccessBlockConfiguration"]
     assert block == dict.fromkeys(
         ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True

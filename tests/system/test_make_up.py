@@ -381,13 +381,15 @@ def test_restore_puts_back_what_a_backup_holds_and_keeps_the_rest(system: LocalS
     dynamodb.delete_item(TableName="studentData", Key=key)
     total = dynamodb.scan(TableName="studentData", Select="COUNT")["Count"]
 
-    restored = make("restore", system.emulator, "BACKUP=latest", DEPLOY_TARGET="local").ok()
+    # No ENV, no DEPLOY_TARGET: after `make up`, the commands act on the local system (issue 23).
+    restored = make("restore", system.emulator, "BACKUP=latest").ok()
+    assert restored.output.startswith("==> make restore: environment local (the local emulator at"), restored.output
 
     assert dynamodb.get_item(TableName="studentData", Key=key)["Item"] == original
     assert "    1 written" in restored.output
     assert f"    {total:,} already in the table, kept as they are" in restored.output
     assert "    0 failed" in restored.output
-    missing = make("restore", system.emulator, "BACKUP=backup-20200101-000000-00000000", DEPLOY_TARGET="local")
+    missing = make("restore", system.emulator, "BACKUP=backup-20200101-000000-00000000")
     assert missing.returncode != 0
     assert "does not exist: name a backup" in missing.output
 
@@ -448,7 +450,7 @@ def test_an_unverified_student_gets_no_email_until_the_address_is_verified(syste
 
 
 def test_invalidate_completes_on_the_deployed_distribution(system: LocalSystem) -> None:
-    invalidated = make("invalidate", system.emulator, DEPLOY_TARGET="local").ok()
+    invalidated = make("invalidate", system.emulator).ok()
     assert f"of /* on {system.output(names.OUTPUT_SITE_DISTRIBUTION_ID)}" in invalidated.output
     assert "completed" in invalidated.output.splitlines()[-1]
 
@@ -482,11 +484,11 @@ def sign_in_first_time(system: LocalSystem, email: str, temporary: str) -> str:
 
 def test_staff_add_list_remove_manage_who_may_use_the_local_system(system: LocalSystem) -> None:
     teacher = "teacher@example.com"
-    added = make("staff-add", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local").ok()
+    added = make("staff-add", system.emulator, f"EMAIL={teacher}").ok()
     (line,) = [line for line in added.output.splitlines() if "temporary password" in line]
     temporary = line.rsplit(" ", 1)[-1]
 
-    listed = make("staff-list", system.emulator, DEPLOY_TARGET="local").ok().output.splitlines()
+    listed = make("staff-list", system.emulator).ok().output.splitlines()
     assert [row.split() for row in listed[1:3]] == [
         [STAFF_EMAIL, "CONFIRMED", "yes", "admin,", "staff"],
         [teacher, "FORCE_CHANGE_PASSWORD", "yes", "staff"],
@@ -498,15 +500,15 @@ def test_staff_add_list_remove_manage_who_may_use_the_local_system(system: Local
     refused = request(f"{system.api}/backup", method="POST", key=system.key, token=token)
     assert (refused.status, refused.body) == (403, {"message": ADMIN_ONLY})
 
-    again = make("staff-add", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local").ok()
+    again = make("staff-add", system.emulator, f"EMAIL={teacher}").ok()
     assert f"{teacher} is already a member" in again.output and "groups unchanged" in again.output
 
-    kept = make("staff-remove", system.emulator, f"EMAIL={teacher}", DEPLOY_TARGET="local")
+    kept = make("staff-remove", system.emulator, f"EMAIL={teacher}")
     assert kept.returncode != 0 and f"{teacher} not removed" in kept.output  # no terminal to say yes
-    make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1", DEPLOY_TARGET="local").ok()
-    listed = make("staff-list", system.emulator, DEPLOY_TARGET="local").ok().output
+    make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1").ok()
+    listed = make("staff-list", system.emulator).ok().output
     assert teacher not in listed and "==> 1 member(s)" in listed
-    missing = make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1", DEPLOY_TARGET="local")
+    missing = make("staff-remove", system.emulator, f"EMAIL={teacher}", "YES=1")
     assert missing.returncode != 0 and f"{teacher} is not a member" in missing.output
 
 
@@ -745,7 +747,7 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
     # The student's confirmation goes out only once the address is verified (SES's sandbox).
     make("verify-email", system.emulator, f"EMAIL={STUDENT['email']}").ok()
     # A new administrator, invited as docs/STAFF.md says; their first sign-in, in the page, chooses a password.
-    added = make("staff-add", system.emulator, f"EMAIL={OFFICE}", "ADMIN=1", DEPLOY_TARGET="local").ok()
+    added = make("staff-add", system.emulator, f"EMAIL={OFFICE}", "ADMIN=1").ok()
     (line,) = [line for line in added.output.splitlines() if "temporary password" in line]
     temporary = line.rsplit(" ", 1)[-1]
     with chromium() as browser, watched_pages(browser, api_paths=API_PATHS | {LOCAL_COGNITO_PATH}) as pages:
