@@ -145,6 +145,27 @@ def test_update_model_replaces_the_schema_and_refuses_other_operations(emulator:
     assert gateway.get_model(restApiId=api, modelName="Student")["schema"] == changed
 
 
+def test_a_patched_usage_plan_quota_stays_a_number(emulator: Emulator) -> None:
+    """moto kept the patch's text ("999"), which the AWS provider cannot read back (every later plan failed)."""
+    emulator.start()
+    gateway = emulator.client("apigateway")
+    plan = gateway.create_usage_plan(name="quota", quota={"limit": 1000, "period": "DAY"})["id"]
+    gateway.update_usage_plan(
+        usagePlanId=plan,
+        patchOperations=[
+            {"op": "replace", "path": "/quota/limit", "value": "999"},
+            {"op": "replace", "path": "/quota/offset", "value": "0"},
+        ],
+    )
+    bodies: list[bytes] = []  # the answer as sent: boto3 turns "999" into 999, the AWS provider (Go) refuses it
+    gateway.meta.events.register(
+        "after-call.apigateway.GetUsagePlan", lambda http_response, **_: bodies.append(http_response.content)
+    )
+    gateway.get_usage_plan(usagePlanId=plan)
+    quota = json.loads(bodies[0])["quota"]
+    assert (quota["limit"], quota["offset"], quota["period"]) == (999, 0, "DAY")
+
+
 # --- API Gateway: deployments keep what the API held --------------------------------------
 
 

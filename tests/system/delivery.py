@@ -11,9 +11,10 @@ puts every environment's configuration there; one state bucket, a key each):
 2. ``deploy.yml``: job ``staging`` applies staging's reviewed plan, then job
    ``production`` applies production's (made before staging existed: still current,
    since staging changed nothing of production's);
-3. a fresh plan of production: no changes; ``drift.yml`` for both: no drift;
+3. a fresh plan of production: no changes; a function's timeout changed by hand in
+   staging, then ``drift.yml`` for both: staging's drift named, none in production;
 4. the refusals: a plan applied in the wrong environment, a plan of other code, a
-   stale plan (the state changed since), and drift made outside Terraform reported;
+   stale plan (the state changed since);
 5. ``make destroy ENV=staging``: production is left whole (a fresh plan: no changes).
 
 Everything is recorded in ``Delivery`` for the tests to read; nothing here asserts.
@@ -21,7 +22,7 @@ Everything is recorded in ``Delivery`` for the tests to read; nothing here asser
 
 from __future__ import annotations
 
-import subprocess
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +58,10 @@ class Delivery:
     pull_request: dict[str, JobRun] = field(default_factory=dict)
     deploy: dict[str, JobRun] = field(default_factory=dict)
     drift: dict[str, JobRun] = field(default_factory=dict)
-    #: After both deploys: a fresh plan of each environment.
-    plans_after_deploy: dict[str, Command] = field(default_factory=dict)
+    #: After both deploys: a fresh plan of production (staging beside it changed nothing of its).
+    production_after_deploy: Command | None = None
     #: Each refusal's command and output, by what was tried.
     refusals: dict[str, Command] = field(default_factory=dict)
-    #: The drift run after a change made outside Terraform (staging's function timeout), and production's.
-    drift_found: dict[str, Command] = field(default_factory=dict)
     destroy_staging: Command | None = None
     production_after_destroy: Command | None = None
     #: Names of one resource of each kind per environment, read back from the emulator after the destroy.
@@ -92,47 +91,41 @@ class Scenario:
             seen.deploy[environment] = self.runner.run_job("deploy.yml", environment)
             if not seen.deploy[environment].succeeded:
                 return seen
+        seen.production_after_deploy = self.make("plan", "production")
+        self._change_by_hand()
         for environment in ENVIRONMENTS:
-            seen.plans_after_deploy[environment] = self.make("plan", environment)
             seen.drift[environment] = self.runner.run_job("drift.yml", "drift", {"env": environment})
         self._refusals(seen)
-        self._drift_outside_terraform(seen)
         seen.destroy_staging = self.make("destroy", "staging", "YES=1", "SKIP_FINAL_BACKUP=1", "DELETE_TABLE=1")
         seen.production_after_destroy = self.make("plan", "production")
         seen.tables_after_destroy = self._client("dynamodb").list_tables()["TableNames"]
         seen.functions_after_destroy = [f["FunctionName"] for f in self._client("lambda").list_functions()["Functions"]]
         return seen
 
+    def _change_by_hand(self) -> None:
+        """Drift: a function's timeout changed outside Terraform, in staging only."""
+        staging = load_config({"ENV": "staging", "DEPLOY_TARGET": "local", **self.emulator.env()})
+        self._client("lambda").update_function_configuration(FunctionName=staging.named("getStudentData"), Timeout=29)
+
     def _refusals(self, seen: Delivery) -> None:
         """A plan applied elsewhere, a plan of other code, and a plan the state moved past: none is applied."""
-        self.make("plan", "staging")
+        plans = self.user / "cdktf.out" / "plan"
+        # Staging's reviewed plan (the pull request's artifact) in production's deploy.
+        shutil.copytree(self.runner.artifacts / "plan-staging" / "plan", plans, dirs_exist_ok=True)
         seen.refusals["another environment's plan"] = self.make("apply", "production")
         # Planned with a change, applied by code without it: the merged code is not what was reviewed.
         self.make("plan", "staging", **STAGING_CHANGE)
+        kept = self.user / "kept-plan"
+        shutil.copytree(plans, kept)
         seen.refusals["a plan of other code"] = self.make("apply", "staging")
-        # Two plans of the same change; the second applied first moves the state past the first.
-        self.make("plan", "staging", **STAGING_CHANGE)
-        kept = self.user / "stale-plan"
-        subprocess.run(["cp", "-a", str(self.user / "cdktf.out" / "plan"), str(kept)], check=True)
+        # A second plan of the same change, applied: the state moves past the first plan, which is then refused.
         newer = self.make("plan", "staging", **STAGING_CHANGE)
         applied = self.make("apply", "staging", **STAGING_CHANGE)
-        subprocess.run(["rm", "-rf", str(self.user / "cdktf.out" / "plan")], check=True)
-        subprocess.run(["cp", "-a", str(kept), str(self.user / "cdktf.out" / "plan")], check=True)
-        seen.refusals["a stale plan"] = self.make("apply", "staging", **STAGING_CHANGE)
-        seen.refusals[
-            "a stale plan"
-        ].output = f"{newer.output}\n{applied.output}\n{seen.refusals['a stale plan'].output}"
-        # Back to the reviewed configuration, as the next merge would.
-        self.make("plan", "staging")
-        self.make("apply", "staging")
-
-    def _drift_outside_terraform(self, seen: Delivery) -> None:
-        """A function's timeout changed by hand in staging: the drift run names it; production has none."""
-        staging = load_config({"ENV": "staging", "DEPLOY_TARGET": "local", **self.emulator.env()})
-        function = staging.named("getStudentData")
-        self._client("lambda").update_function_configuration(FunctionName=function, Timeout=29)
-        for environment in ENVIRONMENTS:
-            seen.drift_found[environment] = self.make("drift", environment)
+        shutil.rmtree(plans)
+        shutil.copytree(kept, plans)
+        stale = self.make("apply", "staging", **STAGING_CHANGE)
+        stale.output = f"{newer.output}\n{applied.output}\n{stale.output}"
+        seen.refusals["a stale plan"] = stale
 
     def _client(self, service: str) -> Any:
         return self.emulator.client(service)

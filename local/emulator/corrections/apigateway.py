@@ -21,6 +21,10 @@ validator, its authorizer): a ``make up`` over such a change hung as over a
 model's. The operations API Gateway accepts on a method's own fields are
 applied (``replace`` of a scalar, ``add``/``replace``/``remove`` of one
 request model or parameter); any other is ``BadRequestException``.
+
+API Gateway usage plans. moto keeps a patched quota limit as text; the AWS
+provider cannot read the plan back then, so every plan or destroy after a
+change of ``api_daily_quota`` failed. The limit and offset stay numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from moto.apigateway.exceptions import BadRequestException
-from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.apigateway.models import RestAPI, UsagePlan, apigateway_backends
 from moto.apigateway.responses import APIGatewayResponse
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
@@ -144,8 +148,24 @@ def deployment_snapshot(region_api_deployment: str, start_response: Any) -> list
     return answer(start_response, "200 OK", "application/json", json.dumps(served).encode())
 
 
+_moto_apply_usage_plan_patch = UsagePlan.apply_patch_operations
+
+
+def apply_usage_plan_patch(self: UsagePlan, patch_operations: Any) -> None:
+    """``UpdateUsagePlan`` as AWS answers it: a quota's limit and offset stay numbers.
+
+    moto keeps a patched ``/quota/limit`` as the patch's text ("999"); AWS's answer has an integer, and the
+    AWS provider fails to read a usage plan whose limit is a string (every later plan or destroy of it).
+    """
+    _moto_apply_usage_plan_patch(self, patch_operations)
+    for field in ("limit", "offset"):
+        if isinstance(self.quota.get(field), str):
+            self.quota[field] = int(self.quota[field])
+
+
 def install() -> None:
     """Patch moto (once: ``moto_server.py`` installs every correction as it starts)."""
+    UsagePlan.apply_patch_operations = apply_usage_plan_patch  # type: ignore[method-assign]
     # moto's REST dispatcher calls the method of the operation's snake_case name.
     APIGatewayResponse.update_model = update_model  # type: ignore[attr-defined]
     APIGatewayResponse.update_method = update_method  # type: ignore[attr-defined]
