@@ -10,6 +10,7 @@ which environment: the commands that exist only for AWS (``--aws-only``:
 without an explicit ``ENV``, and the commands that exist only for the local
 system (``--local-only``: ``make seed``, ``emails``, ...) refuse an AWS
 environment. Either refusal is one line naming the choices, with exit status 2.
+The line goes to stderr, so a command's output stays its own (``$(make api-key)``).
 Standard library only (it reads the configuration), so it adds ~50 ms.
 """
 
@@ -59,7 +60,8 @@ def main(argv: Sequence[str]) -> int:
     only.add_argument("--local-only", action="store_true", help="refuse any environment but local")
     args = parser.parse_args(argv)
     try:
-        print(check(args.command, os.environ, aws_only=args.aws_only, local_only=args.local_only), flush=True)
+        # On stderr, like every note of a command: `$(make api-key)` and `$(make staff-token)` stay the value alone.
+        print(check(args.command, os.environ, aws_only=args.aws_only, local_only=args.local_only), file=sys.stderr)
     except ConfigError as error:
         print(f"make {args.command}: {error}", file=sys.stderr)
         return REFUSED

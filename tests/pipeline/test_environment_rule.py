@@ -113,6 +113,6 @@ def test_the_first_line_says_where_the_command_acts(environ: dict[str, str], lin
 def test_make_restore_and_staff_add_act_on_the_local_system_without_env() -> None:
     """The issue's finding: after `make up` they used to act on AWS (no credentials) unless told otherwise."""
     for target in ("restore", "staff-add"):
-        status, out, _ = make(target, STUDENT_MGMT_EMULATOR_STATE_DIR=str(ROOT / ".no-emulator-here"))
-        assert out.splitlines()[0].startswith(f"==> make {target}: environment local (the local emulator"), out
+        status, _, err = make(target, STUDENT_MGMT_EMULATOR_STATE_DIR=str(ROOT / ".no-emulator-here"))
+        assert err.splitlines()[0].startswith(f"==> make {target}: environment local (the local emulator"), err
         assert status != 0  # no local system is running in this test: it says so, never reaching for AWS

@@ -13,8 +13,9 @@ puts every environment's configuration there; one state bucket, a key each):
    since staging changed nothing of production's);
 3. a fresh plan of production: no changes; a function's timeout changed by hand in
    staging, then ``drift.yml`` for both: staging's drift named, none in production;
-4. the refusals: a plan applied in the wrong environment, a plan of other code, a
-   stale plan (the state changed since);
+4. the refusals: a plan applied in the wrong environment, a reviewed plan applied
+   again (its own apply changed the state: Terraform's "Saved plan is stale"), a plan
+   of other code;
 5. ``make destroy ENV=staging``: production is left whole (a fresh plan: no changes).
 
 Everything is recorded in ``Delivery`` for the tests to read; nothing here asserts.
@@ -22,8 +23,10 @@ Everything is recorded in ``Delivery`` for the tests to read; nothing here asser
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -67,6 +70,23 @@ class Delivery:
     #: Names of one resource of each kind per environment, read back from the emulator after the destroy.
     tables_after_destroy: list[str] = field(default_factory=list)
     functions_after_destroy: list[str] = field(default_factory=list)
+    #: Seconds each stage took, for the fixture's report.
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Clock:
+    """``with clock("stage"):`` records the stage's seconds."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[stage] = time.monotonic() - started
 
 
 class Scenario:
@@ -85,17 +105,24 @@ class Scenario:
 
     def run(self) -> Delivery:
         seen = Delivery(self.runner.artifacts)
-        seen.pull_request = self.runner.run_matrix("pull-request.yml", "plan")
+        clock = Clock(seen.timings)
+        with clock("pull request: plans"):
+            seen.pull_request = self.runner.run_matrix("pull-request.yml", "plan")
         for environment in ENVIRONMENTS:  # the deploy workflow's order: staging, then production after approval
-            seen.deploy[environment] = self.runner.run_job("deploy.yml", environment)
+            with clock(f"deploy: {environment}"):
+                seen.deploy[environment] = self.runner.run_job("deploy.yml", environment)
             if not seen.deploy[environment].succeeded:
                 return seen
-        seen.production_after_deploy = self.make("plan", "production")
+        with clock("production planned afresh"):
+            seen.production_after_deploy = self.make("plan", "production")
         self._change_by_hand()
-        seen.drift = self.runner.run_matrix("drift.yml", "drift")
-        self._refusals(seen)
-        seen.destroy_staging = self.make("destroy", "staging", "YES=1", "SKIP_FINAL_BACKUP=1", "DELETE_TABLE=1")
-        seen.production_after_destroy = self.make("plan", "production")
+        with clock("drift reports"):
+            seen.drift = self.runner.run_matrix("drift.yml", "drift")
+        with clock("refusals"):
+            self._refusals(seen)
+        with clock("destroy staging, plan production"):
+            seen.destroy_staging = self.make("destroy", "staging", "YES=1", "SKIP_FINAL_BACKUP=1", "DELETE_TABLE=1")
+            seen.production_after_destroy = self.make("plan", "production")
         seen.tables_after_destroy = self._client("dynamodb").list_tables()["TableNames"]
         seen.functions_after_destroy = [f["FunctionName"] for f in self._client("lambda").list_functions()["Functions"]]
         return seen
@@ -106,24 +133,22 @@ class Scenario:
         self._client("lambda").update_function_configuration(FunctionName=staging.named("getStudentData"), Timeout=29)
 
     def _refusals(self, seen: Delivery) -> None:
-        """A plan applied elsewhere, a plan of other code, and a plan the state moved past: none is applied."""
+        """A plan applied elsewhere, a plan the state moved past, a plan of other code: none is applied."""
         plans = self.user / "cdktf.out" / "plan"
         # Staging's reviewed plan (the pull request's artifact) in production's deploy.
-        shutil.copytree(self.runner.artifacts / "plan-staging" / "plan", plans, dirs_exist_ok=True)
+        self._reviewed("staging", plans)
         seen.refusals["another environment's plan"] = self.make("apply", "production")
+        # Production's reviewed plan once more, as a rerun of its deploy job would: its own apply moved the state.
+        self._reviewed("production", plans)
+        seen.refusals["a stale plan"] = self.make("apply", "production")
         # Planned with a change, applied by code without it: the merged code is not what was reviewed.
         self.make("plan", "staging", **STAGING_CHANGE)
-        kept = self.user / "kept-plan"
-        shutil.copytree(plans, kept)
         seen.refusals["a plan of other code"] = self.make("apply", "staging")
-        # A second plan of the same change, applied: the state moves past the first plan, which is then refused.
-        newer = self.make("plan", "staging", **STAGING_CHANGE)
-        applied = self.make("apply", "staging", **STAGING_CHANGE)
-        shutil.rmtree(plans)
-        shutil.copytree(kept, plans)
-        stale = self.make("apply", "staging", **STAGING_CHANGE)
-        stale.output = f"{newer.output}\n{applied.output}\n{stale.output}"
-        seen.refusals["a stale plan"] = stale
+
+    def _reviewed(self, environment: str, plans: Path) -> None:
+        """The pull request's reviewed plan of ``environment``, where a deploy job downloads it."""
+        shutil.rmtree(plans, ignore_errors=True)
+        shutil.copytree(self.runner.artifacts / f"plan-{environment}" / "plan", plans)
 
     def _client(self, service: str) -> Any:
         return self.emulator.client(service)

@@ -403,7 +403,8 @@ def test_the_upgrade_from_the_baseline_changes_only_what_it_is_meant_to(upgrade:
 def delivery(upgrade: Upgrade, tmp_path_factory: pytest.TempPathFactory) -> Delivery:
     """The workflows' steps run in order against the upgrade's emulator (tests/system/delivery.py)."""
     seen = Scenario(upgrade.emulator, tmp_path_factory.mktemp("delivery")).run()
-    print(f"\n==> the delivery pipeline, step by step\n{outputs({**seen.pull_request, **seen.deploy})}", flush=True)
+    timings = "; ".join(f"{stage}: {seconds:.0f} s" for stage, seconds in seen.timings.items())
+    print(f"\n==> the delivery pipeline ({timings})\n{outputs({**seen.pull_request, **seen.deploy})}", flush=True)
     return seen
 
 
