@@ -42,8 +42,8 @@ VARIABLES: Final = {
     "AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/StudentManagementPlan",
     "AWS_APPLY_ROLE_ARN": "arn:aws:iam::123456789012:role/StudentManagementApply",
 }
-#: A change of configuration only staging sees: a smaller daily quota of its usage plan (an in-place update).
-STAGING_CHANGE: Final = {"STUDENT_MGMT_API_DAILY_QUOTA": "999"}
+#: Code other than what was reviewed: here a configuration the plan was not made with (a smaller daily quota).
+OTHER_CODE: Final = {"STUDENT_MGMT_API_DAILY_QUOTA": "999"}
 
 
 @dataclass
@@ -141,9 +141,8 @@ class Scenario:
         # Production's reviewed plan once more, as a rerun of its deploy job would: its own apply moved the state.
         self._reviewed("production", plans)
         seen.refusals["a stale plan"] = self.make("apply", "production")
-        # Planned with a change, applied by code without it: the merged code is not what was reviewed.
-        self.make("plan", "staging", **STAGING_CHANGE)
-        seen.refusals["a plan of other code"] = self.make("apply", "staging")
+        # The reviewed plan, applied by code that synthesizes something else: the merged code is not what was reviewed.
+        seen.refusals["a plan of other code"] = self.make("apply", "production", **OTHER_CODE)
 
     def _reviewed(self, environment: str, plans: Path) -> None:
         """The pull request's reviewed plan of ``environment``, where a deploy job downloads it."""

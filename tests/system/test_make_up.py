@@ -76,6 +76,8 @@ class Run:
     command: str
     returncode: int
     output: str
+    #: The command's first line on stderr: the environment it acts on (pipeline/environment.py).
+    environment: str = ""
 
     def ok(self) -> Run:
         assert self.returncode == 0, f"make {self.command} failed:\n{self.output[-6000:]}"
@@ -97,7 +99,10 @@ def make(command: str, emulator: EmulatorSettings, *args: str, **extra_env: str)
         if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
     }
     result = run(["make", command, *args], cwd=ROOT, env=env, timeout=900)
-    return Run(command, result.returncode, result.stdout + result.stderr)
+    # The environment line apart: the tests read the command's own output, its last line first.
+    announced = [line for line in result.stderr.splitlines(keepends=True) if line.startswith(f"==> make {command}: ")]
+    errors = "".join(line for line in result.stderr.splitlines(keepends=True) if line not in announced)
+    return Run(command, result.returncode, result.stdout + errors, "".join(announced).strip())
 
 
 def request(
@@ -383,7 +388,7 @@ def test_restore_puts_back_what_a_backup_holds_and_keeps_the_rest(system: LocalS
 
     # No ENV, no DEPLOY_TARGET: after `make up`, the commands act on the local system (issue 23).
     restored = make("restore", system.emulator, "BACKUP=latest").ok()
-    assert "==> make restore: environment local (the local emulator at" in restored.output, restored.output
+    assert restored.environment.startswith("==> make restore: environment local (the local emulator at"), restored
 
     assert dynamodb.get_item(TableName="studentData", Key=key)["Item"] == original
     assert "    1 written" in restored.output
