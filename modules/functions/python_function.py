@@ -14,19 +14,19 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from cdktf import AssetType, Fn, TerraformAsset
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import (
+from constructs import Construct
+
+from config.settings import PROJECT_ROOT
+from engine.aws.cloudwatch_log_group import CloudwatchLogGroup
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from engine.aws.iam_role_policy import IamRolePolicy
+from engine.aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
     LambdaFunctionEphemeralStorage,
     LambdaFunctionTracingConfig,
 )
-from constructs import Construct
-
-from config.settings import PROJECT_ROOT
+from engine.cdk import AssetType, Fn, TerraformAsset
 from modules.functions.catalog import FunctionSpec
 from modules.functions.dead_letter_queue import DeadLetterQueue
 from modules.functions.role import FunctionRole
