@@ -85,16 +85,14 @@ class Scenario:
 
     def run(self) -> Delivery:
         seen = Delivery(self.runner.artifacts)
-        for environment in ENVIRONMENTS:
-            seen.pull_request[environment] = self.runner.run_job("pull-request.yml", "plan", {"env": environment})
+        seen.pull_request = self.runner.run_matrix("pull-request.yml", "plan")
         for environment in ENVIRONMENTS:  # the deploy workflow's order: staging, then production after approval
             seen.deploy[environment] = self.runner.run_job("deploy.yml", environment)
             if not seen.deploy[environment].succeeded:
                 return seen
         seen.production_after_deploy = self.make("plan", "production")
         self._change_by_hand()
-        for environment in ENVIRONMENTS:
-            seen.drift[environment] = self.runner.run_job("drift.yml", "drift", {"env": environment})
+        seen.drift = self.runner.run_matrix("drift.yml", "drift")
         self._refusals(seen)
         seen.destroy_staging = self.make("destroy", "staging", "YES=1", "SKIP_FINAL_BACKUP=1", "DELETE_TABLE=1")
         seen.production_after_destroy = self.make("plan", "production")

@@ -19,7 +19,9 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -125,13 +127,22 @@ class Runner:
         self.artifacts = workdir / "artifacts"
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self._jobs = 0
+        self._lock = threading.Lock()
+
+    def run_matrix(self, workflow: str, job_id: str) -> dict[str, JobRun]:
+        """Every value of the job's matrix at once, as GitHub runs them (``fail-fast: false``): by environment."""
+        values = matrix_values(load(workflow)["jobs"][job_id])
+        with ThreadPoolExecutor(max_workers=len(values)) as pool:
+            runs = [pool.submit(self.run_job, workflow, job_id, value) for value in values]
+            return {value["env"]: run.result() for value, run in zip(values, runs, strict=True)}
 
     def run_job(self, workflow: str, job_id: str, matrix: Mapping[str, str] | None = None) -> JobRun:
         document = load(workflow)
         job = document["jobs"][job_id]
         matrix = dict(matrix or {})
-        self._jobs += 1
-        home = self.workdir / f"{self._jobs:02d}-{job_id}-{matrix.get('env', '')}".rstrip("-")
+        with self._lock:
+            self._jobs += 1
+            home = self.workdir / f"{self._jobs:02d}-{job_id}-{matrix.get('env', '')}".rstrip("-")
         home.mkdir()
         files = {name: home / name for name in ("summary.md", "output", "env")}
         for path in files.values():
