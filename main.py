@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The CDKTF app: the serverless student management system as Terraform stacks.
+"""The CDK app: the serverless student management system as Terraform stacks.
 
 ``state-bootstrap`` creates the S3 bucket that holds Terraform state (its own
 state stays local). ``student-management`` is the system itself, with its state
@@ -9,7 +9,8 @@ environment: without it ``local``, the local moto server emulator;
 ``staging``, ``production`` or any other ``[environments.<name>]`` of
 ``config.toml`` is a real AWS account. See ``config/settings.py`` for every
 setting. The stacks are composed in ``modules/stacks/``; this module checks the
-configuration, loads the provider bindings and synthesizes.
+configuration, loads the provider bindings and synthesizes, with CDKTF or CDK
+Terrain as ``CDK_ENGINE`` chooses (``engine/choice.py``, docs/ENGINES.md).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from config.settings import (
     account_environments,
     load_config,
 )
-from engine import provider_bindings
+from engine import choice, provider_bindings
 
 
 def validated_config() -> AppConfig | None:
@@ -39,14 +40,16 @@ def validated_config() -> AppConfig | None:
         return None
 
 
-if __name__ == "__main__" and validated_config() is None:
-    sys.exit(2)  # a bad value fails here, in milliseconds, before the bindings load
+if __name__ == "__main__":
+    if validated_config() is None:
+        sys.exit(2)  # a bad value fails here, in milliseconds, before the bindings load
+    # The CLIs start the app in .venv (cdktf.json); CDK Terrain's runs in its own environment (engine/choice.py).
+    choice.run_in_engine_environment()
 provider_bindings.install()
 
 # Imported only after the configuration check and install() (engine/provider_bindings.py).
 
-from cdktf import App  # noqa: E402
-
+from engine.cdk import App  # noqa: E402
 from modules.functions.catalog import FUNCTIONS, FunctionSpec  # noqa: E402
 from modules.stacks import delivery_identity  # noqa: E402
 from modules.stacks.bootstrap import BootstrapStack  # noqa: E402

@@ -44,9 +44,9 @@ PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 FLOOR_APP = """
 from engine import provider_bindings
 provider_bindings.install()
-from cdktf import App, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from engine.cdk import App, TerraformStack
+from engine.aws.provider import AwsProvider
+from engine.aws.s3_bucket import S3Bucket
 app = App()
 stack = TerraformStack(app, "floor")
 AwsProvider(stack, "aws", region="us-east-1")

@@ -18,9 +18,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from config.settings import (
+    CDK_ENGINES,
     DEFAULT_CONFIG_FILE,
     ENV_CONFIG_FILE,
     ENV_DEPLOY_TARGET,
+    ENV_ENGINE,
     ENV_ENVIRONMENT,
     ENV_PREFIX,
     ENVIRONMENT_DEFAULTS,
@@ -95,6 +97,8 @@ QUALIFIED_NAMES: Final = (
 QUALIFIED_ADDRESSES: Final = ("sender_email", "recipient_emails")
 #: Keys of the account, which every environment in it shares: an environment's table may not set them.
 ACCOUNT_KEYS: Final = ("region", "name_suffix", "state_bucket_name", "github_repository", "account_tags")
+#: Keys of the checkout's tools, which no environment changes: an environment's table may not set them.
+CHECKOUT_KEYS: Final = ("cdk_engine",)
 _ENVIRONMENT_NAME_RE: Final = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
 
 
@@ -117,6 +121,10 @@ def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
     for key, raw in own.items():
         if key in ACCOUNT_KEYS:
             raise fail(key, raw, f"is set for environment '{name}', but it is the account's", "set it at the top")
+        if key in CHECKOUT_KEYS:
+            raise fail(
+                key, raw, f"is set for environment '{name}', but it chooses the checkout's tools", "set it at the top"
+            )
     own = {key: coerce(key, raw, f"{path} [environments.{name}]") for key, raw in _known(own, path).items()}
     qualifier_variable = _variable("name_qualifier")
     if env.get(qualifier_variable):  # before the names are qualified: it qualifies them all
@@ -129,6 +137,26 @@ def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
     if "deploy_target" not in found:
         found["deploy_target"] = DeployTarget.LOCAL if name == LOCAL_ENVIRONMENT else DeployTarget.AWS
     return found
+
+
+def cdk_engine(env: Mapping[str, str], config_file: Path | None = None) -> str:
+    """The CDK engine alone (``CDK_ENGINE``, else the file's top-level ``cdk_engine``, else the default), checked.
+
+    What ``values`` gives the field, without the rest of the configuration: the
+    engine is chosen before any construct is imported (``engine/choice.py``) and
+    by ``make setup``, whatever else the configuration holds.
+    """
+    raw, source = env.get(ENV_ENGINE, "").strip(), f"env {ENV_ENGINE}"
+    if not raw:
+        path = config_file or Path(env.get(ENV_CONFIG_FILE, DEFAULT_CONFIG_FILE))
+        document = _read(path, explicit=config_file is not None or ENV_CONFIG_FILE in env)
+        raw, source = document.get("cdk_engine", FIELDS["cdk_engine"].default), str(path)
+    value = coerce("cdk_engine", raw, source)
+    if value not in CDK_ENGINES:
+        raise fail(
+            "cdk_engine", value, f"from {source} is not a CDK engine", f"use {' or '.join(map(repr, CDK_ENGINES))}"
+        )
+    return str(value)
 
 
 def _read(path: Path, *, explicit: bool) -> dict[str, Any]:
@@ -214,4 +242,5 @@ def _plus(address: str, qualifier: str) -> str:
 
 
 def _variable(name: str) -> str:
-    return {"deploy_target": ENV_DEPLOY_TARGET, "environment": ENV_ENVIRONMENT}.get(name, f"{ENV_PREFIX}{name.upper()}")
+    special = {"deploy_target": ENV_DEPLOY_TARGET, "environment": ENV_ENVIRONMENT, "cdk_engine": ENV_ENGINE}
+    return special.get(name, f"{ENV_PREFIX}{name.upper()}")

@@ -44,6 +44,10 @@ ENV_CONFIG_FILE: Final = f"{ENV_PREFIX}CONFIG"
 ENV_DEPLOY_TARGET: Final = "DEPLOY_TARGET"
 #: The variable that chooses the environment (``make plan ENV=staging``).
 ENV_ENVIRONMENT: Final = "ENV"
+#: The variable that chooses the CDK engine (``cdk_engine``; ``engine/choice.py``).
+ENV_ENGINE: Final = "CDK_ENGINE"
+#: The CDK engines the app synthesizes with: CDKTF (the default) and CDK Terrain, its community continuation.
+CDK_ENGINES: Final = ("cdktf", "cdktn")
 #: The emulator's environment (``make up``), and the one that keeps the tutorial's names on AWS.
 LOCAL_ENVIRONMENT: Final = "local"
 PRODUCTION_ENVIRONMENT: Final = "production"
@@ -101,6 +105,7 @@ def fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
     where = {
         "deploy_target": f"config.toml key '{name}' or env {ENV_DEPLOY_TARGET}",
         "environment": f"env {ENV_ENVIRONMENT}, or a config.toml [environments.<name>] table",
+        "cdk_engine": f"config.toml key '{name}' or env {ENV_ENGINE}",
     }.get(name, f"config.toml key '{name}' or env {ENV_PREFIX}{name.upper()}")
     return ConfigError(f"invalid configuration field '{name}' ({where}): {value!r} {problem}. Fix: {fix}")
 
@@ -132,6 +137,11 @@ class AppConfig:
     #: Where to deploy: ``aws`` (default) or ``local``. Env: ``DEPLOY_TARGET``;
     #: otherwise the environment's: ``local`` for the local environment.
     deploy_target: DeployTarget = DeployTarget.AWS
+    #: The CDK engine that synthesizes the stacks: ``cdktf`` (CDKTF, the default)
+    #: or ``cdktn`` (CDK Terrain); the same Terraform either way (docs/ENGINES.md).
+    #: Env: ``CDK_ENGINE``. A key of the checkout's tools, not of an environment:
+    #: the top of the file only.
+    cdk_engine: str = CDK_ENGINES[0]
     #: AWS region of every resource. The tutorial uses us-east-1.
     region: str = "us-east-1"
     #: Appended as ``-<suffix>`` to every S3 bucket name; empty for none.

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Final
 
-from config.settings import DeployTarget, fail
+from config.settings import CDK_ENGINES, DeployTarget, fail
 
 if TYPE_CHECKING:
     from config.settings import AppConfig
@@ -94,6 +94,8 @@ def _check_target_and_names(cfg: AppConfig) -> None:
         raise fail("name_qualifier", cfg.name_qualifier, "is not a name qualifier", "use 2-16 of a-z 0-9 -")
     if not isinstance(cfg.deploy_target, DeployTarget):
         raise fail("deploy_target", cfg.deploy_target, "is not a deploy target", "use 'aws' or 'local'")
+    if cfg.cdk_engine not in CDK_ENGINES:
+        raise fail("cdk_engine", cfg.cdk_engine, "is not a CDK engine", f"use {' or '.join(map(repr, CDK_ENGINES))}")
     if not _REGION_RE.match(cfg.region):
         raise fail("region", cfg.region, "is not an AWS region name", "use a region such as 'us-east-1'")
     if cfg.name_suffix and not _SUFFIX_RE.match(cfg.name_suffix):

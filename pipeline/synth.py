@@ -3,10 +3,12 @@
     .venv/bin/python -m pipeline.synth [--outdir DIR] [--force]
 
 The app runs directly (``python main.py``, as ``cdktf synth`` runs it, minus
-the CLI's few seconds of start-up) and writes ``DIR/stacks/<stack>/cdk.tf.json``.
+the CLI's few seconds of start-up) and writes ``DIR/stacks/<stack>/cdk.tf.json``,
+with the engine ``CDK_ENGINE`` chooses (``engine/choice.py``): cdktf's app runs
+in this interpreter (``.venv``), CDK Terrain's in its own (``.venv-cdktn``).
 A fingerprint of everything the output depends on (the app's code, the
-function code it zips, the configuration file, ``ENV``, ``DEPLOY_TARGET`` and
-``STUDENT_MGMT_*`` environment, the pinned packages) is kept beside the output;
+function code it zips, the configuration file, ``ENV``, ``DEPLOY_TARGET``,
+``CDK_ENGINE`` and ``STUDENT_MGMT_*`` environment, the pinned packages) is kept beside the output;
 when it matches, the synth is skipped: a rerun of ``make up`` with nothing
 changed does not synthesize again. Terraform's working files in the stack
 directories (``.terraform``, the lock file) are left alone either way.
@@ -27,16 +29,28 @@ from config.settings import (
     DEFAULT_CONFIG_FILE,
     ENV_CONFIG_FILE,
     ENV_DEPLOY_TARGET,
+    ENV_ENGINE,
     ENV_ENVIRONMENT,
     ENV_PREFIX,
     PROJECT_ROOT,
     ConfigError,
     load_config,
 )
+from engine import choice
 
 #: What the synthesized JSON is made from, relative to the project root.
 #: Directories are read whole (Python caches excepted).
-SYNTH_INPUTS = ("main.py", "cdktf.json", "config", "engine", "modules", "lambdas", "frontend", "requirements.lock")
+SYNTH_INPUTS = (
+    "main.py",
+    "cdktf.json",
+    "config",
+    "engine",
+    "modules",
+    "lambdas",
+    "frontend",
+    "requirements.lock",
+    "requirements-cdktn.lock",
+)
 FINGERPRINT_FILE = ".inputs.sha256"
 
 
@@ -61,10 +75,21 @@ def fingerprint(environ: dict[str, str]) -> str:
         )
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
         digest.update(b"\0")
-    chosen = (ENV_DEPLOY_TARGET, ENV_ENVIRONMENT)
+    chosen = (ENV_DEPLOY_TARGET, ENV_ENVIRONMENT, ENV_ENGINE)
     settings = sorted((key, value) for key, value in environ.items() if key.startswith(ENV_PREFIX) or key in chosen)
     digest.update(repr((settings, sys.version_info[:2])).encode())
     return digest.hexdigest()
+
+
+def interpreter(environ: dict[str, str]) -> str:
+    """The Python the app runs in: this one if it has the chosen engine, else the engine's environment's."""
+    engine = choice.chosen(environ)
+    if choice.runs_here(engine):
+        return sys.executable
+    if not engine.python.exists():
+        print(f"error: {choice.missing_environment(engine)}", file=sys.stderr)
+        raise SystemExit(2)
+    return str(engine.python)
 
 
 def synth(outdir: Path, *, force: bool = False) -> bool:
@@ -77,7 +102,7 @@ def synth(outdir: Path, *, force: bool = False) -> bool:
     stamp.unlink(missing_ok=True)
     outdir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "main.py")],
+        [interpreter(environ), str(PROJECT_ROOT / "main.py")],
         cwd=PROJECT_ROOT,
         env={**environ, "CDKTF_OUTDIR": str(outdir)},
         check=False,
@@ -104,7 +129,7 @@ def main(argv: list[str]) -> int:
     if synth(outdir, force=args.force):
         print(
             f"==> synthesized the stacks of environment {config.environment} ({config.deploy_target.value})"
-            f" into {shown} in {time.monotonic() - started:.1f} s"
+            f" with {choice.ENGINES[config.cdk_engine].title} into {shown} in {time.monotonic() - started:.1f} s"
         )
     else:
         print(

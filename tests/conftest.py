@@ -30,14 +30,29 @@ from typing import Any, TypeVar
 
 import pytest
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, DELIVERY_STACK, ENV_ENVIRONMENT, AppConfig, load_config
-from engine import provider_bindings
+from config.settings import (
+    APP_STACK,
+    BOOTSTRAP_STACK,
+    DELIVERY_STACK,
+    ENV_ENGINE,
+    ENV_ENVIRONMENT,
+    AppConfig,
+    load_config,
+)
+from engine import choice, provider_bindings
 from local.deploy import emulator_client
+
+#: The engine this run was asked for (``CDK_ENGINE``, else config.toml's ``cdk_engine``): its environment must be
+#: installed for tests/engine/test_engines.py, which holds CDK Terrain's synth to cdktf's.
+REQUESTED_ENGINE = choice.chosen()
+# Everything else builds, synthesizes and snapshots with cdktf, the default engine (the snapshots are its JSON):
+# in process (.venv has cdktf only) and in the tools the tests run, which inherit this environment.
+os.environ[ENV_ENGINE] = "cdktf"
 
 # As main.py does before any construct is imported: the provider bindings load on demand. Without it the first
 # test module that imports a construct loads all 2,212 binding modules, ~13 s in every worker's collection. The
 # functions' runtime environment (.venv-runtime, for tests/lambdas) has no bindings, and needs none.
-if importlib.util.find_spec(provider_bindings.PACKAGE) is not None:
+if importlib.util.find_spec(choice.chosen().bindings) is not None:
     provider_bindings.install()
 
 ROOT = Path(__file__).resolve().parent.parent

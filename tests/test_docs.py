@@ -200,7 +200,7 @@ def test_the_checker_names_each_broken_link_and_passes_good_ones(tmp_path: Path)
 
 #: Where a path named in a code span starts, when it names something of this repository.
 REPOSITORY_PATH = re.compile(
-    r"^(?:config|engine|modules|lambdas|frontend|local|ops|pipeline|bench|tests|docs|security|\.github)/[\w./-]*"
+    r"^(?:config|engines?|modules|lambdas|frontend|local|ops|pipeline|bench|tests|docs|security|\.github)/[\w./-]*"
     r"(?:::\w+)?$|^(?:main\.py|cdktf\.json|config\.toml|Makefile)$"
 )
 

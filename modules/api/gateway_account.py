@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from constructs import Construct
 
+from engine.aws.api_gateway_account import ApiGatewayAccount
 from modules.shared import iam
 from modules.shared.naming import qualified
 

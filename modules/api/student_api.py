@@ -22,7 +22,40 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsii
-from cdktf import (
+from constructs import Construct
+
+from engine.aws.api_gateway_api_key import ApiGatewayApiKey
+from engine.aws.api_gateway_authorizer import ApiGatewayAuthorizer
+from engine.aws.api_gateway_deployment import ApiGatewayDeployment
+from engine.aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
+from engine.aws.api_gateway_integration import ApiGatewayIntegration
+from engine.aws.api_gateway_integration_response import ApiGatewayIntegrationResponse
+from engine.aws.api_gateway_method import ApiGatewayMethod
+from engine.aws.api_gateway_method_response import ApiGatewayMethodResponse
+from engine.aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from engine.aws.api_gateway_model import ApiGatewayModel
+from engine.aws.api_gateway_request_validator import ApiGatewayRequestValidator
+from engine.aws.api_gateway_resource import ApiGatewayResource
+from engine.aws.api_gateway_rest_api import (
+    ApiGatewayRestApi,
+    ApiGatewayRestApiEndpointConfiguration,
+)
+from engine.aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
+from engine.aws.api_gateway_usage_plan import (
+    ApiGatewayUsagePlan,
+    ApiGatewayUsagePlanApiStages,
+    ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanThrottleSettings,
+)
+from engine.aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
+from engine.aws.cloudwatch_log_group import CloudwatchLogGroup
+from engine.aws.lambda_permission import LambdaPermission
+from engine.aws.secretsmanager_secret import SecretsmanagerSecret
+from engine.aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from engine.cdk import (
     DefaultTokenResolver,
     IResolveContext,
     IStringProducer,
@@ -34,39 +67,6 @@ from cdktf import (
     TerraformStack,
     Tokenization,
 )
-from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
-from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
-from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
-from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
-from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
-from cdktf_cdktf_provider_aws.api_gateway_integration_response import ApiGatewayIntegrationResponse
-from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
-from cdktf_cdktf_provider_aws.api_gateway_method_response import ApiGatewayMethodResponse
-from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
-    ApiGatewayMethodSettings,
-    ApiGatewayMethodSettingsSettings,
-)
-from cdktf_cdktf_provider_aws.api_gateway_model import ApiGatewayModel
-from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
-from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
-from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
-    ApiGatewayRestApi,
-    ApiGatewayRestApiEndpointConfiguration,
-)
-from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
-    ApiGatewayUsagePlan,
-    ApiGatewayUsagePlanApiStages,
-    ApiGatewayUsagePlanQuotaSettings,
-    ApiGatewayUsagePlanThrottleSettings,
-)
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
-from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
-from constructs import Construct
-
 from modules.api import routes as api_routes
 from modules.api.routes import Route
 from modules.functions.python_function import PythonFunction

@@ -8,15 +8,15 @@ asynchronous invocation, so its state has to live somewhere the page can ask
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.dynamodb_table import (
+from constructs import Construct
+
+from engine.aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
     DynamodbTableTtl,
 )
-from constructs import Construct
-
 from lambdas.backup import runs
 from lambdas.common import names
 from modules.shared import iam

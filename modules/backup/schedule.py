@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import json
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.scheduler_schedule import (
+from constructs import Construct
+
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from engine.aws.lambda_function import LambdaFunction
+from engine.aws.scheduler_schedule import (
     SchedulerSchedule,
     SchedulerScheduleFlexibleTimeWindow,
     SchedulerScheduleTarget,
     SchedulerScheduleTargetDeadLetterConfig,
     SchedulerScheduleTargetRetryPolicy,
 )
-from constructs import Construct
-
 from modules.functions.dead_letter_queue import DeadLetterQueue
 from modules.shared import iam
 from modules.shared.naming import qualified

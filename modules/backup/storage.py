@@ -12,9 +12,9 @@ out.
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
+from engine.aws.iam_role import IamRole
 from lambdas.common import names
 from modules.shared import iam
 from modules.shared.lifecycle import expire_noncurrent_versions, expire_objects

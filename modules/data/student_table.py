@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.dynamodb_table import (
+from constructs import Construct
+
+from engine.aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
-from constructs import Construct
-
+from engine.cdk import TerraformResourceLifecycle
 from lambdas.common import names
 from modules.shared import iam
 

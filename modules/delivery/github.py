@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from constructs import Construct
 
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from engine.aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from modules.shared import iam
 
 #: GitHub Actions' token issuer; its host prefixes the claims' condition keys.

@@ -20,15 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+from constructs import Construct
+
+from engine.aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
 )
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from constructs import Construct
-
+from engine.aws.iam_policy import IamPolicy
+from engine.aws.iam_role import IamRole
+from engine.aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from modules.delivery.access import ServiceAccess, accesses
 from modules.delivery.arns import Arns
 from modules.delivery.github import GithubOidcProvider

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from engine.aws.sqs_queue import SqsQueue
 from modules.shared import iam
 
 #: SQS's longest retention, 14 days: a failure on a Friday night is still there after a long weekend.

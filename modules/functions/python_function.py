@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from cdktf import AssetType, Fn, TerraformAsset
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import (
+from constructs import Construct
+
+from config.settings import PROJECT_ROOT
+from engine.aws.cloudwatch_log_group import CloudwatchLogGroup
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from engine.aws.iam_role_policy import IamRolePolicy
+from engine.aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
     LambdaFunctionEphemeralStorage,
     LambdaFunctionTracingConfig,
 )
-from constructs import Construct
-
-from config.settings import PROJECT_ROOT
+from engine.cdk import AssetType, Fn, TerraformAsset
 from modules.functions.catalog import FunctionSpec
 from modules.functions.dead_letter_queue import DeadLetterQueue
 from modules.functions.role import FunctionRole
@@ -42,7 +44,7 @@ REPRODUCIBLE_MTIME = 1_577_836_800
 def stage_code(package: str) -> Path:
     """A directory holding exactly what the function's zip contains.
 
-    A private directory per synth (``scratch_dir``); cdktf copies it into its output.
+    A private directory per synth (``scratch_dir``), zipped by ``package_code``.
     """
     target = scratch_dir(f"student-lambda-{package}-")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -55,6 +57,31 @@ def stage_code(package: str) -> Path:
     for path in [target, *target.rglob("*")]:
         os.utime(path, (REPRODUCIBLE_MTIME, REPRODUCIBLE_MTIME))
     return target
+
+
+def package_code(package: str) -> Path:
+    """The function's zip (``archive.zip``): what ``stage_code`` stages, the same bytes on every synth.
+
+    Made here, not by the engine (a ``TerraformAsset`` of type ``ARCHIVE``):
+    cdktf and CDK Terrain zip a directory differently (cdktf writes directory
+    entries, CDK Terrain's zip library none, each with its own time stamps),
+    and the function's ``source_code_hash`` is the zip's hash. One zip of the
+    project's own keeps a deployed function unchanged when the engine changes
+    (docs/ENGINES.md): files only, sorted, each stamped ``REPRODUCIBLE_MTIME``
+    and ``rw-r--r--``, deflated at zlib's default level.
+    """
+    source = stage_code(package)
+    archive = scratch_dir(f"student-lambda-{package}-zip-") / "archive.zip"
+    stamp = time.gmtime(REPRODUCIBLE_MTIME)[:6]
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix, whatever the machine: the mode below is Unix's
+                info.external_attr = 0o100644 << 16
+                zipped.writestr(info, path.read_bytes())
+    return archive
 
 
 def _mkdir(path: Path) -> Path:
@@ -110,7 +137,7 @@ class PythonFunction(Construct):
         self.function = self._function(spec, policy)
 
     def _function(self, spec: FunctionSpec, policy: IamRolePolicy) -> LambdaFunction:
-        code = TerraformAsset(self, "code", path=str(stage_code(spec.package)), type=AssetType.ARCHIVE)
+        code = TerraformAsset(self, "code", path=str(package_code(spec.package)), type=AssetType.FILE)
         return LambdaFunction(
             self,
             "function",

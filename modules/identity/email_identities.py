@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf_cdktf_provider_aws.ses_email_identity import SesEmailIdentity
 from constructs import Construct
 
+from engine.aws.ses_email_identity import SesEmailIdentity
 from lambdas.common import names
 from modules.shared import iam
 

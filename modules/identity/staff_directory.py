@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from cdktf_cdktf_provider_aws.cognito_user_group import CognitoUserGroup
-from cdktf_cdktf_provider_aws.cognito_user_pool import (
+from constructs import Construct
+
+from engine.aws.cognito_user_group import CognitoUserGroup
+from engine.aws.cognito_user_pool import (
     CognitoUserPool,
     CognitoUserPoolAccountRecoverySetting,
     CognitoUserPoolAccountRecoverySettingRecoveryMechanism,
@@ -35,12 +37,10 @@ from cdktf_cdktf_provider_aws.cognito_user_pool import (
     CognitoUserPoolSoftwareTokenMfaConfiguration,
     CognitoUserPoolUsernameConfiguration,
 )
-from cdktf_cdktf_provider_aws.cognito_user_pool_client import (
+from engine.aws.cognito_user_pool_client import (
     CognitoUserPoolClient,
     CognitoUserPoolClientTokenValidityUnits,
 )
-from constructs import Construct
-
 from lambdas.common import names
 
 #: NIST SP 800-63B asks for length over composition; Cognito can enforce both.

@@ -29,16 +29,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.cloudwatch_query_definition import CloudwatchQueryDefinition
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from engine.aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from engine.aws.cloudwatch_query_definition import CloudwatchQueryDefinition
+from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from engine.aws.kms_alias import KmsAlias
+from engine.aws.kms_key import KmsKey
+from engine.aws.sns_topic import SnsTopic
+from engine.aws.sns_topic_policy import SnsTopicPolicy
+from engine.aws.sns_topic_subscription import SnsTopicSubscription
 from lambdas.common import names
 from modules.api.student_api import StudentApi
 from modules.backup.schedule import BackupSchedule

@@ -16,18 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from cdktf import TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+from constructs import Construct
+
+from engine.aws.data_aws_caller_identity import DataAwsCallerIdentity
+from engine.aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from constructs import Construct
+from engine.aws.data_aws_partition import DataAwsPartition
+from engine.aws.iam_role import IamRole
+from engine.aws.iam_role_policy import IamRolePolicy
+from engine.cdk import TerraformStack
 
 ConditionTest = Literal["StringEquals", "ArnLike", "ArnNotEquals", "Bool"]
 

@@ -13,8 +13,9 @@ two environments and compares every name (tests/modules/test_environments.py).
 
 from __future__ import annotations
 
-from cdktf import TerraformStack
 from constructs import Construct
+
+from engine.cdk import TerraformStack
 
 _CONTEXT_KEY = "student-management:name-qualifier"
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from cdktf_cdktf_provider_aws.cloudfront_distribution import CloudfrontDistribution
-from cdktf_cdktf_provider_aws.cloudwatch_log_delivery import CloudwatchLogDelivery
-from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_destination import (
+from constructs import Construct
+
+from engine.aws.cloudfront_distribution import CloudfrontDistribution
+from engine.aws.cloudwatch_log_delivery import CloudwatchLogDelivery
+from engine.aws.cloudwatch_log_delivery_destination import (
     CloudwatchLogDeliveryDestination,
     CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_source import CloudwatchLogDeliverySource
-from constructs import Construct
-
+from engine.aws.cloudwatch_log_delivery_source import CloudwatchLogDeliverySource
 from modules.shared import iam
 from modules.shared.lifecycle import expire_objects
 from modules.shared.naming import qualified

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+from constructs import Construct
+
+from engine.aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
     Wafv2WebAclDefaultActionAllow,
@@ -31,7 +33,6 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclRuleVisibilityConfig,
     Wafv2WebAclVisibilityConfig,
 )
-from constructs import Construct
 
 COMMON_RULE_SET: Final = "AWSManagedRulesCommonRuleSet"
 #: The web ACL's name (``site_waf``).

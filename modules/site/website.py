@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+from constructs import Construct
+
+from engine.aws.cloudfront_distribution import (
     CloudfrontDistribution,
     CloudfrontDistributionDefaultCacheBehavior,
     CloudfrontDistributionOrderedCacheBehavior,
@@ -42,8 +43,8 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
 )
-from cdktf_cdktf_provider_aws.cloudfront_origin_access_control import CloudfrontOriginAccessControl
-from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
+from engine.aws.cloudfront_origin_access_control import CloudfrontOriginAccessControl
+from engine.aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicy,
     CloudfrontResponseHeadersPolicyCustomHeadersConfig,
     CloudfrontResponseHeadersPolicyCustomHeadersConfigItems,
@@ -54,9 +55,8 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy,
     CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity,
 )
-from cdktf_cdktf_provider_aws.s3_object import S3Object
-from constructs import Construct
-
+from engine.aws.s3_object import S3Object
+from engine.cdk import AssetType, ITerraformDependable, TerraformAsset, TerraformResourceLifecycle
 from modules.shared import iam
 from modules.shared.lifecycle import expire_noncurrent_versions
 from modules.shared.naming import qualified

@@ -7,10 +7,10 @@ applied first (``make bootstrap``), with its own state in a local file
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config.settings import AppConfig
+from engine.cdk import TerraformOutput, TerraformStack
 from lambdas.common import names
 from modules.stacks.terraform import configure_terraform, local_state
 from modules.state.state_bucket import StateBucket

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from cdktf import TerraformOutput, TerraformResource, TerraformStack
 from constructs import Construct
 
 from config.settings import AppConfig
+from engine.cdk import TerraformOutput, TerraformResource, TerraformStack
 from modules.delivery import github
 from modules.delivery.access import RESOURCE_TYPES
 from modules.delivery.arns import Arns

@@ -14,10 +14,10 @@ import functools
 from collections.abc import Callable, Sequence
 
 import jsii
-from cdktf import IResolveContext, IStringProducer, Lazy, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config.settings import AppConfig, cognito_origin
+from engine.cdk import IResolveContext, IStringProducer, Lazy, TerraformOutput, TerraformStack
 from lambdas.common import names
 from modules.api import routes as api_routes
 from modules.api.gateway_account import ApiGatewayAccountLogging

@@ -8,10 +8,9 @@ backends. Both stacks configure the provider with ``configure_terraform``.
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
-
 from config.settings import AWS_PROVIDER_CONSTRAINT, PROJECT_ROOT, TERRAFORM_VERSION_CONSTRAINT, AppConfig
+from engine.aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from engine.cdk import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
 
 #: Services the system calls, routed to the emulator when deploying locally.
 EMULATED_SERVICES = (

@@ -20,9 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import provider_bindings
-from engine.provider_bindings import ENV_PLAIN, PACKAGE, LayoutError, checked_submodules, write_node_hook
+from engine import choice, provider_bindings
+from engine.provider_bindings import ENV_PLAIN, LayoutError, checked_layout, checked_submodules, write_node_hook
 from tests.conftest import ROOT, TARGETS, EmulatorSettings, run, tool_env
+
+#: The engine of this environment (.venv): cdktf. CDK Terrain's bindings: tests/engine/test_engines.py.
+CDKTF = choice.ENGINES["cdktf"]
+PACKAGE = CDKTF.bindings
 
 #: `make check` leaves this module to `make test`: a second synth of both stacks, with the eager bindings.
 pytestmark = pytest.mark.slow
@@ -164,7 +168,8 @@ def test_a_bad_value_fails_before_any_binding_is_imported() -> None:
     # -X importtime: one "import time: self | cumulative | module" line per module imported.
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "config.settings" in imported
-    heavy = {name for name in imported if name.split(".")[0] in (PACKAGE, "cdktf", "constructs", "jsii", "typeguard")}
+    engines = {name for engine in choice.ENGINES.values() for name in (engine.core, engine.bindings)}
+    heavy = {name for name in imported if name.split(".")[0] in {*engines, "constructs", "jsii", "typeguard"}}
     assert heavy == set()
 
 
@@ -172,7 +177,9 @@ def test_a_bad_value_fails_before_any_binding_is_imported() -> None:
 
 
 def test_the_installed_package_passes_the_layout_check() -> None:
-    submodules = checked_submodules(_installed_spec())
+    layout = checked_layout(_installed_spec(), CDKTF)
+    assert not layout.lazy_root
+    submodules = layout.submodules
     assert len(submodules) > 2000
     assert {"provider", "s3_bucket", "data_aws_iam_policy_document"} <= set(submodules)
 
@@ -215,13 +222,100 @@ def test_a_changed_root_fails_the_layout_check(fake_package: Path, change: Calla
     root = fake_package / "__init__.py"
     root.write_text(change(root.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(LayoutError, match=problem):
-        checked_submodules(_spec_of(fake_package))
+        checked_submodules(_spec_of(fake_package), CDKTF)
 
 
 def test_a_jsii_module_that_loads_no_assembly_fails_the_layout_check(fake_package: Path) -> None:
     (fake_package / "_jsii" / "__init__.py").write_text("__all__ = []\n", encoding="utf-8")
     with pytest.raises(LayoutError, match="does not load"):
-        checked_submodules(_spec_of(fake_package))
+        checked_submodules(_spec_of(fake_package), CDKTF)
+
+
+#: A package root as jsii-pacmak writes it when it loads submodules on demand itself (cdktn-provider-aws 25).
+LAZY_ROOT = """r'''
+# Prebuilt bindings
+'''
+from pkgutil import extend_path
+__path__ = extend_path(__path__, __name__)
+
+import abc
+import builtins
+import datetime
+import enum
+import importlib as _importlib
+import typing
+
+import jsii
+import publication
+import typing_extensions
+
+from jsii._type_checking import cached_type_hints, check_type
+
+from ._jsii import *
+
+__all__ = [
+    "alpha",
+    "beta",
+]
+
+if typing.TYPE_CHECKING:
+    pass
+    from . import alpha as alpha
+    from . import beta as beta
+
+publication.publish()
+
+_SUBMODULES = {
+    "alpha",
+    "beta",
+}
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        mod = _importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> "list[str]":
+    return [*__all__, *_SUBMODULES]
+
+import sys as _sys
+setattr(_sys.modules[__name__], "__getattr__", __getattr__)
+setattr(_sys.modules[__name__], "__dir__", __dir__)
+"""
+
+
+@pytest.fixture
+def lazy_package(fake_package: Path) -> Path:
+    """A package whose root imports its submodules on demand itself (and the installed _jsii)."""
+    (fake_package / "__init__.py").write_text(LAZY_ROOT, encoding="utf-8")
+    return fake_package
+
+
+def test_a_root_that_loads_its_submodules_on_demand_passes_the_layout_check(lazy_package: Path) -> None:
+    layout = checked_layout(_spec_of(lazy_package), CDKTF)
+    assert layout.lazy_root
+    assert layout.submodules == ["alpha", "beta"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda text: text.replace('    "beta",\n}', "}"), "__all__ differs from the submodules it imports on demand"),
+        (lambda text: text.replace("        return mod\n", "        print(name)\n        return mod\n"), "line"),
+        (lambda text: text.replace("import sys as _sys\n", "import sys as _sys\nfrom . import alpha\n"), "up front"),
+        (lambda text: text.replace("_SUBMODULES = {", "_OTHERS = {"), "line"),
+    ],
+    ids=["submodule-missing", "getattr-changed", "mixed", "no-list"],
+)
+def test_a_changed_lazy_root_fails_the_layout_check(
+    lazy_package: Path, change: Callable[[str], str], problem: str
+) -> None:
+    root = lazy_package / "__init__.py"
+    root.write_text(change(root.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(LayoutError, match=problem):
+        checked_layout(_spec_of(lazy_package), CDKTF)
 
 
 # --- the node half ------------------------------------------------------------------
@@ -237,6 +331,49 @@ exports.alpha = require("./alpha");
 exports.beta = require("./beta");
 //# sourceMappingURL=data:application/json;base64,eyJ2
 """
+#: The same exports as cdktn's bindings write them: TypeScript's helpers, then __importStar(require(...)).
+TS_HELPERS = """var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) """ + (
+    """if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+"""
+)
+STAR_INDEX_JS = (
+    INDEX_JS.replace("Object.defineProperty(exports", TS_HELPERS + "Object.defineProperty(exports")
+    .replace('require("./alpha")', '__importStar(require("./alpha/index"))')
+    .replace('require("./beta")', '__importStar(require("./beta/index"))')
+)
+CDKTN = choice.ENGINES["cdktn"]
 #: Requires the fake package's index, then reads one export.
 NODE_PROBE = """
 const index = require(process.argv[1]);
@@ -247,22 +384,23 @@ console.log(JSON.stringify({ before, keys, alpha, after: globalThis.loaded, opti
 """
 
 
-def _node_with_hook(tmp_path: Path, index_js: str) -> subprocess.CompletedProcess[str]:
-    package = tmp_path / "node_modules" / "@cdktf" / "provider-aws"
+def _node_with_hook(tmp_path: Path, index_js: str, engine: choice.Engine = CDKTF) -> subprocess.CompletedProcess[str]:
+    package = tmp_path / "node_modules" / engine.assembly
     for name in ("alpha", "beta"):
         (package / "lib" / name).mkdir(parents=True)
         (package / "lib" / name / "index.js").write_text(
             f'globalThis.loaded = (globalThis.loaded || []).concat("{name}"); exports.name = "{name}";\n'
         )
-    (package / "package.json").write_text('{"name": "@cdktf/provider-aws", "main": "lib/index.js"}\n')
+    (package / "package.json").write_text(f'{{"name": "{engine.assembly}", "main": "lib/index.js"}}\n')
     (package / "lib" / "index.js").write_text(index_js)
-    hook = write_node_hook(tmp_path)
+    hook = write_node_hook(tmp_path, engine.assembly)
     env = tool_env(NODE_OPTIONS=f'--require "{hook}"')
     return run(["node", "-e", NODE_PROBE, str(package / "lib" / "index.js")], cwd=tmp_path, env=env, timeout=60)
 
 
-def test_the_node_hook_requires_a_submodule_on_first_use(tmp_path: Path) -> None:
-    done = _node_with_hook(tmp_path, INDEX_JS)
+@pytest.mark.parametrize(("engine", "index_js"), [(CDKTF, INDEX_JS), (CDKTN, STAR_INDEX_JS)], ids=["cdktf", "cdktn"])
+def test_the_node_hook_requires_a_submodule_on_first_use(tmp_path: Path, engine: choice.Engine, index_js: str) -> None:
+    done = _node_with_hook(tmp_path, index_js, engine)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     # Same exports, same order; only the one read was loaded; children get no hook.
@@ -280,7 +418,23 @@ def test_the_node_hook_loads_an_unexpected_index_plainly_with_one_warning(tmp_pa
     assert lines[0].startswith("warning: @cdktf/provider-aws: lib/index.js has an unexpected statement")
 
 
-def test_this_module_imports_only_the_standard_library() -> None:
-    source = Path(provider_bindings.__file__).read_text(encoding="utf-8")
-    imported = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
-    assert imported - {"__future__"} <= sys.stdlib_module_names
+def test_the_node_hook_wraps_nothing_in_helpers_the_index_does_not_define(tmp_path: Path) -> None:
+    # __importStar without TypeScript's own helpers (here, one changed): not the layout the hook knows.
+    done = _node_with_hook(tmp_path, STAR_INDEX_JS.replace("ar[ar.length] = k;", "ar.push(k);"), CDKTN)
+    assert done.returncode == 0, done.stderr
+    assert '"before":["alpha","beta"]' in done.stdout
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("warning: @cdktn/provider-aws: lib/index.js has an unexpected statement")
+
+
+def _top_level_imports(module: Path) -> set[str]:
+    source = module.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    return {line.split()[1].split(".")[0] for line in lines if line.startswith(("import ", "from "))} - {"__future__"}
+
+
+def test_this_module_imports_only_the_standard_library_and_the_engine_choice() -> None:
+    assert _top_level_imports(Path(provider_bindings.__file__)) <= {*sys.stdlib_module_names, "engine"}
+    # engine/choice.py reads the configuration's loader, itself standard library only.
+    assert _top_level_imports(Path(choice.__file__)) <= {*sys.stdlib_module_names, "config"}

@@ -1,0 +1,277 @@
+"""CDK Terrain synthesizes the same Terraform as cdktf: same stacks, same addresses, same files.
+
+``CDK_ENGINE=cdktn make synth`` (``pipeline/synth.py``, running the app in
+``.venv-cdktn``) is compared with the session's cdktf synth (the same
+``pipeline/synth.py``, in ``.venv``) for both deploy targets. Every leaf of
+every stack's JSON is compared; the differences there are (the engine's
+metadata, the provider's source address) are pinned below, each with its
+reason, and each must still occur, so the list cannot go stale. The asset files
+(the functions' zips, the page's files) must be byte-identical: a function's
+``source_code_hash`` is its zip's. Then the cdktn stacks pass ``terraform
+validate`` with the offline AWS provider (5.100.0), and CDK Terrain's own CLI
+(``engines/cdk synth``) writes what ``make synth`` writes.
+
+CDK Terrain's environment (``.venv-cdktn``, ``engines/cdktn``) is installed by
+``make setup`` only when it is chosen, and always in CI: without it the module
+fails in CI or when ``CDK_ENGINE=cdktn`` asked for it, and is skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import choice
+from tests.conftest import (
+    REQUESTED_ENGINE,
+    ROOT,
+    STACKS,
+    TARGETS,
+    EmulatorSettings,
+    Synth,
+    once,
+    run,
+    tool_env,
+)
+from tests.synth_helpers import assert_valid_terraform
+
+#: `make check` leaves this module to `make test`: a second synth of both targets, with the other engine.
+pytestmark = pytest.mark.slow
+
+CDKTF = choice.ENGINES["cdktf"]
+CDKTN = choice.ENGINES["cdktn"]
+
+
+def _pinned_version(lock: str, package: str) -> str:
+    match = re.search(rf"^{re.escape(package)}==(\S+)$", (ROOT / lock).read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"{lock} pins no {package}"
+    return match.group(1)
+
+
+VERSIONS = {engine.name: _pinned_version(engine.lock, engine.core) for engine in (CDKTF, CDKTN)}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A leaf of every stack's JSON that the engines write differently, and why that changes nothing."""
+
+    path: str
+    cdktf: object
+    cdktn: object
+    reason: str
+
+
+#: Every difference between the two engines' stacks (leaf paths as ``_leaves`` writes them).
+DIFFERENCES = (
+    Difference(
+        "//.metadata.version",
+        VERSIONS["cdktf"],
+        VERSIONS["cdktn"],
+        "the version of the engine that synthesized the stack (cdktn's own numbering, 0.22 onwards): Terraform"
+        " ignores the '//' comments",
+    ),
+    Difference(
+        "terraform.required_providers.aws.source",
+        "aws",
+        "hashicorp/aws",
+        "cdktf-cdktf-provider-aws 21 writes the short source, which Terraform reads as"
+        " registry.terraform.io/hashicorp/aws; cdktn-provider-aws 25 writes it in full: the same provider, the same"
+        " lock file entry and the same state",
+    ),
+)
+
+
+def _require_cdktn() -> None:
+    """Fail without CDK Terrain's environment in CI or when it was chosen; otherwise skip, saying how to install it."""
+    missing = [str(path.relative_to(ROOT)) for path in (CDKTN.python, CDKTN.cli_path) if not path.exists()]
+    if not missing:
+        return
+    message = f"CDK Terrain's environment is not installed ({', '.join(missing)}): run 'make setup CDK_ENGINE=cdktn'"
+    if os.environ.get("CI") == "true" or REQUESTED_ENGINE.name == CDKTN.name:
+        pytest.fail(message)
+    pytest.skip(f"{message} (make setup installs it in CI and when CDK_ENGINE=cdktn)")
+
+
+def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, Any]:
+    """Both targets with CDK_ENGINE=cdktn, as ``make synth`` does; each output directory and what the synth said."""
+    runs = {}
+    for target in TARGETS:
+        env = tool_env(CDK_ENGINE=CDKTN.name, DEPLOY_TARGET=target, **(emulator.env() if target == "local" else {}))
+        runs[target] = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / target)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    results = {}
+    for target, process in runs.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"synth (CDK_ENGINE=cdktn, DEPLOY_TARGET={target}) failed:\n{stderr[-5000:]}"
+        results[target] = {"outdir": str(base / target), "stdout": stdout, "stderr": stderr}
+    return results
+
+
+@pytest.fixture(scope="session")
+def cdktn_synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, dict[str, str]]:
+    _require_cdktn()
+    # The session's emulator settings, as the cdktf synth had: the local target writes them into its stacks.
+    result: dict[str, dict[str, str]] = once(
+        shared_dir, "synth-cdktn", lambda: synthesize_cdktn(shared_dir / "synth-cdktn", emulator_settings)
+    )
+    return result
+
+
+@pytest.fixture(scope="session")
+def engines(cdktn_synth: dict[str, dict[str, str]], synth: dict[str, Synth]) -> dict[str, dict[str, Synth]]:
+    """Each target's synth by each engine: ``engines[target]["cdktf" | "cdktn"]``."""
+    return {
+        target: {"cdktf": synth[target], "cdktn": Synth(target, Path(cdktn_synth[target]["outdir"]))}
+        for target in TARGETS
+    }
+
+
+def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a JSON document as (dotted path, value); an empty object or list is a leaf too."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list) and node:
+        for index, value in enumerate(node):
+            yield from _leaves(value, f"{path}[{index}]")
+    else:
+        yield path, node
+
+
+def _addresses(stack: dict[str, Any]) -> set[str]:
+    """The stack's Terraform addresses: resources, data sources, outputs, providers."""
+    found = {f"{kind}.{name}" for kind, named in stack.get("resource", {}).items() for name in named}
+    found |= {f"data.{kind}.{name}" for kind, named in stack.get("data", {}).items() for name in named}
+    found |= {f"output.{name}" for name in stack.get("output", {})}
+    found |= {f"provider.{name}" for name in stack.get("provider", {})}
+    return found
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_both_engines_write_the_same_stacks_and_addresses(engines: dict[str, dict[str, Synth]], target: str) -> None:
+    cdktf, cdktn = engines[target]["cdktf"], engines[target]["cdktn"]
+    stacks = {engine: sorted(p.name for p in (s.outdir / "stacks").iterdir()) for engine, s in engines[target].items()}
+    assert stacks["cdktn"] == stacks["cdktf"] == sorted(STACKS)
+    for stack in STACKS:
+        addresses = _addresses(cdktf.stack(stack))
+        assert len(addresses) > 5
+        assert _addresses(cdktn.stack(stack)) == addresses, stack
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_other_difference_in_the_json_is_pinned_with_its_reason(
+    engines: dict[str, dict[str, Synth]], target: str
+) -> None:
+    pinned = {difference.path: (difference.cdktf, difference.cdktn) for difference in DIFFERENCES}
+    for stack in STACKS:
+        cdktf = dict(_leaves(engines[target]["cdktf"].stack(stack)))
+        cdktn = dict(_leaves(engines[target]["cdktn"].stack(stack)))
+        differing = {
+            path: (cdktf.get(path, "<absent>"), cdktn.get(path, "<absent>"))
+            for path in cdktf.keys() | cdktn.keys()
+            if cdktf.get(path, "<absent>") != cdktn.get(path, "<absent>")
+        }
+        # Exactly the pinned differences, with the pinned values: no other, and none gone stale.
+        assert differing == pinned, stack
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_engine_names_its_own_version_in_the_metadata(engines: dict[str, dict[str, Synth]], target: str) -> None:
+    for engine in ("cdktf", "cdktn"):
+        synthesized = engines[target][engine]
+        for stack in STACKS:
+            assert synthesized.stack(stack)["//"]["metadata"]["version"] == VERSIONS[engine]
+        assert (
+            json.loads((synthesized.outdir / "manifest.json").read_text(encoding="utf-8"))["version"]
+            == (VERSIONS[engine])
+        )
+    assert VERSIONS["cdktn"] != VERSIONS["cdktf"]
+
+
+def _files(synthesized: Synth, stack: str) -> dict[str, bytes]:
+    directory = synthesized.stack_dir(stack)
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != "cdk.tf.json" and ".terraform" not in path.parts
+    }
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_both_engines_write_the_same_asset_files_byte_for_byte(
+    engines: dict[str, dict[str, Synth]], target: str
+) -> None:
+    for stack in STACKS:
+        cdktf, cdktn = _files(engines[target]["cdktf"], stack), _files(engines[target]["cdktn"], stack)
+        assert sorted(cdktn) == sorted(cdktf), stack
+        assert [path for path in cdktf if cdktf[path] != cdktn[path]] == [], stack
+    zips = [path for path in _files(engines[target]["cdktn"], "student-management") if path.endswith(".zip")]
+    assert len(zips) == 3  # the three functions' code: their source_code_hash is the zip's
+
+
+def test_cdk_terrains_synth_loads_its_bindings_on_demand(cdktn_synth: dict[str, dict[str, str]]) -> None:
+    for target in TARGETS:
+        assert "with CDK Terrain" in cdktn_synth[target]["stdout"]
+        assert "warning:" not in cdktn_synth[target]["stderr"], cdktn_synth[target]["stderr"]
+    probe = (
+        "import sys\n"
+        "from engine import provider_bindings\n"
+        "print(provider_bindings.install())\n"
+        "import main\n"
+        "from engine import cdk\n"
+        f"print(cdk.ENGINE.name, len([m for m in sys.modules if m.startswith('{CDKTN.bindings}.')]))\n"
+    )
+    done = run([str(CDKTN.python), "-c", probe], cwd=ROOT, env=tool_env(CDK_ENGINE=CDKTN.name), timeout=300)
+    assert done.returncode == 0, done.stderr
+    mode, engine_and_count = done.stdout.splitlines()
+    engine, loaded = engine_and_count.split()
+    assert (mode, engine) == ("fast", "cdktn")
+    # main's own imports: a hundred or so of the 2,433 submodules.
+    assert 10 < int(loaded) < 200
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_cdk_terrains_stacks_are_valid_for_the_offline_aws_provider(
+    engines: dict[str, dict[str, Synth]], target: str, tmp_path: Path
+) -> None:
+    # The bindings are generated from AWS provider 6.x; the machines here have 5.100.0 only (docs/ENGINES.md).
+    for stack in STACKS:
+        assert_valid_terraform(engines[target]["cdktn"], stack, tmp_path)
+
+
+def test_cdk_terrains_cli_synth_writes_what_make_synth_writes(
+    engines: dict[str, dict[str, Synth]], tmp_path: Path
+) -> None:
+    """`CDK_ENGINE=cdktn engines/cdk synth` (cdktn-cli, cdktf.json's app) writes the same stacks, byte for byte."""
+    cli = run(
+        [str(ROOT / "engines" / "cdk"), "synth", "--output", str(tmp_path)],
+        cwd=ROOT,
+        env=tool_env(CDK_ENGINE=CDKTN.name, DEPLOY_TARGET="aws"),
+        timeout=600,
+    )
+    assert cli.returncode == 0, (cli.stdout + cli.stderr)[-5000:]
+    expected = engines["aws"]["cdktn"]
+    for stack in STACKS:
+        written = sorted(p.relative_to(tmp_path) for p in (tmp_path / "stacks" / stack).rglob("*") if p.is_file())
+        assert written == sorted(
+            p.relative_to(expected.outdir)
+            for p in expected.stack_dir(stack).rglob("*")
+            if p.is_file() and ".terraform" not in p.parts
+        )
+        for path in written:
+            assert (tmp_path / path).read_bytes() == (expected.outdir / path).read_bytes(), path
