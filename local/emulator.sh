@@ -253,6 +253,14 @@ start() {
 
 # signal_and_wait SIGNAL SECONDS PID...: send SIGNAL, wait until none of the
 # PIDs is a server of ours any more (gone or a zombie); fails if one still is.
+# Whether a process exists and is not a zombie.
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != [ZX] ]]
+}
+
 signal_and_wait() {
   local signal=$1 deadline=$((SECONDS + $2)) pid alive
   shift 2
@@ -260,7 +268,9 @@ signal_and_wait() {
   while :; do
     alive=""
     for pid in "$@"; do
-      if ours "$pid" any-state; then alive+=" $pid"; fi
+      # Gone once the process is: an exiting server's command line already reads empty (so it no longer
+      # looks like ours) while it still holds its port. A zombie nobody reaped is gone.
+      if running "$pid"; then alive+=" $pid"; fi
     done
     [[ -n $alive ]] || return 0
     ((SECONDS < deadline)) || return 1

@@ -208,7 +208,8 @@ def _files(synthesized: Synth, stack: str) -> dict[str, bytes]:
     return {
         path.relative_to(directory).as_posix(): path.read_bytes()
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.name != "cdk.tf.json" and ".terraform" not in path.parts
+        # What the engine wrote: not Terraform's working files, which a test may have left (init's lock file).
+        if path.is_file() and path.name not in ("cdk.tf.json", ".terraform.lock.hcl") and ".terraform" not in path.parts
     }
 
 
