@@ -90,7 +90,7 @@ DIFFERENCES = (
 )
 
 
-def _require_cdktn() -> None:
+def require_cdktn() -> None:
     """Fail without CDK Terrain's environment in CI or when it was chosen; otherwise skip, saying how to install it."""
     missing = [str(path.relative_to(ROOT)) for path in (CDKTN.python, CDKTN.cli_path) if not path.exists()]
     if not missing:
@@ -124,7 +124,7 @@ def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def cdktn_synth(shared_dir: Path, emulator_settings: EmulatorSettings) -> dict[str, dict[str, str]]:
-    _require_cdktn()
+    require_cdktn()
     # The session's emulator settings, as the cdktf synth had: the local target writes them into its stacks.
     result: dict[str, dict[str, str]] = once(
         shared_dir, "synth-cdktn", lambda: synthesize_cdktn(shared_dir / "synth-cdktn", emulator_settings)
