@@ -68,15 +68,13 @@ from typing import Final
 from bench.footer import run_facts
 from config.settings import PROJECT_ROOT
 from modules.functions.catalog import FUNCTIONS, FunctionSpec  # stdlib only, unlike modules.functions.python_function
+from modules.functions.packaging import stage, write_zip
 
-LAMBDAS_DIR: Final = PROJECT_ROOT / "lambdas"
 LOCK_FILE: Final = PROJECT_ROOT / "requirements.lock"
 #: The functions' interpreter and SDK as the Lambda runtime has them (requirements-runtime.txt).
 RUNTIME_PYTHON: Final = PROJECT_ROOT / ".venv-runtime" / "bin" / "python"
 #: What the python3.13 runtime bundles, and what shipping the SDK would mean: boto3 and its dependencies.
 SDK_PACKAGES: Final = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
-#: ``modules/functions/python_function.py``'s REPRODUCIBLE_MTIME (2020-01-01T00:00:00Z); that module imports cdktf.
-REPRODUCIBLE_MTIME: Final = 1_577_836_800
 #: Lambda's quotas: a deployment package uploaded directly, and unzipped (function and layers together).
 ZIPPED_LIMIT_BYTES: Final = 50 * 1024 * 1024
 UNZIPPED_LIMIT_BYTES: Final = 250 * 1024 * 1024
@@ -257,29 +255,6 @@ def pinned(lock_text: str, names: Iterable[str]) -> dict[str, str]:
     return {name: pins[normal] for name, normal in wanted.items()}
 
 
-def stage(package: str, target: Path) -> Path:
-    """What the function's zip holds, as ``modules.functions.python_function.stage_code`` stages it, in ``target``."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    (target / "lambdas").mkdir(parents=True)
-    shutil.copy2(LAMBDAS_DIR / "__init__.py", target / "lambdas" / "__init__.py")
-    shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)
-    shutil.copytree(LAMBDAS_DIR / package, target / "lambdas" / package, ignore=ignore)
-    return target
-
-
-def zip_tree(source: Path, archive: Path) -> Package:
-    """``source`` as a deflated zip (zlib's default level, as cdktf's archive assets), fixed time stamps."""
-    stamp = time.gmtime(REPRODUCIBLE_MTIME)[:6]
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        for path in sorted(source.rglob("*")):
-            if path.is_file():
-                info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=stamp)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zipped.writestr(info, path.read_bytes())
-    return package_of(archive)
-
-
 def package_of(archive: Path) -> Package:
     with zipfile.ZipFile(archive) as zipped:
         unzipped = sum(info.file_size for info in zipped.infolist())
@@ -319,14 +294,13 @@ def compile_tree(python: Path, tree: Path) -> None:
 
 def build(spec: FunctionSpec, name: str, sdk: Path | None, base: Path) -> tuple[Package, Path]:
     """The zip of ``spec``, with ``sdk``'s files when given, built under ``base``: its sizes and its extracted tree."""
+    # The stack's own staging and zip (modules/functions/packaging.py): the bytes it deploys.
     tree = stage(spec.package, base / "stage" / name)
     if sdk is not None:
         shutil.copytree(sdk, tree, dirs_exist_ok=True)
-    for path in [tree, *tree.rglob("*")]:
-        os.utime(path, (REPRODUCIBLE_MTIME, REPRODUCIBLE_MTIME))
     archive = base / "zips" / f"{name}.zip"
     archive.parent.mkdir(parents=True, exist_ok=True)
-    package = zip_tree(tree, archive)
+    package = package_of(write_zip(tree, archive))
     shutil.rmtree(tree)
     return package, extract(archive, base / "task" / name)
 

@@ -9,16 +9,10 @@ Lambda never creates an unbounded one itself.
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from constructs import Construct
 
-from config.settings import PROJECT_ROOT
 from engine.aws.cloudwatch_log_group import CloudwatchLogGroup
 from engine.aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from engine.aws.iam_role_policy import IamRolePolicy
@@ -31,62 +25,11 @@ from engine.aws.lambda_function import (
 from engine.cdk import AssetType, Fn, TerraformAsset
 from modules.functions.catalog import FunctionSpec
 from modules.functions.dead_letter_queue import DeadLetterQueue
+from modules.functions.packaging import package_code
 from modules.functions.role import FunctionRole
 from modules.shared import iam
-from modules.shared.scratch import scratch_dir
 
-LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 RUNTIME = "python3.13"
-#: 2020-01-01T00:00:00Z, the time stamp of every file in a function's zip.
-REPRODUCIBLE_MTIME = 1_577_836_800
-
-
-def stage_code(package: str) -> Path:
-    """A directory holding exactly what the function's zip contains.
-
-    A private directory per synth (``scratch_dir``), zipped by ``package_code``.
-    """
-    target = scratch_dir(f"student-lambda-{package}-")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copy2(LAMBDAS_DIR / "__init__.py", _mkdir(target / "lambdas") / "__init__.py")
-    shutil.copytree(LAMBDAS_DIR / "common", target / "lambdas" / "common", ignore=ignore)
-    shutil.copytree(LAMBDAS_DIR / package, target / "lambdas" / package, ignore=ignore)
-    # The zip records each entry's modification time: a fixed one makes the
-    # same code give the same zip (and source_code_hash) on every synth and
-    # machine, so an unchanged function is never redeployed.
-    for path in [target, *target.rglob("*")]:
-        os.utime(path, (REPRODUCIBLE_MTIME, REPRODUCIBLE_MTIME))
-    return target
-
-
-def package_code(package: str) -> Path:
-    """The function's zip (``archive.zip``): what ``stage_code`` stages, the same bytes on every synth.
-
-    Made here, not by the engine (a ``TerraformAsset`` of type ``ARCHIVE``):
-    cdktf and CDK Terrain zip a directory differently (cdktf writes directory
-    entries, CDK Terrain's zip library none, each with its own time stamps),
-    and the function's ``source_code_hash`` is the zip's hash. One zip of the
-    project's own keeps a deployed function unchanged when the engine changes
-    (docs/ENGINES.md): files only, sorted, each stamped ``REPRODUCIBLE_MTIME``
-    and ``rw-r--r--``, deflated at zlib's default level.
-    """
-    source = stage_code(package)
-    archive = scratch_dir(f"student-lambda-{package}-zip-") / "archive.zip"
-    stamp = time.gmtime(REPRODUCIBLE_MTIME)[:6]
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        for path in sorted(source.rglob("*")):
-            if path.is_file():
-                info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=stamp)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3  # Unix, whatever the machine: the mode below is Unix's
-                info.external_attr = 0o100644 << 16
-                zipped.writestr(info, path.read_bytes())
-    return archive
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def log_group_name(function_name: str) -> str:

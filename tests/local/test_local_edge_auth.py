@@ -524,7 +524,7 @@ def test_a_non_admin_starting_or_reading_a_backup_is_refused_by_the_backup_funct
     """The edge admits any staff token; the backup function itself (its deployed code) refuses non-admins."""
     spec = next(spec for spec in FUNCTIONS if spec.key == BACKUP)
     code = tmp_path / "backup-code"
-    # What the function's zip holds (modules/functions/python_function.py, stage_code): lambdas/common and its package.
+    # What the function's zip holds (modules/functions/packaging.py, stage): lambdas/common and its package.
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "lambdas" / "common", code / "lambdas" / "common", ignore=ignore)
     shutil.copytree(ROOT / "lambdas" / spec.package, code / "lambdas" / spec.package, ignore=ignore)
