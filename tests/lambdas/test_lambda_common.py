@@ -17,7 +17,7 @@ from boto3.dynamodb.types import Binary
 from jsonschema import Draft4Validator
 
 from lambdas.backup import handler as backup
-from lambdas.common import config, encoding, http, names, student_schema, validation
+from lambdas.common import config, encoding, http, metrics, names, student_schema, validation
 from lambdas.common.config import BackupSettings, ConfigError, InsertSettings, ReadSettings
 from lambdas.common.log import JsonFormatter, bind_request
 from lambdas.common.validation import InvalidStudentError, is_email_address, parse_student
@@ -508,3 +508,26 @@ def test_log_lines_are_json_with_fields_and_request_id() -> None:
     assert entry["level"] == "INFO"
     assert entry["studentid"] == "SV001"
     assert entry["requestId"] == "req-1"
+
+
+# --- Metrics ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "namespace"),
+    [(None, "StudentManagement"), ("StudentManagement/staging", "StudentManagement/staging")],
+    ids=["production: no variable", "staging: its own namespace"],
+)
+def test_metrics_go_to_the_namespace_the_environment_sets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str | None, namespace: str
+) -> None:
+    """Staging's backup metrics must not land where production's alarms watch (tests/modules/test_environments.py)."""
+    if variable is None:
+        monkeypatch.delenv(names.ENV_METRIC_NAMESPACE, raising=False)
+    else:
+        monkeypatch.setenv(names.ENV_METRIC_NAMESPACE, variable)
+    metrics.emit(names.METRIC_BACKUP_FAILED)
+    document = json.loads(capsys.readouterr().out)
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == namespace
+    assert document[names.METRIC_BACKUP_FAILED] == 1
