@@ -24,7 +24,6 @@ from config.settings import (
     ENV_DEPLOY_TARGET,
     ENV_ENGINE,
     ENV_ENVIRONMENT,
-    ENV_PREFIX,
     ENVIRONMENT_DEFAULTS,
     LOCAL_ENVIRONMENT,
     PRODUCTION_ENVIRONMENT,
@@ -32,7 +31,9 @@ from config.settings import (
     AppConfig,
     ConfigError,
     DeployTarget,
+    env_variable,
     fail,
+    qualify,
 )
 
 FIELDS: Final = {f.name: f for f in dataclasses.fields(AppConfig)}
@@ -126,12 +127,12 @@ def values(env: Mapping[str, str], config_file: Path | None) -> dict[str, Any]:
                 key, raw, f"is set for environment '{name}', but it chooses the checkout's tools", "set it at the top"
             )
     own = {key: coerce(key, raw, f"{path} [environments.{name}]") for key, raw in _known(own, path).items()}
-    qualifier_variable = _variable("name_qualifier")
+    qualifier_variable = env_variable("name_qualifier")
     if env.get(qualifier_variable):  # before the names are qualified: it qualifies them all
         own["name_qualifier"] = coerce("name_qualifier", env[qualifier_variable], f"env {qualifier_variable}")
     found.update(_environment_values(name, found, own))
     for field_name in FIELDS:
-        var = _variable(field_name)
+        var = env_variable(field_name)
         if var in env and env[var] != "" and field_name not in ("environment", "name_qualifier"):
             found[field_name] = coerce(field_name, env[var], f"env {var}")
     if "deploy_target" not in found:
@@ -197,6 +198,11 @@ def environment_choices(environ: Mapping[str, str] | None = None, config_file: P
     return sorted(set(ENVIRONMENT_DEFAULTS) | set(_environment_tables(document.get("environments", {}), path)))
 
 
+def aws_environment_choices(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> list[str]:
+    """Every environment that lives in an AWS account: all but local."""
+    return [name for name in environment_choices(environ, config_file) if name != LOCAL_ENVIRONMENT]
+
+
 def _environment_name(env: Mapping[str, str], tables: Mapping[str, object]) -> str:
     """``ENV``'s environment; without it, ``local``, or ``production`` for ``DEPLOY_TARGET=aws``."""
     choices = sorted(set(ENVIRONMENT_DEFAULTS) | set(tables))
@@ -223,7 +229,7 @@ def _environment_values(name: str, top: Mapping[str, Any], own: Mapping[str, Any
     if qualifier:
         for key in QUALIFIED_NAMES:
             if key not in own:
-                changed[key] = f"{top.get(key, defaults[key])}-{qualifier}"
+                changed[key] = qualify(top.get(key, defaults[key]), qualifier)
         if "sender_email" not in own:
             changed["sender_email"] = _plus(top.get("sender_email", defaults["sender_email"]), qualifier)
         if "recipient_emails" not in own:
@@ -239,8 +245,3 @@ def _plus(address: str, qualifier: str) -> str:
     """``name+<qualifier>@domain``: an address of its own that SES verifies apart, delivered to the same mailbox."""
     local, at, domain = address.partition("@")
     return f"{local}+{qualifier}{at}{domain}" if at else address
-
-
-def _variable(name: str) -> str:
-    special = {"deploy_target": ENV_DEPLOY_TARGET, "environment": ENV_ENVIRONMENT, "cdk_engine": ENV_ENGINE}
-    return special.get(name, f"{ENV_PREFIX}{name.upper()}")

@@ -100,13 +100,23 @@ class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field and the fix."""
 
 
+def env_variable(name: str) -> str:
+    """The environment variable that sets the field ``name`` (``STUDENT_MGMT_<NAME>`` but for three)."""
+    special = {"deploy_target": ENV_DEPLOY_TARGET, "environment": ENV_ENVIRONMENT, "cdk_engine": ENV_ENGINE}
+    return special.get(name, f"{ENV_PREFIX}{name.upper()}")
+
+
+def qualify(base: str, qualifier: str, separator: str = "-") -> str:
+    """A name as an environment with ``qualifier`` gives it (``getStudentData-staging``); unqualified: ``base``."""
+    return f"{base}{separator}{qualifier}" if qualifier else base
+
+
 def fail(name: str, value: object, problem: str, fix: str) -> ConfigError:
     """The error of an invalid field: its name, where it is set, the value, the problem and the fix."""
-    where = {
-        "deploy_target": f"config.toml key '{name}' or env {ENV_DEPLOY_TARGET}",
-        "environment": f"env {ENV_ENVIRONMENT}, or a config.toml [environments.<name>] table",
-        "cdk_engine": f"config.toml key '{name}' or env {ENV_ENGINE}",
-    }.get(name, f"config.toml key '{name}' or env {ENV_PREFIX}{name.upper()}")
+    if name == "environment":
+        where = f"env {ENV_ENVIRONMENT}, or a config.toml [environments.<name>] table"
+    else:
+        where = f"config.toml key '{name}' or env {env_variable(name)}"
     return ConfigError(f"invalid configuration field '{name}' ({where}): {value!r} {problem}. Fix: {fix}")
 
 
@@ -306,13 +316,12 @@ class AppConfig:
 
     def named(self, base: str) -> str:
         """A name the system gives AWS, qualified for this environment (``getStudentData-staging``)."""
-        return f"{base}-{self.name_qualifier}" if self.name_qualifier else base
+        return qualify(base, self.name_qualifier)
 
     @property
     def metric_namespace(self) -> str:
         """Where the functions put the system's metrics and the alarms watch them: one per environment."""
-        base = names.METRIC_NAMESPACE
-        return f"{base}/{self.name_qualifier}" if self.name_qualifier else base
+        return qualify(names.METRIC_NAMESPACE, self.name_qualifier, separator="/")
 
     @property
     def fixed_site_origin(self) -> str | None:
@@ -359,8 +368,7 @@ def account_environments(environ: Mapping[str, str] | None = None, config_file: 
     env = dict(os.environ if environ is None else environ)
     return [
         load_config({**env, ENV_ENVIRONMENT: name}, config_file)
-        for name in loading.environment_choices(env, config_file)
-        if name != LOCAL_ENVIRONMENT
+        for name in loading.aws_environment_choices(env, config_file)
     ]
 
 

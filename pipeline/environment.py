@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from config.loading import environment_choices
+from config.loading import aws_environment_choices
 from config.settings import ENV_ENVIRONMENT, LOCAL_ENVIRONMENT, AppConfig, ConfigError, load_config
 
 #: Exit status of a refusal (and of an invalid configuration).
@@ -40,7 +40,7 @@ def describe(config: AppConfig) -> str:
 def check(command: str, environ: Mapping[str, str], *, aws_only: bool, local_only: bool) -> str:
     """The command's first line, or a ``SystemExit`` with the one-line refusal."""
     config = load_config(environ)
-    aws = sorted(name for name in environment_choices() if name != LOCAL_ENVIRONMENT)
+    aws = aws_environment_choices(environ)
     chosen = environ.get(ENV_ENVIRONMENT, "").strip()
     if aws_only and (not chosen or config.environment == LOCAL_ENVIRONMENT):
         choices = " or ".join(f"ENV={name}" for name in aws)

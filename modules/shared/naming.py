@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from config.settings import qualify
 from engine.cdk import TerraformStack
 
 _CONTEXT_KEY = "student-management:name-qualifier"
@@ -27,5 +28,4 @@ def use_qualifier(stack: TerraformStack, qualifier: str) -> None:
 
 def qualified(scope: Construct, base: str, *, separator: str = "-") -> str:
     """``base`` qualified for the environment of ``scope``'s stack: ``base-<qualifier>``, or ``base`` itself."""
-    qualifier = TerraformStack.of(scope).node.try_get_context(_CONTEXT_KEY) or ""
-    return f"{base}{separator}{qualifier}" if qualifier else base
+    return qualify(base, TerraformStack.of(scope).node.try_get_context(_CONTEXT_KEY) or "", separator)
