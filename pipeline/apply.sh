@@ -20,12 +20,9 @@ refuse() {
   echo "make apply: REFUSED, nothing applied: $*" >&2
   exit 1
 }
-mapfile -t facts < <(PYTHONPATH=$root python3 -m pipeline.config_get environment is_local)
-environment=${facts[0]}
-if [[ ${facts[1]} == True ]]; then
-  # moto accepts any credentials; these are not secrets.
-  export AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator
-fi
+# The environment in $environment; the emulator's credentials when it lives there.
+# shellcheck source=pipeline/environment.sh
+source "$root/pipeline/environment.sh"
 for file in "$stack".tfplan "$stack".txt "$stack".json "$stack".reviewed; do
   [[ -f $out/$file ]] || refuse "no reviewed plan of $stack ($out/$file is missing): run 'make plan ENV=$environment' first"
 done

@@ -14,14 +14,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 synth=${CDKTF_OUTDIR:-$root/cdktf.out}
 out=$synth/plan
-# The environment (ENV, config.toml) and whether it lives in the emulator, as config/settings.py
-# resolves them (standard library only: any Python 3.11 reads it).
-mapfile -t facts < <(PYTHONPATH=$root python3 -m pipeline.config_get environment is_local)
-environment=${facts[0]}
-if [[ ${facts[1]} == True ]]; then
-  # moto accepts any credentials; these are not secrets.
-  export AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator
-fi
+# The environment in $environment; the emulator's credentials when it lives there.
+# shellcheck source=pipeline/environment.sh
+source "$root/pipeline/environment.sh"
 if ((!$#)); then
   # Both stacks, in deploy order, as config/settings.py names them (standard
   # library only: any Python 3.11 reads it, as it runs plan_summary.py).
