@@ -92,12 +92,8 @@ class Answer:
 
 
 def make(command: str, emulator: EmulatorSettings, *args: str, **extra_env: str) -> Run:
-    # A new user's make: not a sub-make of `make test` (whose job server it cannot reach).
-    env = {
-        k: v
-        for k, v in tool_env(**emulator.env(), **extra_env).items()
-        if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
-    }
+    # A new user's make: tool_env leaves out the suite's own make flags and job server.
+    env = tool_env(**emulator.env(), **extra_env)
     result = run(["make", command, *args], cwd=ROOT, env=env, timeout=900)
     # The environment line apart: the tests read the command's own output, its last line first.
     announced = [line for line in result.stderr.splitlines(keepends=True) if line.startswith(f"==> make {command}: ")]

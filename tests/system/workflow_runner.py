@@ -15,7 +15,6 @@ what the runner skips.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -274,8 +273,3 @@ def _github_env(path: Path) -> dict[str, str]:
     """Variables earlier steps wrote to ``$GITHUB_ENV`` (``NAME=value`` lines)."""
     pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
     return {key: value for key, value in pairs}
-
-
-def environment_of(base: Mapping[str, str]) -> dict[str, str]:
-    """The runner's base environment: the caller's, without anything of GitHub's."""
-    return {key: value for key, value in base.items() if not key.startswith("GITHUB_")} | {"PATH": os.environ["PATH"]}
