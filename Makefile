@@ -86,14 +86,14 @@ $(BUILD)/.debian-packages: pipeline/debian-packages.sh
 # lock file is installed), after the Debian packages they may need.
 ENVIRONMENTS := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(RUNTIME_VENV)/.installed node_modules/.installed $(BUILD)/terraform.rc
 # cdktf's environment is .venv and the root's CLI, above. CDK Terrain's only when chosen (python -m engine.choice:
-# CDK_ENGINE, else config.toml's cdk_engine), and always for CI's tests (CI=true make test), which test both engines;
-# not for GitHub's plan and apply jobs (CI=true too), which synthesize with the chosen engine only.
+# CDK_ENGINE, else config.toml's cdk_engine), and always for the tests (make test, make check), which test both
+# engines; not for GitHub's plan and apply jobs, which synthesize with the chosen engine only.
 CDKTN_ENVIRONMENTS := $(CDKTN_VENV)/.installed $(CDKTN_CLI)/node_modules/.installed
 TEST_GOALS := test pytest check check-tests
 
 setup: $(BUILD)/.debian-packages ## install everything the project needs
 	@engine=$$($(PYTHON) -m engine.choice); \
-	  both=$$([[ $${CI:-} == true && -n "$(filter $(TEST_GOALS),$(MAKECMDGOALS))" ]] && echo yes || true); \
+	  both=$$([[ -n "$(filter $(TEST_GOALS),$(MAKECMDGOALS))" ]] && echo yes || true); \
 	  $(MAKE) --no-print-directory --silent -j4 $(ENVIRONMENTS) \
 	    $$([[ $$engine == cdktn || -n $$both ]] && echo "$(CDKTN_ENVIRONMENTS)" || true)
 

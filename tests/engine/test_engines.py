@@ -12,8 +12,9 @@ validate`` with the offline AWS provider (5.100.0), and CDK Terrain's own CLI
 (``engines/cdk synth``) writes what ``make synth`` writes.
 
 CDK Terrain's environment (``.venv-cdktn``, ``engines/cdktn``) is installed by
-``make setup`` only when it is chosen, and always in CI: without it the module
-fails in CI or when ``CDK_ENGINE=cdktn`` asked for it, and is skipped otherwise.
+``make setup`` when it is chosen and for ``make test`` and ``make check``: without
+it the module fails in CI or when ``CDK_ENGINE=cdktn`` asked for it, and is
+skipped otherwise.
 """
 
 from __future__ import annotations
@@ -98,7 +99,28 @@ def require_cdktn() -> None:
     message = f"CDK Terrain's environment is not installed ({', '.join(missing)}): run 'make setup CDK_ENGINE=cdktn'"
     if os.environ.get("CI") == "true" or REQUESTED_ENGINE.name == CDKTN.name:
         pytest.fail(message)
-    pytest.skip(f"{message} (make setup installs it in CI and when CDK_ENGINE=cdktn)")
+    pytest.skip(f"{message} (make test and make check install it)")
+
+
+def plan_with_engine(engine: choice.Engine, env: dict[str, str], outdir: Path) -> dict[str, str]:
+    """Each stack's plan (`make plan`'s script, its text) of a deployed system as ``engine`` synthesizes it.
+
+    The cross-engine plan of issue 24: ``env`` reaches the deployment's state (its emulator, credentials and
+    target); the synth goes to ``outdir`` (a `terraform init` of its own) and its metadata names ``engine``.
+    """
+    synth = run(
+        [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(outdir)],
+        cwd=ROOT,
+        env={**env, "CDK_ENGINE": engine.name},
+        timeout=600,
+    )
+    assert synth.returncode == 0, (synth.stdout + synth.stderr)[-5000:]
+    for stack in STACKS:
+        metadata = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text(encoding="utf-8"))["//"]
+        assert metadata["metadata"]["version"] == VERSIONS[engine.name], (stack, metadata)
+    plan = run([str(ROOT / "pipeline" / "plan.sh")], cwd=ROOT, env={**env, "CDKTF_OUTDIR": str(outdir)}, timeout=600)
+    assert plan.returncode == 0, (plan.stdout + plan.stderr)[-5000:]
+    return {stack: (outdir / "plan" / f"{stack}.txt").read_text(encoding="utf-8") for stack in STACKS}
 
 
 def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, Any]:

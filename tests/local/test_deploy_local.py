@@ -32,7 +32,7 @@ from modules.monitoring import spec as monitoring
 from modules.site import assets as site_assets
 from tests.asset_scan import findings
 from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
-from tests.engine.test_engines import require_cdktn
+from tests.engine.test_engines import CDKTN, plan_with_engine, require_cdktn
 from tests.synth_helpers import served_digest
 
 pytestmark = pytest.mark.emulator
@@ -417,25 +417,12 @@ def test_cdk_terrain_plans_the_deployment_cdktf_made_with_no_changes(deployment:
 
     Both stacks, with `make plan`'s script, from CDK Terrain's own output directory (its own `terraform init`):
     the engines' JSON differs only in what tests/engine/test_engines.py pins, none of it a change to Terraform.
+    The reverse (CDK Terrain's `make up`, planned by cdktf) is tests/system/test_make_down_up.py's.
     """
     require_cdktn()
-    outdir = tmp_path / "cdktn"
-    synth = run(
-        [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(outdir)],
-        cwd=ROOT,
-        env={**deployment.env, "CDK_ENGINE": "cdktn"},
-        timeout=600,
-    )
-    assert synth.returncode == 0, (synth.stdout + synth.stderr)[-5000:]
-    metadata = json.loads((outdir / "stacks" / APP_STACK / "cdk.tf.json").read_text(encoding="utf-8"))["//"]
-    assert metadata["metadata"]["version"].startswith("0.24."), metadata  # CDK Terrain's, not cdktf's 0.21
-    plan = run(
-        [str(ROOT / "pipeline" / "plan.sh")], cwd=ROOT, env={**deployment.env, "CDKTF_OUTDIR": str(outdir)}, timeout=600
-    )
-    assert plan.returncode == 0, (plan.stdout + plan.stderr)[-5000:]
-    for stack in (BOOTSTRAP_STACK, APP_STACK):
-        text = (outdir / "plan" / f"{stack}.txt").read_text(encoding="utf-8")
-        assert "No changes. Your infrastructure matches the configuration." in text, text[-3000:]
+    plans = plan_with_engine(CDKTN, deployment.env, tmp_path / "cdktn")
+    for stack, text in plans.items():
+        assert "No changes. Your infrastructure matches the configuration." in text, (stack, text[-3000:])
 
 
 def test_cdktf_cli_diffs_and_deploys_the_deployed_stack(deployment: Deployment) -> None:

@@ -146,6 +146,8 @@ class LocalSystem:
     key: str
     #: The staff member's credentials file as the first ``make up`` left it (before any sign-in).
     first_credentials: dict[str, Any]
+    #: What ``make up`` ran with beyond the emulator's settings (CDK_ENGINE for CDK Terrain's system).
+    env: dict[str, str] = field(default_factory=dict)
     cleanups: list[Any] = field(default_factory=list)
     _token: str | None = None
 
@@ -238,8 +240,9 @@ def assert_nothing_left(emulator: EmulatorSettings) -> None:
 
 
 @contextmanager
-def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    """``make up`` on a private emulator port, state directory and edge ports; ``make down`` after."""
+def local_system(tmp_path_factory: pytest.TempPathFactory, **env: str) -> Iterator[LocalSystem]:
+    """``make up`` (with ``env`` added) on a private emulator port, state directory and edge ports; ``make down``
+    after."""
     emulator = EmulatorSettings(
         port=free_port(),
         state_dir=tmp_path_factory.mktemp("local-system") / "emulator",
@@ -247,11 +250,11 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
         api_port=free_port(),
     )
     try:
-        first = make("up", emulator).ok()
+        first = make("up", emulator, **env).ok()
         credentials = credentials_file(emulator.config)
         first_credentials = json.loads(credentials.read_text(encoding="utf-8"))
         key = make("api-key", emulator).ok().output.strip()
-        yield LocalSystem(emulator, first, edge_pid(emulator), key, first_credentials)
+        yield LocalSystem(emulator, first, edge_pid(emulator), key, first_credentials, env)
     finally:
         make("down", emulator)
 
@@ -724,7 +727,7 @@ def test_bodies_nested_too_deep_for_pythons_json_get_a_4xx_through_the_edge(syst
 
 
 def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(screenshot_dir() / f"local-{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True)
 
 
 #: A member the browser test invites (``make staff-add``) and signs in for the first time in the page.
@@ -744,7 +747,18 @@ def is_sign_in(response: Response) -> bool:
 
 
 def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> None:
+    use_the_page(system, "local")
+
+
+def use_the_page(system: LocalSystem, shots: str) -> None:
+    """The page as the office uses it, on a ``make up`` system: an administrator invited with ``make staff-add``
+    signs in for the first time and chooses a password, saves a student, is refused a duplicate and a bad address,
+    signs in again after a reload, pages through every student, backs up, reads the list on a phone in Vietnamese
+    and signs out; then the table, the backup bucket, SES and Cognito hold what the page did. Screenshots are
+    ``<shots>-<step>.png``. (``tests/system/test_make_down_up.py`` runs it on CDK Terrain's deployment.)
+    """
     before = len(system.emails())
+    students = system.client("dynamodb").scan(TableName="studentData", Select="COUNT")["Count"] + 1  # SV900 too
     # The student's confirmation goes out only once the address is verified (SES's sandbox).
     make("verify-email", system.emulator, f"EMAIL={STUDENT['email']}").ok()
     # A new administrator, invited as docs/STAFF.md says; their first sign-in, in the page, chooses a password.
@@ -757,26 +771,26 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
         sign_in(page, OFFICE, temporary, new_password=OFFICE_PASSWORD)
         wait_until_listed(page)
         expect(page.locator("#session-email")).to_have_text(OFFICE)
-        shot(page, "1-loaded")
+        shot(page, f"{shots}-1-loaded")
 
         for name, value in STUDENT.items():
             page.locator(f"#field-{name}").fill(value)
         page.get_by_role("button", name="Save student").click()
         expect(page.locator("#form-status")).to_contain_text(f"Saved {STUDENT['name']} ({STUDENT['studentid']})")
         expect(page.locator(f'#student-rows tr[data-studentid="{STUDENT["studentid"]}"]')).to_have_count(1)
-        shot(page, "2-saved")
+        shot(page, f"{shots}-2-saved")
 
         for name, value in STUDENT.items():
             page.locator(f"#field-{name}").fill(value)
         page.get_by_role("button", name="Save student").click()
         expect(page.locator("#form-status")).to_contain_text(f"A student with id {STUDENT['studentid']} already exists")
-        shot(page, "3-duplicate")
+        shot(page, f"{shots}-3-duplicate")
 
         page.locator("#field-studentid").fill("SV901")
         page.locator("#field-email").fill("not-an-address")
         page.get_by_role("button", name="Save student").click()
         expect(page.locator("#field-email-error")).to_be_visible()
-        shot(page, "4-invalid-email")
+        shot(page, f"{shots}-4-invalid-email")
 
         page.reload()  # the page kept its tokens in memory: it asks again, for the password chosen above
         with page.expect_response(is_sign_in) as signed_in:
@@ -786,27 +800,27 @@ def test_the_page_adds_lists_refuses_pages_and_backs_up(system: LocalSystem) -> 
         while page.get_by_role("button", name="Load more").is_visible():
             page.get_by_role("button", name="Load more").click()
             wait_until_listed(page)
-        expect(page.locator("#student-rows tr")).to_have_count(26)  # 25 seeded, SV900
-        shot(page, "5-all-pages")
+        expect(page.locator("#student-rows tr")).to_have_count(students)
+        shot(page, f"{shots}-5-all-pages")
 
         page.get_by_role("button", name="Back up now").click()
         # The run goes on in the background (202); the page follows it to the end.
         expect(page.locator("#backup-status")).to_contain_text(
-            "Backup finished: 26 students in 3 files", timeout=60_000
+            f"Backup finished: {students} students in 3 files", timeout=60_000
         )
-        shot(page, "6-backup")
+        shot(page, f"{shots}-6-backup")
 
         phone = pages.open(f"{system.site}/", viewport=PHONE, locale="vi-VN")
         sign_in(phone, OFFICE, OFFICE_PASSWORD)
         wait_until_listed(phone)
-        shot(phone, "7-phone-vi")
+        shot(phone, f"{shots}-7-phone-vi")
 
         # Signing out revokes the sign-in (the emulator lacks RevokeToken: the page falls back to
         # GlobalSignOut) and forgets its tokens: the API refuses what the page sends from then on.
         page.get_by_role("button", name="Sign out").click()
         expect(page.locator("#auth-status")).to_have_text("You have signed out.")
         expect(page.locator("#workspace")).to_be_hidden()
-        shot(page, "8-signed-out")
+        shot(page, f"{shots}-8-signed-out")
         students = runtime_config()["api"]["students"]
         assert page.evaluate(f"fetch('{students}?limit=1').then((response) => response.status)") == 401
 
