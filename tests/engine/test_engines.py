@@ -31,12 +31,14 @@ from typing import Any
 
 import pytest
 
+from config.settings import DELIVERY_STACK
 from engine import choice
 from tests.conftest import (
     REQUESTED_ENGINE,
     ROOT,
     STACKS,
     TARGETS,
+    VARIANTS,
     EmulatorSettings,
     Synth,
     once,
@@ -123,15 +125,24 @@ def plan_with_engine(engine: choice.Engine, env: dict[str, str], outdir: Path) -
     return {stack: (outdir / "plan" / f"{stack}.txt").read_text(encoding="utf-8") for stack in STACKS}
 
 
+#: The variant with every optional resource and the delivery identity (conftest's VARIANTS), synthesized by both.
+EVERY_OPTION = "delivery"
+
+
 def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, Any]:
-    """Both targets with CDK_ENGINE=cdktn, as ``make synth`` does; each output directory and what the synth said."""
+    """Both targets, and the variant with every optional resource (EVERY_OPTION), with CDK_ENGINE=cdktn, as
+    ``make synth`` does; each output directory and what the synth said."""
+    settings = {
+        "aws": {"DEPLOY_TARGET": "aws"},
+        "local": {"DEPLOY_TARGET": "local", **emulator.env()},
+        EVERY_OPTION: {"DEPLOY_TARGET": "aws", **VARIANTS[EVERY_OPTION]},
+    }
     runs = {}
-    for target in TARGETS:
-        env = tool_env(CDK_ENGINE=CDKTN.name, DEPLOY_TARGET=target, **(emulator.env() if target == "local" else {}))
+    for target, env in settings.items():
         runs[target] = subprocess.Popen(
             [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / target)],
             cwd=ROOT,
-            env=env,
+            env=tool_env(CDK_ENGINE=CDKTN.name, **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -199,17 +210,36 @@ def test_both_engines_write_the_same_stacks_and_addresses(engines: dict[str, dic
 def test_every_other_difference_in_the_json_is_pinned_with_its_reason(
     engines: dict[str, dict[str, Synth]], target: str
 ) -> None:
-    pinned = {difference.path: (difference.cdktf, difference.cdktn) for difference in DIFFERENCES}
     for stack in STACKS:
-        cdktf = dict(_leaves(engines[target]["cdktf"].stack(stack)))
-        cdktn = dict(_leaves(engines[target]["cdktn"].stack(stack)))
-        differing = {
-            path: (cdktf.get(path, "<absent>"), cdktn.get(path, "<absent>"))
-            for path in cdktf.keys() | cdktn.keys()
-            if cdktf.get(path, "<absent>") != cdktn.get(path, "<absent>")
-        }
-        # Exactly the pinned differences, with the pinned values: no other, and none gone stale.
-        assert differing == pinned, stack
+        assert_only_pinned_differences(engines[target]["cdktf"].stack(stack), engines[target]["cdktn"].stack(stack))
+
+
+def assert_only_pinned_differences(cdktf_stack: dict[str, Any], cdktn_stack: dict[str, Any]) -> None:
+    pinned = {difference.path: (difference.cdktf, difference.cdktn) for difference in DIFFERENCES}
+    cdktf, cdktn = dict(_leaves(cdktf_stack)), dict(_leaves(cdktn_stack))
+    differing = {
+        path: (cdktf.get(path, "<absent>"), cdktn.get(path, "<absent>"))
+        for path in cdktf.keys() | cdktn.keys()
+        if cdktf.get(path, "<absent>") != cdktn.get(path, "<absent>")
+    }
+    # Exactly the pinned differences, with the pinned values: no other, and none gone stale.
+    assert differing == pinned
+
+
+def test_every_optional_resource_and_the_delivery_identity_synthesize_alike(
+    cdktn_synth: dict[str, dict[str, str]], variants: dict[str, Synth], tmp_path: Path
+) -> None:
+    """The construct tests and snapshots hold cdktf's JSON; CDK Terrain's, for the site with every optional resource
+    (custom domain, WAF, access logs), a name suffix and the delivery identity, is the same but for the pinned
+    differences, and valid for the offline AWS provider."""
+    cdktf, cdktn = variants[EVERY_OPTION], Synth("aws", Path(cdktn_synth[EVERY_OPTION]["outdir"]))
+    stacks = sorted(path.name for path in (cdktf.outdir / "stacks").iterdir())
+    assert stacks == sorted([*STACKS, DELIVERY_STACK])
+    assert sorted(path.name for path in (cdktn.outdir / "stacks").iterdir()) == stacks
+    for stack in stacks:
+        assert _addresses(cdktn.stack(stack)) == _addresses(cdktf.stack(stack)), stack
+        assert_only_pinned_differences(cdktf.stack(stack), cdktn.stack(stack))
+        assert_valid_terraform(cdktn, stack, tmp_path / stack)
 
 
 @pytest.mark.parametrize("target", TARGETS)
