@@ -17,7 +17,9 @@ providers) changed since the last init of that directory. Each apply's full
 output is kept in ``<emulator_state_dir>/logs/<stack>.apply.log``; progress
 lines are echoed with the stack's name, and a failure prints the log's end.
 Writes every stack's outputs to ``DIR/outputs.json`` (``{stack: {name: value}}``,
-the format of ``cdktf deploy --outputs-file``).
+the format of ``cdktf deploy --outputs-file``) and its resources' addresses to
+``DIR/resources.json`` (``{stack: [address]}``), both read from one ``terraform state
+pull`` per stack, the bootstrap stack's while the application apply runs.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ PROGRESS = re.compile(
     r"|^(Apply complete!|No changes\.)"
 )
 INIT_STAMP = ".terraform/student-mgmt-init.sha256"
+#: Beside outputs.json: each stack's resource addresses, for local/summary.py.
+RESOURCES_FILE = "resources.json"
 APPLIED_STAMP = ".terraform/student-mgmt-applied"
 POLL_SECONDS = 0.25
 
@@ -179,11 +183,24 @@ def wait_for_bucket(bucket: str, config: AppConfig, bootstrap: Apply) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def stack_outputs(stack_dir: Path, env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        ["terraform", "output", "-json"], cwd=stack_dir, env=env, capture_output=True, text=True, check=True
-    )
-    return {name: output["value"] for name, output in json.loads(result.stdout).items()}
+def deployed(stack_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The stack's outputs (``{name: value}``) and resources (addresses, as ``terraform state list`` writes them),
+    from one ``terraform state pull``: no provider start, one read of the state where ``output`` and ``state list``
+    were one each."""
+    pull = ["terraform", "state", "pull"]
+    result = subprocess.run(pull, cwd=stack_dir, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise DeployError(f"terraform state pull failed in {stack_dir}:\n{result.stdout}{result.stderr}")
+    state = json.loads(result.stdout)
+    addresses = [
+        f"{resource['type']}.{resource['name']}"
+        + (f"[{json.dumps(instance['index_key'])}]" if "index_key" in instance else "")
+        for resource in state.get("resources", [])
+        if resource.get("mode") == "managed"
+        for instance in resource.get("instances", [])
+    ]
+    outputs = {name: output["value"] for name, output in state.get("outputs", {}).items()}
+    return {"outputs": outputs, "resources": sorted(addresses)}
 
 
 def emulator_instance(config: AppConfig) -> str | None:
@@ -245,11 +262,13 @@ def deploy(outdir: Path, config: AppConfig) -> None:
             bootstrap.process.wait()
         raise
     failures = []
-    for apply in (bootstrap, app):
-        if apply is None:
-            continue
+    found: dict[str, dict[str, Any]] = {}
+    for stack, apply in ((BOOTSTRAP_STACK, bootstrap), (APP_STACK, app)):
         try:
-            print(f"==> {apply.stack}: applied in {apply.wait():.0f} s", flush=True)
+            if apply is not None:
+                print(f"==> {apply.stack}: applied in {apply.wait():.0f} s", flush=True)
+            # Read at once: the bootstrap stack's while the application apply still runs.
+            found[stack] = deployed(stacks[stack], env)
         except DeployError as error:
             failures.append(str(error))
     if failures:
@@ -257,8 +276,10 @@ def deploy(outdir: Path, config: AppConfig) -> None:
     applied = applied_stamp(stacks[BOOTSTRAP_STACK], config)
     if bootstrap is not None and applied is not None:
         (stacks[BOOTSTRAP_STACK] / APPLIED_STAMP).write_text(applied)
-    outputs = {stack: stack_outputs(directory, env) for stack, directory in stacks.items()}
+    outputs = {stack: found[stack]["outputs"] for stack in stacks}
     (outdir / "outputs.json").write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    resources = {stack: found[stack]["resources"] for stack in stacks}
+    (outdir / RESOURCES_FILE).write_text(json.dumps(resources, indent=2) + "\n", encoding="utf-8")
 
 
 def exclusive(config: AppConfig) -> IO[str]:

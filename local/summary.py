@@ -2,8 +2,8 @@
 
     .venv/bin/python -m local.summary --outdir DIR
 
-Reads ``DIR/outputs.json`` (written by local/deploy.py) and each
-stack's Terraform state, listed without starting the provider.
+Reads ``DIR/outputs.json`` and ``DIR/resources.json``, which local/deploy.py
+wrote from each stack's Terraform state.
 """
 
 from __future__ import annotations
@@ -11,20 +11,12 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from config.settings import APP_STACK, BOOTSTRAP_STACK, load_config
 from lambdas.common import names
-from local.deploy import terraform_env
-
-
-def resources(stack_dir: Path) -> list[str]:
-    listing = subprocess.run(
-        ["terraform", "state", "list"], cwd=stack_dir, env=terraform_env(), check=True, capture_output=True, text=True
-    )
-    return [line for line in listing.stdout.splitlines() if line and not line.startswith("data.")]
+from local.deploy import RESOURCES_FILE
 
 
 def main(argv: list[str]) -> None:
@@ -34,6 +26,7 @@ def main(argv: list[str]) -> None:
     config = load_config()
     outputs_file = outdir / "outputs.json"
     outputs = json.loads(outputs_file.read_text(encoding="utf-8"))
+    resources = json.loads((outdir / RESOURCES_FILE).read_text(encoding="utf-8"))
     print("\nDeployed into the local emulator")
     print(f"  emulator endpoint  {config.emulator_endpoint}  (CA: {config.emulator_ca_bundle})")
     print(f"  emulator dashboard {config.emulator_endpoint}/moto-api/")
@@ -42,7 +35,7 @@ def main(argv: list[str]) -> None:
         # moto stores the distribution but answers no request sent to it: the local edge serves it.
         print(f"  site {site}  (the distribution as deployed; served locally by the edge, below)")
     for stack in (BOOTSTRAP_STACK, APP_STACK):
-        addresses = resources(outdir / "stacks" / stack)
+        addresses = resources[stack]
         by_type = collections.Counter(address.split(".")[0] for address in addresses)
         print(f"\n  stack {stack}: {len(addresses)} resources")
         for kind, count in sorted(by_type.items()):

@@ -227,11 +227,12 @@ def assert_only_pinned_differences(cdktf_stack: dict[str, Any], cdktn_stack: dic
 
 
 def test_every_optional_resource_and_the_delivery_identity_synthesize_alike(
-    cdktn_synth: dict[str, dict[str, str]], variants: dict[str, Synth], tmp_path: Path
+    cdktn_synth: dict[str, dict[str, str]], variants: dict[str, Synth]
 ) -> None:
     """The construct tests and snapshots hold cdktf's JSON; CDK Terrain's, for the site with every optional resource
     (custom domain, WAF, access logs), a name suffix and the delivery identity, is the same but for the pinned
-    differences, and valid for the offline AWS provider."""
+    differences. (cdktf's stacks of this variant pass `terraform validate` in tests/modules; the pinned differences
+    pass it in CDK Terrain's stacks of both targets, below.)"""
     cdktf, cdktn = variants[EVERY_OPTION], Synth("aws", Path(cdktn_synth[EVERY_OPTION]["outdir"]))
     stacks = sorted(path.name for path in (cdktf.outdir / "stacks").iterdir())
     assert stacks == sorted([*STACKS, DELIVERY_STACK])
@@ -239,7 +240,6 @@ def test_every_optional_resource_and_the_delivery_identity_synthesize_alike(
     for stack in stacks:
         assert _addresses(cdktn.stack(stack)) == _addresses(cdktf.stack(stack)), stack
         assert_only_pinned_differences(cdktf.stack(stack), cdktn.stack(stack))
-        assert_valid_terraform(cdktn, stack, tmp_path / stack)
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -133,6 +133,18 @@ def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[
     yield deployment
 
 
+def test_the_deploys_resource_list_is_terraforms_state_list(deployment: Deployment) -> None:
+    """resources.json (what `make up`'s summary counts), read from `terraform state pull`, lists what
+    `terraform state list` lists, data sources aside."""
+    listed = json.loads((deployment.app_dir.parent.parent / "resources.json").read_text(encoding="utf-8"))
+    for stack in (BOOTSTRAP_STACK, APP_STACK):
+        state_list = run(["terraform", "state", "list"], cwd=deployment.app_dir.parent / stack, env=deployment.env)
+        assert state_list.returncode == 0, state_list.stderr
+        expected = sorted(line for line in state_list.stdout.splitlines() if line and not line.startswith("data."))
+        assert listed[stack] == expected, stack
+    assert len(listed[APP_STACK]) > 100
+
+
 def test_bootstrap_state_lives_with_the_emulator(deployment: Deployment) -> None:
     assert (deployment.emulator.state_dir / "bootstrap.tfstate").is_file()
     assert deployment.client("s3").get_bucket_versioning(Bucket=STATE_BUCKET)["Status"] == "Enabled"
