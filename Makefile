@@ -317,6 +317,7 @@ bench: setup ## benchmarks: synth, emulator deploy and the local API, each again
 	$(VENV)/bin/python -m bench.api
 	$(VENV)/bin/python -m bench.backup
 	$(VENV)/bin/python -m bench.functions
+	$(VENV)/bin/python -m bench.terraform
 
 clean: ## remove generated files (not the environments)
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

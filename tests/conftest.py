@@ -82,7 +82,6 @@ def tool_env(**extra: str) -> dict[str, str]:
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
     )
-    env.setdefault("GOGC", "400")  # as the Makefile sets it for Terraform: less of its CPU on garbage collection
     env.update(extra)
     return env
 
