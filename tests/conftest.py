@@ -23,7 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -184,23 +184,37 @@ def emulator_settings(shared_dir: Path) -> EmulatorSettings:
     return EmulatorSettings(port=int(str(settings["port"])), state_dir=Path(str(settings["state_dir"])))
 
 
-def synthesize(base: Path, emulator: EmulatorSettings) -> dict[str, str]:
-    """Both targets synthesized by ``pipeline/synth.py`` in parallel; the output directory of each."""
-    runs = {}
-    for target in TARGETS:
-        env = tool_env(DEPLOY_TARGET=target, **(emulator.env() if target == "local" else {}))
-        runs[target] = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / target)],
+def synthesize_in_parallel(base: Path, settings: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Each named configuration synthesized by ``pipeline/synth.py`` (what ``make synth`` runs) into
+    ``base/<name>``, all at once; ``settings`` are each run's variables on top of ``tool_env``'s. Each one's
+    output directory and what its synth printed (``outdir``, ``stdout``, ``stderr``)."""
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / name)],
             cwd=ROOT,
-            env=env,
+            env=tool_env(**variables),
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE,
             text=True,
         )
-    for target, process in runs.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"synth (DEPLOY_TARGET={target}) failed:\n{output[-5000:]}"
-    return {target: str(base / target) for target in TARGETS}
+        for name, variables in settings.items()
+    }
+    results = {}
+    for name, process in runs.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"synth {name} ({dict(settings[name])}) failed:\n{(stdout + stderr)[-5000:]}"
+        results[name] = {"outdir": str(base / name), "stdout": stdout, "stderr": stderr}
+    return results
+
+
+def target_settings(emulator: EmulatorSettings) -> dict[str, dict[str, str]]:
+    """Each target's variables for a synth: the local target's stacks carry the emulator's settings."""
+    return {target: {"DEPLOY_TARGET": target, **(emulator.env() if target == "local" else {})} for target in TARGETS}
+
+
+def synthesize(base: Path, emulator: EmulatorSettings) -> dict[str, str]:
+    """Both targets synthesized in parallel; the output directory of each."""
+    return {target: run["outdir"] for target, run in synthesize_in_parallel(base, target_settings(emulator)).items()}
 
 
 @pytest.fixture(scope="session")
@@ -242,22 +256,9 @@ VARIANT_STACKS = {name: (DELIVERY_STACK,) if name == "delivery" else STACKS for 
 
 
 def synthesize_variants(base: Path) -> dict[str, str]:
-    """Every variant synthesized for aws by ``pipeline/synth.py``, in parallel; the output directory of each."""
-    runs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / name)],
-            cwd=ROOT,
-            env=tool_env(DEPLOY_TARGET="aws", **settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for name, settings in VARIANTS.items()
-    }
-    for name, process in runs.items():
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"synth ({VARIANTS[name]}) failed:\n{output[-5000:]}"
-    return {name: str(base / name) for name in VARIANTS}
+    """Every variant synthesized for aws, in parallel; the output directory of each."""
+    settings = {name: {"DEPLOY_TARGET": "aws", **variables} for name, variables in VARIANTS.items()}
+    return {name: run["outdir"] for name, run in synthesize_in_parallel(base, settings).items()}
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ from tests.conftest import (
     Synth,
     once,
     run,
+    synthesize_in_parallel,
+    target_settings,
     tool_env,
 )
 from tests.synth_helpers import assert_valid_terraform
@@ -129,30 +130,13 @@ def plan_with_engine(engine: choice.Engine, env: dict[str, str], outdir: Path) -
 EVERY_OPTION = "delivery"
 
 
-def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, Any]:
+def synthesize_cdktn(base: Path, emulator: EmulatorSettings) -> dict[str, dict[str, str]]:
     """Both targets, and the variant with every optional resource (EVERY_OPTION), with CDK_ENGINE=cdktn, as
     ``make synth`` does; each output directory and what the synth said."""
-    settings = {
-        "aws": {"DEPLOY_TARGET": "aws"},
-        "local": {"DEPLOY_TARGET": "local", **emulator.env()},
-        EVERY_OPTION: {"DEPLOY_TARGET": "aws", **VARIANTS[EVERY_OPTION]},
-    }
-    runs = {}
-    for target, env in settings.items():
-        runs[target] = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.synth", "--force", "--outdir", str(base / target)],
-            cwd=ROOT,
-            env=tool_env(CDK_ENGINE=CDKTN.name, **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    results = {}
-    for target, process in runs.items():
-        stdout, stderr = process.communicate(timeout=600)
-        assert process.returncode == 0, f"synth (CDK_ENGINE=cdktn, DEPLOY_TARGET={target}) failed:\n{stderr[-5000:]}"
-        results[target] = {"outdir": str(base / target), "stdout": stdout, "stderr": stderr}
-    return results
+    settings = {**target_settings(emulator), EVERY_OPTION: {"DEPLOY_TARGET": "aws", **VARIANTS[EVERY_OPTION]}}
+    return synthesize_in_parallel(
+        base, {name: {**variables, "CDK_ENGINE": CDKTN.name} for name, variables in settings.items()}
+    )
 
 
 @pytest.fixture(scope="session")
