@@ -1,8 +1,9 @@
 """How long does `make up` take against an empty emulator, and a rerun with nothing changed?
 
 Each measurement runs the real script (``local/up.sh``, what ``make up`` runs
-after set-up) on a private emulator port and state directory, so a running
-``make up`` of the developer is never touched:
+after set-up) on a private emulator port, state directory and edge ports
+(``bench/local_system.py``), all stopped at the end, so a running ``make up``
+of the developer is never touched:
 
 1. **from empty**: a fresh emulator, the synth, both applies (the application
    apply starts as soon as the state bucket exists), the summary;
@@ -32,37 +33,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.local_system import BenchError, LocalSystem, PrivateEmulator
 from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, PROJECT_ROOT
-from tests.conftest import free_port, tool_env
 
 _DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
 
 
-class Emulator:
-    """A private emulator for one measurement: its port, state directory and environment."""
-
-    def __init__(self, base: Path, name: str) -> None:
-        self.state_dir = base / name
-        # The tests' tool environment: no real AWS credentials, the project's Terraform settings.
-        self.env = tool_env(
-            DEPLOY_TARGET="local",
-            STUDENT_MGMT_EMULATOR_PORT=str(free_port()),
-            STUDENT_MGMT_EMULATOR_STATE_DIR=str(self.state_dir),
-        )
-
-    def run(self, *argv: str, cwd: Path = PROJECT_ROOT) -> float:
-        """Seconds ``argv`` took; exits with its output when it fails."""
-        started = time.monotonic()
-        result = subprocess.run(argv, cwd=cwd, env=self.env, capture_output=True, text=True, check=False)
-        elapsed = time.monotonic() - started
-        if result.returncode != 0:
-            sys.exit(f"{' '.join(argv)} failed:\n{(result.stdout + result.stderr)[-4000:]}")
-        return elapsed
-
-    def stop(self) -> None:
-        subprocess.run(
-            [str(PROJECT_ROOT / "local" / "emulator.sh"), "stop"], env=self.env, capture_output=True, check=False
-        )
+def timed(argv: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT) -> float:
+    """Seconds ``argv`` took; ``BenchError`` with its output when it fails."""
+    started = time.monotonic()
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed:\n{(result.stdout + result.stderr)[-4000:]}")
+    return time.monotonic() - started
 
 
 def creation_times(log: Path) -> dict[str, int]:
@@ -77,17 +60,35 @@ def creation_times(log: Path) -> dict[str, int]:
 
 def floor(base: Path) -> float:
     """A fresh emulator and one apply of the bootstrap stack alone: the fixed cost of any deploy from empty."""
-    emulator = Emulator(base, "floor")
+    emulator = PrivateEmulator(base, settings={"DEPLOY_TARGET": "local"})
+    env = {**emulator.env, **EMULATOR_CREDENTIALS}
     try:
-        outdir = emulator.state_dir / "cdktf.out"
-        emulator.run(sys.executable, "-m", "pipeline.synth", "--outdir", str(outdir))
-        emulator.run(str(PROJECT_ROOT / "local" / "emulator.sh"), "start")
+        outdir = emulator.config.emulator_state_dir / "cdktf.out"
+        timed([sys.executable, "-m", "pipeline.synth", "--outdir", str(outdir)], env)
+        emulator.start()
         stack_dir = outdir / "stacks" / BOOTSTRAP_STACK
-        emulator.env.update(EMULATOR_CREDENTIALS)
-        emulator.run("terraform", "init", "-input=false", "-no-color", cwd=stack_dir)
-        return emulator.run("terraform", "apply", "-auto-approve", "-input=false", "-no-color", cwd=stack_dir)
+        timed(["terraform", "init", "-input=false", "-no-color"], env, cwd=stack_dir)
+        return timed(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], env, cwd=stack_dir)
     finally:
         emulator.stop()
+
+
+def measure(base: Path) -> tuple[float, float, dict[str, int], float]:
+    """Seconds of ``make up`` from empty and again, each resource's creation time, and the floor's seconds."""
+    # make up's whole system on free ports (the edge's too) and stopped after: a developer's make up is untouched.
+    system = LocalSystem(base / "up", limits={})
+    try:
+        print("measuring: make up from an empty emulator ...", flush=True)
+        from_empty = system.up()
+        times = {}
+        for log in sorted((system.config.emulator_state_dir / "logs").glob("*.apply.log")):
+            times.update({f"{log.name.split('.')[0]}: {k}": v for k, v in creation_times(log).items()})
+        print("measuring: make up again, nothing changed ...", flush=True)
+        rerun = system.up()
+    finally:
+        system.stop()
+    print("measuring: the floor (one apply of the bootstrap stack, fresh emulator) ...", flush=True)
+    return from_empty, rerun, times, floor(base / "floor")
 
 
 def main(argv: list[str]) -> int:
@@ -95,21 +96,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--slowest", type=int, default=8, help="how many of the slowest resources to list")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
-    emulator = Emulator(base, "up")
-    up = str(PROJECT_ROOT / "local" / "up.sh")
     try:
-        print("measuring: make up from an empty emulator ...", flush=True)
-        from_empty = emulator.run(up)
-        times = {}
-        for log in sorted((emulator.state_dir / "logs").glob("*.apply.log")):
-            times.update({f"{log.name.split('.')[0]}: {k}": v for k, v in creation_times(log).items()})
-        print("measuring: make up again, nothing changed ...", flush=True)
-        rerun = emulator.run(up)
+        from_empty, rerun, times, baseline = measure(base)
+    except BenchError as error:
+        print(f"FAIL: {error}", file=sys.stderr)
+        return 1
     finally:
-        emulator.stop()
-    print("measuring: the floor (one apply of the bootstrap stack, fresh emulator) ...", flush=True)
-    baseline = floor(base)
-    shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
     print(f"\n{'measurement':<44} {'seconds':>8} {'x floor':>8}")
     for name, seconds in (
