@@ -35,12 +35,14 @@ def test_a_commands_cpu_is_counted_under_its_kind(capsys: pytest.CaptureFixture[
     burn = "import time\nend = time.process_time() + 1.2\nwhile time.process_time() < end: pass"
     status = cpu_profile.main(["--interval", "0.1", "--", sys.executable, "-m", "this_module_does_not_exist"])
     assert status == 1  # the command's own exit status
+    capsys.readouterr()  # that run's table aside
     status = cpu_profile.main(["--interval", "0.1", "--", sys.executable, "-c", burn])
     out = capsys.readouterr().out
     assert status == 0
     (row,) = [line for line in out.splitlines() if line.endswith("  python (other)")]
     seconds = float(row.split()[0])
-    assert 1.0 <= seconds < 5.0, out  # the second of CPU it burned, and not the whole machine's history
+    # The 1.2 s of CPU it burned (less what the last sample before it ended missed), not the machine's history.
+    assert 0.8 <= seconds < 5.0, out
 
 
 def test_without_a_command_it_says_what_to_give() -> None:
