@@ -311,7 +311,7 @@ check: setup ## the loop for an edit: lint, types and the tests that need no dep
 test: setup ## install everything, then run every check and test (lint, pytest and the functions under the runtime's SDK)
 	@$(MAKE) -j3 lint pytest pytest-runtime
 
-bench: setup ## benchmarks: synth, emulator deploy and the local API, each against a baseline measured in the same run
+bench: setup ## benchmarks: synth, deploy, the local API, the backup, the function zips, Terraform's collector; each against a baseline
 	$(VENV)/bin/python -m bench.synth
 	$(VENV)/bin/python -m bench.deploy
 	$(VENV)/bin/python -m bench.api
