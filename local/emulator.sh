@@ -251,9 +251,7 @@ start() {
   exit 1
 }
 
-# signal_and_wait SIGNAL SECONDS PID...: send SIGNAL, wait until none of the
-# PIDs is a server of ours any more (gone or a zombie); fails if one still is.
-# Whether a process exists and is not a zombie.
+# running PID: the process exists and is not a zombie.
 running() {
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
@@ -261,6 +259,8 @@ running() {
   [[ ${stat%% *} != [ZX] ]]
 }
 
+# signal_and_wait SIGNAL SECONDS PID...: send SIGNAL, wait until none of the
+# PIDs is running any more (gone or a zombie); fails if one still is.
 signal_and_wait() {
   local signal=$1 deadline=$((SECONDS + $2)) pid alive
   shift 2
