@@ -34,6 +34,7 @@ from config.settings import (
     APP_STACK,
     BOOTSTRAP_STACK,
     DELIVERY_STACK,
+    EMULATOR_CREDENTIALS,
     ENV_ENGINE,
     ENV_ENVIRONMENT,
     AppConfig,
@@ -124,6 +125,11 @@ class EmulatorSettings:
         if self.api_port is not None:
             env["STUDENT_MGMT_API_PORT"] = str(self.api_port)
         return env
+
+    def deploy_env(self) -> dict[str, str]:
+        """A tool run's environment for deploying into, or planning against, this emulator: the local target, its
+        settings and its (non-secret) credentials, as ``make up`` gives its Terraform."""
+        return tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **self.env())
 
 
 @dataclass

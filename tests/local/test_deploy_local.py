@@ -25,13 +25,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, LOCAL_COGNITO_PATH
+from config.settings import APP_STACK, BOOTSTRAP_STACK, LOCAL_COGNITO_PATH
 from lambdas.common import names
 from modules.functions import catalog as functions
 from modules.monitoring import spec as monitoring
 from modules.site import assets as site_assets
 from tests.asset_scan import findings
-from tests.conftest import ROOT, EmulatorSettings, Synth, run, tool_env
+from tests.conftest import ROOT, EmulatorSettings, Synth, run
 from tests.engine.test_engines import CDKTN, plan_with_engine, require_cdktn
 from tests.synth_helpers import served_digest
 
@@ -119,7 +119,7 @@ def _apply_holding_the_lock(deployment: Deployment) -> tuple[list[str], str]:
 @pytest.fixture(scope="module")
 def deployment(synth: dict[str, Synth], emulator: EmulatorSettings) -> Iterator[Deployment]:
     local = synth["local"]
-    env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **emulator.env())
+    env = emulator.deploy_env()
     deploy = run(
         [sys.executable, "-m", "local.deploy", "--outdir", str(local.outdir)],
         cwd=ROOT,

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import APP_STACK, EMULATOR_CREDENTIALS
+from config.settings import APP_STACK
 from ops.staff_user import STAFF_EMAIL
-from tests.conftest import tool_env
 from tests.engine.test_engines import CDKTF, CDKTN, VERSIONS, plan_with_engine, require_cdktn
 from tests.system.test_make_up import LocalSystem, assert_nothing_left, local_system, make, request, use_the_page
 
@@ -51,8 +50,7 @@ def test_the_page_flow_passes_on_cdk_terrains_deployment(system: LocalSystem) ->
 def test_cdktf_plans_the_deployment_cdk_terrain_made_with_no_changes(system: LocalSystem, tmp_path: Path) -> None:
     """The reverse of the cross-engine plan: what CDK Terrain deployed (and the page then used), synthesized by
     cdktf and planned against its state: nothing to do in either stack."""
-    env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **system.emulator.env())
-    plans = plan_with_engine(CDKTF, env, tmp_path / "cdktf")
+    plans = plan_with_engine(CDKTF, system.emulator.deploy_env(), tmp_path / "cdktf")
     for stack, text in plans.items():
         assert "No changes. Your infrastructure matches the configuration." in text, (stack, text[-3000:])
 

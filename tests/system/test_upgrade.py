@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ from unittest import mock
 
 import pytest
 
-from config.settings import APP_STACK, BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
+from config.settings import APP_STACK, BOOTSTRAP_STACK
 from local import deploy as deploy_local
 from pipeline import plan_summary
 from tests.conftest import ROOT, STACKS, EmulatorSettings, free_port, run, tool_env
-from tests.system.delivery import Delivery, Scenario, outputs, summary_of
+from tests.system.delivery import Clock, Delivery, Scenario, outputs, summary_of
 
 pytestmark = pytest.mark.emulator
 
@@ -210,48 +209,46 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
     emulator = EmulatorSettings(port=free_port(), state_dir=base / "emulator")
     # The tests' environments: the synth's (conftest.synthesize) and the deploy's (test_deploy_local).
     synth_env = tool_env(DEPLOY_TARGET="local", **emulator.env())
-    deploy_env = tool_env(DEPLOY_TARGET="local", **EMULATOR_CREDENTIALS, **emulator.env())
+    deploy_env = emulator.deploy_env()
     baseline_tree, baseline_out, current_out = base / "baseline", base / "baseline.out", base / "current.out"
     plans_dir = base / "plans"
     plans_dir.mkdir()
     timings: dict[str, float] = {}
+    clock = Clock(timings)
     export_tree(commit, baseline_tree)
-    started = time.monotonic()
     # The emulator starts while both trees synthesize: none of the three needs another.
     starting = subprocess.Popen(
         [str(EMULATOR_SCRIPT), "start"], env=synth_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        finish(
-            {
-                "local/emulator.sh start": starting,
-                f"synth of the baseline {commit[:7]}": start_synth(baseline_tree, baseline_out, synth_env),
-                # Production's configuration: the baseline's deployment is the tutorial's system (its names, state
-                # key and tags), which the environments of issue 23 call production; local is now tagged Local.
-                "synth of the working tree": start_synth(ROOT, current_out, {**synth_env, "ENV": "production"}),
-            }
-        )
-        timings["synths and emulator start"] = time.monotonic() - started
+        with clock("synths and emulator start"):
+            finish(
+                {
+                    "local/emulator.sh start": starting,
+                    f"synth of the baseline {commit[:7]}": start_synth(baseline_tree, baseline_out, synth_env),
+                    # Production's configuration: the baseline's deployment is the tutorial's system (its names,
+                    # state key and tags), which the environments of issue 23 call production; local is tagged Local.
+                    "synth of the working tree": start_synth(ROOT, current_out, {**synth_env, "ENV": "production"}),
+                }
+            )
 
-        started = time.monotonic()
-        deploy = run(
-            [sys.executable, "-m", "local.deploy", "--outdir", str(baseline_out)],
-            cwd=ROOT,
-            env=deploy_env,
-            timeout=900,
-        )
-        assert deploy.returncode == 0, f"deploy of the baseline failed:\n{(deploy.stdout + deploy.stderr)[-5000:]}"
-        outputs = json.loads((baseline_out / "outputs.json").read_text(encoding="utf-8"))
-        timings["baseline deploy"] = time.monotonic() - started
+        with clock("baseline deploy"):
+            deploy = run(
+                [sys.executable, "-m", "local.deploy", "--outdir", str(baseline_out)],
+                cwd=ROOT,
+                env=deploy_env,
+                timeout=900,
+            )
+            assert deploy.returncode == 0, f"deploy of the baseline failed:\n{(deploy.stdout + deploy.stderr)[-5000:]}"
+            outputs = json.loads((baseline_out / "outputs.json").read_text(encoding="utf-8"))
 
-        started = time.monotonic()
-        env = terraform_environment(deploy_env)
-        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
-            futures = {
-                stack: pool.submit(plan_stack, current_out / "stacks" / stack, env, plans_dir) for stack in STACKS
-            }
-            plans = {stack: future.result() for stack, future in futures.items()}
-        timings["plans of the working tree"] = time.monotonic() - started
+        with clock("plans of the working tree"):
+            env = terraform_environment(deploy_env)
+            with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+                futures = {
+                    stack: pool.submit(plan_stack, current_out / "stacks" / stack, env, plans_dir) for stack in STACKS
+                }
+                plans = {stack: future.result() for stack, future in futures.items()}
 
         lines = [f"\n==> upgrade from {commit[:12]} to the working tree, planned against the deployed state"]
         for stack in STACKS:
