@@ -27,25 +27,14 @@ import argparse
 import collections
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench.local_system import BenchError, LocalSystem, PrivateEmulator
-from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS, PROJECT_ROOT
+from bench.local_system import BenchError, LocalSystem, PrivateEmulator, timed
+from config.settings import BOOTSTRAP_STACK, EMULATOR_CREDENTIALS
 
 _DONE = re.compile(r"^(?P<address>[\w.-]+): Creation complete after (?:(?P<m>\d+)m)?(?P<s>\d+)s")
-
-
-def timed(argv: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT) -> float:
-    """Seconds ``argv`` took; ``BenchError`` with its output when it fails."""
-    started = time.monotonic()
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(argv)} failed:\n{(result.stdout + result.stderr)[-4000:]}")
-    return time.monotonic() - started
 
 
 def creation_times(log: Path) -> dict[str, int]:

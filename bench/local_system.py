@@ -25,6 +25,15 @@ class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
 
 
+def timed(argv: list[str], env: Mapping[str, str], cwd: Path = PROJECT_ROOT) -> float:
+    """Seconds ``argv`` took; ``BenchError`` with the end of its output when it fails."""
+    started = time.monotonic()
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed in {cwd}:\n{(result.stdout + result.stderr)[-4000:]}")
+    return time.monotonic() - started
+
+
 class PrivateEmulator:
     """``local/emulator.sh`` on a free port and a temporary state directory."""
 

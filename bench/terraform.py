@@ -36,21 +36,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.footer import run_facts
+from bench.local_system import BenchError, timed
 from config.settings import APP_STACK, PROJECT_ROOT
+from tests.conftest import tool_env
 
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 GO_DEFAULT = "100"
-
-
-class RunFailedError(Exception):
-    pass
 
 
 def project_gogc(makefile: Path = PROJECT_ROOT / "Makefile") -> str:
     """The ``GOGC`` the Makefile exports (``export GOGC ?= N``)."""
     match = re.search(r"^export GOGC \?= (\d+)$", makefile.read_text(encoding="utf-8"), re.MULTILINE)
     if match is None:
-        raise RunFailedError(f"{makefile} exports no GOGC ('export GOGC ?= N')")
+        raise BenchError(f"{makefile} exports no GOGC ('export GOGC ?= N')")
     return match.group(1)
 
 
@@ -64,51 +62,43 @@ class Case:
 
 
 def environment() -> dict[str, str]:
-    """The caller's environment without AWS credentials, with the project's Terraform configuration."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "GOGC"}
-    env.update(
-        TF_CLI_CONFIG_FILE=str(PROJECT_ROOT / ".build" / "terraform.rc"),
-        CHECKPOINT_DISABLE="1",
-        DEPLOY_TARGET="aws",
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-        JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
-    )
+    """The tests' tool environment (no AWS credentials, the project's Terraform configuration), for aws, without a
+    ``GOGC`` of the caller's: each case sets its own."""
+    env = tool_env(DEPLOY_TARGET="aws")
+    env.pop("GOGC", None)
     return env
-
-
-def checked(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RunFailedError(f"{' '.join(argv)} failed in {cwd}:\n{(done.stdout + done.stderr)[-3000:]}")
 
 
 def prepare(scratch: Path, env: dict[str, str]) -> Path:
     """The application stack synthesized for aws and initialised without its backend: a directory to validate."""
     print("==> synthesizing the stacks and initialising the application stack (no backend)", flush=True)
     outdir = scratch / "cdktf.out"
-    checked([str(PYTHON), "-m", "pipeline.synth", "--force", "--outdir", str(outdir)], PROJECT_ROOT, env)
+    timed([str(PYTHON), "-m", "pipeline.synth", "--force", "--outdir", str(outdir)], env)
     stack = scratch / APP_STACK
     shutil.copytree(outdir / "stacks" / APP_STACK, stack)
-    checked(["terraform", "init", "-backend=false", "-input=false", "-no-color"], stack, env)
+    timed(["terraform", "init", "-backend=false", "-input=false", "-no-color"], env, cwd=stack)
     return stack
 
 
 def run_once(case: Case, stack: Path, env: dict[str, str], *, label: str) -> None:
     """One ``terraform validate`` of ``case``, recorded unless it is the warm-up."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        ["terraform", "validate", "-no-color"],
-        cwd=stack,
-        env={**env, "GOGC": case.gogc},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # wait4: the usage of terraform and of the children it reaped (the provider).
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RunFailedError(f"terraform validate ({case.name}, GOGC={case.gogc}) failed:\n{errors[-3000:]}")
+    # Errors to a file, not a pipe: nothing reads a pipe until wait4 returns, and a full one would block Terraform.
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            ["terraform", "validate", "-no-color"],
+            cwd=stack,
+            env={**env, "GOGC": case.gogc},
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        # wait4: the usage of terraform and of the children it reaped (the provider).
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-3000:]
+            raise BenchError(f"terraform validate ({case.name}, GOGC={case.gogc}) failed:\n{tail}")
     cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # Linux reports kibibytes
     print(
         f"  {case.name:<10} GOGC={case.gogc:<4} {label:<8} {wall:6.2f} s wall {cpu:6.2f} s CPU {peak / 2**20:6.0f} MiB",
@@ -158,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 label = "warm-up" if round_number == 0 else f"run {round_number}"
                 for case in cases if round_number % 2 else reversed(cases):
                     run_once(case, stack, env, label=label)
-    except RunFailedError as error:
+    except BenchError as error:
         print(f"FAIL: {error}", file=sys.stderr)
         return 1
     report(cases, args.runs)

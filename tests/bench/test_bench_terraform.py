@@ -26,7 +26,7 @@ def test_the_project_case_is_the_gogc_the_makefile_exports(tmp_path: Path) -> No
 def test_a_makefile_without_gogc_fails_naming_what_is_missing(tmp_path: Path) -> None:
     makefile = tmp_path / "Makefile"
     makefile.write_text("export GOGC := 400\n", encoding="utf-8")  # not the '?=' that keeps a user's own
-    with pytest.raises(bench.RunFailedError, match=r"exports no GOGC \('export GOGC \?= N'\)"):
+    with pytest.raises(bench.BenchError, match=r"exports no GOGC \('export GOGC \?= N'\)"):
         bench.project_gogc(makefile)
 
 
