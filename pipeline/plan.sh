@@ -2,13 +2,14 @@
 # `make plan`: a reviewable plan of each stack from the synthesized JSON in
 # cdktf.out/: a binary plan (to apply exactly what was reviewed, with
 # `terraform apply cdktf.out/plan/<stack>.tfplan` in the stack's directory),
-# its text and its JSON (`terraform show -json`), then a one-screen summary of
-# them (pipeline/plan_summary.py: stateful resources destroyed or replaced
-# first, then changes by resource type). CDKTF_OUTDIR names another synthesized
-# output (as for cdktf). Arguments name the stacks to plan (default: both;
-# `make plan ENV=<aws environment>` plans the environment's own stack only);
-# `make bootstrap` and `make deploy` plan one each. Beside each plan,
-# <stack>.reviewed and <stack>.terraform.lock.hcl let `make apply` (pipeline/apply.sh)
+# its text (what the plan printed, without colours) and its JSON (`terraform
+# show -json`), then a one-screen summary of them (pipeline/plan_summary.py:
+# stateful resources destroyed or replaced first, then changes by resource
+# type). CDKTF_OUTDIR names another synthesized output (as for cdktf).
+# Arguments name the stacks to plan (default: both; `make plan ENV=<aws
+# environment>` plans the environment's own stack only); `make bootstrap` and
+# `make deploy` plan one each. Beside each plan, <stack>.reviewed and
+# <stack>.terraform.lock.hcl let `make apply` (pipeline/apply.sh)
 # apply it on another machine, as the delivery pipeline does.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,8 +39,10 @@ for stack in "$@"; do
     { cat "$out/$stack.init.log" >&2; exit 1; }
   # A plan that is not written completely must not be reviewed or applied.
   rm -f "$out/$stack".{tfplan,txt,json,reviewed,terraform.lock.hcl}
-  terraform -chdir="$dir" plan -input=false -out="$out/$stack.tfplan"
-  terraform -chdir="$dir" show -no-color "$out/$stack.tfplan" >"$out/$stack.txt"
+  # The text is the plan's own output, as shown here, without its colours: a `terraform show` of the
+  # saved plan would render the same changes again, at the cost of one more start of the AWS provider.
+  terraform -chdir="$dir" plan -input=false -out="$out/$stack.tfplan" | tee "$out/$stack.txt"
+  sed -i 's/\x1b\[[0-9;]*m//g' "$out/$stack.txt"
   terraform -chdir="$dir" show -json "$out/$stack.tfplan" >"$out/$stack.json"
   # What `make apply` checks before applying this plan elsewhere (pipeline/apply.sh): the
   # environment, the digest of the stack it was made from, and the providers it was made with.

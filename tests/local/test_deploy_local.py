@@ -93,8 +93,10 @@ def _apply_holding_the_lock(deployment: Deployment) -> tuple[list[str], str]:
         for line in deployment.terraform("state", "list").stdout.splitlines()
         if line.startswith("aws_secretsmanager_secret_version.")
     )
+    # -refresh=false: the lock is taken before anything is planned, and a refresh of every resource would only
+    # delay the question.
     apply = subprocess.Popen(
-        ["terraform", "apply", "-no-color", "-input=true", f"-replace={secret_version}"],
+        ["terraform", "apply", "-no-color", "-input=true", "-refresh=false", f"-replace={secret_version}"],
         cwd=deployment.app_dir,
         env=deployment.env,
         stdin=subprocess.PIPE,
