@@ -38,11 +38,13 @@ for stack in "$@"; do
   terraform -chdir="$dir" init -reconfigure -input=false -no-color >"$out/$stack.init.log" ||
     { cat "$out/$stack.init.log" >&2; exit 1; }
   # A plan that is not written completely must not be reviewed or applied.
-  rm -f "$out/$stack".{tfplan,txt,json,reviewed,terraform.lock.hcl}
+  rm -f "$out/$stack".{tfplan,txt,json,reviewed,terraform.lock.hcl,plan.log}
   # The text is the plan's own output, as shown here, without its colours: a `terraform show` of the
   # saved plan would render the same changes again, at the cost of one more start of the AWS provider.
-  terraform -chdir="$dir" plan -input=false -out="$out/$stack.tfplan" | tee "$out/$stack.txt"
-  sed -i 's/\x1b\[[0-9;]*m//g' "$out/$stack.txt"
+  # It is written once the plan succeeded; a failed plan leaves its output in <stack>.plan.log.
+  terraform -chdir="$dir" plan -input=false -out="$out/$stack.tfplan" | tee "$out/$stack.plan.log"
+  sed 's/\x1b\[[0-9;]*m//g' "$out/$stack.plan.log" >"$out/$stack.txt"
+  rm "$out/$stack.plan.log"
   terraform -chdir="$dir" show -json "$out/$stack.tfplan" >"$out/$stack.json"
   # What `make apply` checks before applying this plan elsewhere (pipeline/apply.sh): the
   # environment, the digest of the stack it was made from, and the providers it was made with.
